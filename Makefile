@@ -1,0 +1,66 @@
+# otelcol-runtime-security — see README.md.
+SHELL := /bin/bash
+export GOFLAGS := -buildvcs=false
+
+BIN            := $(CURDIR)/bin
+COLLECTOR      := $(BIN)/otelcol-runtime-security
+SIM            := $(BIN)/tetragon-sim
+TETRAGON       ?=
+BUILDER_VERSION := v0.165.0
+
+.PHONY: all build collector tools generate run test unit integration e2e dashboards alerts lint fmt image loadtest clean
+
+all: build
+
+build: collector tools
+
+## collector: the ocb-generated distribution in distribution/, compiled to bin/otelcol-runtime-security.
+collector:
+	@mkdir -p $(BIN)
+	cd distribution && go build -trimpath -ldflags='-s -w' -o $(COLLECTOR) .
+
+## tools: the Tetragon simulator and the offline rule tester.
+tools:
+	@mkdir -p $(BIN)
+	go build -o $(SIM) ./testbed/cmd/tetragon-sim
+	go build -o $(BIN)/ruletest ./cmd/ruletest
+
+## generate: regenerate distribution/ from builder-config.yaml with ocb, and the mdatagen code.
+generate:
+	./scripts/generate-distribution.sh $(BUILDER_VERSION)
+
+## run: the demo. Starts the simulator with the built-in scenario and the collector against it.
+##      make run TETRAGON=unix:///var/run/tetragon/tetragon.sock  runs against a real Tetragon.
+run: build
+	./scripts/run-demo.sh "$(TETRAGON)"
+
+## test: everything CI runs.
+test: unit integration e2e
+
+unit:
+	go vet ./...
+	go test -count=1 ./...
+
+integration: build
+	OTELCOL_BIN=$(COLLECTOR) TETRAGON_SIM_BIN=$(SIM) go test -count=1 -tags integration ./tests/integration/...
+
+e2e: build
+	./scripts/e2e.sh
+
+dashboards:
+	go run ./deploy/grafana/gen
+
+alerts:
+	go run ./deploy/prometheus/gen
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+image:
+	./scripts/build-image.sh
+
+loadtest: build
+	go run ./testbed/cmd/loadtest
+
+clean:
+	rm -rf $(BIN)

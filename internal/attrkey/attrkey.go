@@ -1,0 +1,108 @@
+// Package attrkey names every attribute the tetragon receiver writes and the
+// detection processor, the detection_metrics connector and the shipped
+// dashboards read. It is the contract between those components: a key is
+// renamed here or nowhere.
+package attrkey
+
+// Resource attributes. Records are grouped into one ResourceLogs per
+// node/pod/container.
+const (
+	K8sNodeName      = "k8s.node.name"
+	K8sClusterName   = "k8s.cluster.name"
+	K8sNamespaceName = "k8s.namespace.name"
+	K8sPodName       = "k8s.pod.name"
+	K8sPodUID        = "k8s.pod.uid"
+	K8sContainerName = "k8s.container.name"
+	// K8sPodLabelPrefix is followed by the label key.
+	K8sPodLabelPrefix  = "k8s.pod.label."
+	ContainerID        = "container.id"
+	ContainerImageName = "container.image.name"
+	// K8sWorkloadName and K8sWorkloadKind carry Tetragon's workload and
+	// workload_kind whatever the kind, so that one key can be a metric label
+	// or a Loki index label. The kind-specific semconv key
+	// (k8s.deployment.name, k8s.daemonset.name, …) is written as well.
+	K8sWorkloadName = "k8s.workload.name"
+	K8sWorkloadKind = "k8s.workload.kind"
+)
+
+// Log record attributes: the acting process (OTel semantic conventions).
+const (
+	ProcessPID                  = "process.pid"
+	ProcessExecutablePath       = "process.executable.path"
+	ProcessExecutableName       = "process.executable.name"
+	ProcessCommandLine          = "process.command_line"
+	ProcessWorkingDirectory     = "process.working_directory"
+	ProcessUserID               = "process.user.id" // effective uid when credentials are known
+	ProcessRealUserID           = "process.real_user.id"
+	ProcessSavedUserID          = "process.saved_user.id"
+	ProcessParentPID            = "process.parent_pid"
+	ProcessExitCode             = "process.exit.code"
+	ProcessCreationTime         = "process.creation.time"
+	ProcessParentExecutablePath = "process.parent.executable.path"
+	ProcessParentExecutableName = "process.parent.executable.name"
+	ProcessParentCommandLine    = "process.parent.command_line"
+)
+
+// Log record attributes specific to Tetragon.
+const (
+	TetragonExecID       = "tetragon.exec_id"
+	TetragonParentExecID = "tetragon.parent_exec_id"
+	TetragonArguments    = "tetragon.process.arguments" // the raw arguments string, without the binary
+	TetragonParentArgs   = "tetragon.parent.arguments"
+	TetragonInInitTree   = "tetragon.in_init_tree"
+	TetragonExecProbe    = "tetragon.exec_probe" // pod.container.maybe_exec_probe
+	TetragonPrivileged   = "tetragon.privileged" // pod.container.security_context.privileged
+	TetragonFlags        = "tetragon.flags"
+	TetragonAUID         = "tetragon.auid"
+	// TetragonAncestorBinaries lists ancestor binaries, nearest (the parent's
+	// parent) first; filled from process_exec.ancestors when Tetragon sends them.
+	TetragonAncestorBinaries  = "tetragon.ancestors.binaries"
+	TetragonCapsEffective     = "tetragon.capabilities.effective"
+	TetragonCapsPermitted     = "tetragon.capabilities.permitted"
+	TetragonBinarySetuid      = "tetragon.binary.setuid"
+	TetragonBinarySetgid      = "tetragon.binary.setgid"
+	TetragonPrivilegesChanged = "tetragon.binary.privileges_changed"
+	TetragonInodeLinks        = "tetragon.binary.file.inode_links"
+	TetragonExitSignal        = "tetragon.exit.signal"
+)
+
+// Log record attributes of hook events (kprobe, tracepoint, lsm, uprobe, usdt).
+const (
+	TetragonFunctionName = "tetragon.function_name" // kprobe/lsm/uprobe symbol
+	TetragonSubsys       = "tetragon.tracepoint.subsys"
+	TetragonEvent        = "tetragon.tracepoint.event"
+	// TetragonHook is one string for every hook event: the function name, or
+	// "subsys/event" for tracepoints, so rules can match either kind with one key.
+	TetragonHook       = "tetragon.hook"
+	TetragonPolicyName = "tetragon.policy_name"
+	TetragonAction     = "tetragon.action"
+	TetragonTags       = "tetragon.tags"
+	TetragonReturn     = "tetragon.return"
+	// TetragonArgs is a slice with one map per argument, in hook order. Each
+	// map holds the protojson name of the argument's type as its single key
+	// (string_arg, int_arg, file_arg, sock_arg, …) with the typed value, plus
+	// "label" when the policy set one.
+	TetragonArgs = "tetragon.args"
+
+	FilePath           = "file.path"
+	NetworkPeerAddress = "network.peer.address"
+	NetworkPeerPort    = "network.peer.port"
+	NetworkTransport   = "network.transport"
+)
+
+// Attributes the detection processor adds to matching records.
+const (
+	RuleName          = "security_rule.name"
+	RuleCategory      = "security_rule.category"
+	RuleDescription   = "security_rule.description"
+	RuleRulesetName   = "security_rule.ruleset.name"
+	RuleReference     = "security_rule.reference"
+	RuleUUID          = "security_rule.uuid"
+	MatchedRules      = "runtime_security.rules"
+	Severity          = "runtime_security.severity"
+	SuppressedCount   = "runtime_security.suppressed_count"
+	ThreatTechniqueID = "threat.technique.id"
+)
+
+// EventNamePrefix starts every LogRecord EventName: "tetragon.process_exec", …
+const EventNamePrefix = "tetragon."
