@@ -5,9 +5,11 @@ go 1.26.8
 exclude github.com/cilium/tetragon v0.0.0-00010101000000-000000000000
 
 require (
+	github.com/cilium/tetragon/api v1.7.1
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl v0.161.0
 	go.opentelemetry.io/collector/component/componenttest v0.165.0
 	go.opentelemetry.io/collector/pdata v1.71.0
+	google.golang.org/protobuf v1.36.12
 )
 
 require (
@@ -74,6 +76,7 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/tools v0.49.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/grpc v1.85.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
