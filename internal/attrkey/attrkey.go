@@ -23,6 +23,14 @@ const (
 	// (k8s.deployment.name, k8s.daemonset.name, …) is written as well.
 	K8sWorkloadName = "k8s.workload.name"
 	K8sWorkloadKind = "k8s.workload.kind"
+	// Kind-specific semconv workload keys, written from Tetragon's
+	// workload_kind next to k8s.workload.*.
+	K8sDeploymentName  = "k8s.deployment.name"
+	K8sDaemonSetName   = "k8s.daemonset.name"
+	K8sStatefulSetName = "k8s.statefulset.name"
+	K8sReplicaSetName  = "k8s.replicaset.name"
+	K8sJobName         = "k8s.job.name"
+	K8sCronJobName     = "k8s.cronjob.name"
 )
 
 // Log record attributes: the acting process (OTel semantic conventions).
@@ -37,6 +45,7 @@ const (
 	ProcessSavedUserID          = "process.saved_user.id"
 	ProcessParentPID            = "process.parent_pid"
 	ProcessExitCode             = "process.exit.code"
+	ProcessExitTime             = "process.exit.time" // process_exit.time, same format as the body
 	ProcessCreationTime         = "process.creation.time"
 	ProcessParentExecutablePath = "process.parent.executable.path"
 	ProcessParentExecutableName = "process.parent.executable.name"
@@ -88,6 +97,18 @@ const (
 	NetworkPeerAddress = "network.peer.address"
 	NetworkPeerPort    = "network.peer.port"
 	NetworkTransport   = "network.transport"
+	// TetragonFilePermission is the permission string ("-rw-r--r--") of the
+	// argument file.path came from, when Tetragon sent one.
+	TetragonFilePermission = "tetragon.file.permission"
+)
+
+// Log record attributes of the non-process event types.
+const (
+	TetragonThrottleType     = "tetragon.throttle.type"   // THROTTLE_START / THROTTLE_STOP
+	TetragonThrottleCgroup   = "tetragon.throttle.cgroup" // NUL padding trimmed
+	TetragonRateLimitDropped = "tetragon.rate_limit.dropped"
+	TetragonLoaderPath       = "tetragon.loader.path"
+	TetragonLoaderBuildID    = "tetragon.loader.buildid" // lowercase hex
 )
 
 // Attributes the detection processor adds to matching records.

@@ -8,9 +8,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 )
 
-// Batch accumulates mapped records, one ResourceLogs per resource key.
+// Batch accumulates mapped records, one ResourceLogs per resource key
+// (node, cluster, namespace, pod, container). A Batch is not safe for
+// concurrent use.
 type Batch struct {
 	opts      Options
 	logs      plog.Logs
@@ -18,6 +22,8 @@ type Batch struct {
 	n         int
 }
 
+// resourceKey identifies a ResourceLogs. For processes outside a pod the
+// container part is the process's docker (runc cgroup) id.
 type resourceKey struct {
 	node, cluster, namespace, pod, container string
 }
@@ -34,7 +40,7 @@ func NewBatch(opts Options) *Batch {
 
 func (b *Batch) reset() {
 	b.logs = plog.NewLogs()
-	b.resources = make(map[resourceKey]plog.LogRecordSlice)
+	b.resources = make(map[resourceKey]plog.LogRecordSlice, len(b.resources))
 	b.n = 0
 }
 
@@ -48,46 +54,121 @@ func (b *Batch) Flush() plog.Logs {
 	return out
 }
 
+var jsonEncoder = protojson.MarshalOptions{UseProtoNames: true}
+
 // Add maps one event into the batch as one LogRecord. raw is the original JSON
-// line when there is one (body=json reuses it; may be nil). observed is the
-// receive time. Events with no known type return *UnknownEventTypeError and add
-// nothing.
+// line when there is one (body=json reuses it; may be nil, then the event is
+// marshalled with protojson). observed is the receive time. Events with no
+// known type return *UnknownEventTypeError and add nothing. Add does not keep
+// ev or raw: the caller may reuse both once Add returns.
 func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Time) error {
 	typ := EventType(ev)
 	if typ == "" {
 		return &UnknownEventTypeError{Keys: populatedKeys(ev)}
 	}
-	// TODO(rough first version): full mapping follows.
-	key := resourceKey{node: ev.GetNodeName(), cluster: ev.GetClusterName()}
-	recs, ok := b.resources[key]
-	if !ok {
-		rl := b.logs.ResourceLogs().AppendEmpty()
-		sl := rl.ScopeLogs().AppendEmpty()
-		sl.Scope().SetName(ScopeName)
-		recs = sl.LogRecords()
-		b.resources[key] = recs
+	var body string
+	if b.opts.Body == BodyJSON && raw == nil {
+		out, err := jsonEncoder.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		raw = out
 	}
-	lr := recs.AppendEmpty()
-	lr.SetEventName("tetragon." + typ)
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.GetTime().AsTime()))
+	if b.opts.Body == BodyJSON {
+		body = string(raw)
+	}
+
+	proc := mainProcess(ev)
+	lr := b.records(ev, proc).AppendEmpty()
+	lr.SetEventName(eventNames[typ])
+	if t := ev.GetTime(); t != nil {
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(timeOf(t.GetSeconds(), t.GetNanos())))
+	}
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
 	lr.SetSeverityText("INFO")
-	if b.opts.Body == BodyJSON {
-		if raw == nil {
-			raw, _ = protojson.MarshalOptions{UseProtoNames: true}.Marshal(ev)
-		}
-		lr.Body().SetStr(string(raw))
+
+	attrs := lr.Attributes()
+	attrs.EnsureCapacity(40)
+	putProcess(attrs, proc)
+	putEventAttributes(attrs, ev)
+
+	switch b.opts.Body {
+	case BodyMap:
+		putMessage(lr.Body().SetEmptyMap(), ev.ProtoReflect())
+	case BodyJSON:
+		lr.Body().SetStr(body)
 	}
 	b.n++
 	return nil
 }
 
+var eventNames = map[string]string{}
+
+func init() {
+	for _, t := range []string{TypeProcessExec, TypeProcessExit, TypeProcessKprobe, TypeProcessTracepoint,
+		TypeProcessLsm, TypeProcessUprobe, TypeProcessUsdt, TypeProcessLoader, TypeProcessThrottle, TypeRateLimitInfo} {
+		eventNames[t] = attrkey.EventNamePrefix + t
+	}
+}
+
+// records returns the record slice of the event's resource, creating the
+// ResourceLogs and its attributes on first sight of the key.
+func (b *Batch) records(ev *tetragon.GetEventsResponse, proc *tetragon.Process) plog.LogRecordSlice {
+	cluster := ev.GetClusterName()
+	if cluster == "" {
+		cluster = b.opts.ClusterName
+	}
+	key := resourceKey{node: ev.GetNodeName(), cluster: cluster}
+	if pod := proc.GetPod(); pod != nil {
+		key.namespace = pod.GetNamespace()
+		key.pod = pod.GetName()
+		key.container = pod.GetContainer().GetName()
+	} else {
+		key.container = proc.GetDocker()
+	}
+	if recs, ok := b.resources[key]; ok {
+		return recs
+	}
+	rl := b.logs.ResourceLogs().AppendEmpty()
+	putResource(rl.Resource().Attributes(), key.node, key.cluster, proc)
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(ScopeName)
+	recs := sl.LogRecords()
+	b.resources[key] = recs
+	return recs
+}
+
+// mainProcess is the process the event is about; nil for throttle and
+// rate-limit events.
+func mainProcess(ev *tetragon.GetEventsResponse) *tetragon.Process {
+	switch e := ev.GetEvent().(type) {
+	case *tetragon.GetEventsResponse_ProcessExec:
+		return e.ProcessExec.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessExit:
+		return e.ProcessExit.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessKprobe:
+		return e.ProcessKprobe.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessTracepoint:
+		return e.ProcessTracepoint.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessLsm:
+		return e.ProcessLsm.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessUprobe:
+		return e.ProcessUprobe.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessUsdt:
+		return e.ProcessUsdt.GetProcess()
+	case *tetragon.GetEventsResponse_ProcessLoader:
+		return e.ProcessLoader.GetProcess()
+	}
+	return nil
+}
+
 func populatedKeys(ev *tetragon.GetEventsResponse) []string {
 	var keys []string
-	m := ev.ProtoReflect()
-	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-		keys = append(keys, string(fd.Name()))
+	ev.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		if !envelopeKeys[string(fd.Name())] {
+			keys = append(keys, string(fd.Name()))
+		}
 		return true
 	})
 	return keys

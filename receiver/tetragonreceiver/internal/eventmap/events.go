@@ -1,0 +1,123 @@
+package eventmap
+
+import (
+	"encoding/hex"
+	"strings"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+)
+
+// putEventAttributes writes the attributes specific to the event type; the
+// main process's attributes are written by putProcess.
+func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse) {
+	switch e := ev.GetEvent().(type) {
+	case *tetragon.GetEventsResponse_ProcessExec:
+		x := e.ProcessExec
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+	case *tetragon.GetEventsResponse_ProcessExit:
+		x := e.ProcessExit
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		attrs.PutInt(attrkey.ProcessExitCode, int64(x.GetStatus()))
+		if s := x.GetSignal(); s != "" {
+			attrs.PutStr(attrkey.TetragonExitSignal, s)
+		}
+		if t := x.GetTime(); t != nil {
+			attrs.PutStr(attrkey.ProcessExitTime, formatTimestamp(t.GetSeconds(), t.GetNanos()))
+		}
+	case *tetragon.GetEventsResponse_ProcessKprobe:
+		x := e.ProcessKprobe
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		fn := x.GetFunctionName()
+		putFunction(attrs, fn)
+		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
+		putArgs(attrs, x.GetArgs(), kprobeSyscall(fn))
+		if r := x.GetReturn(); r != nil {
+			setArgValue(attrs.PutEmpty(attrkey.TetragonReturn), r)
+		}
+	case *tetragon.GetEventsResponse_ProcessTracepoint:
+		x := e.ProcessTracepoint
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		subsys, event := x.GetSubsys(), x.GetEvent()
+		if subsys != "" {
+			attrs.PutStr(attrkey.TetragonSubsys, subsys)
+		}
+		if event != "" {
+			attrs.PutStr(attrkey.TetragonEvent, event)
+		}
+		attrs.PutStr(attrkey.TetragonHook, subsys+"/"+event)
+		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
+		putArgs(attrs, x.GetArgs(), tracepointSyscall(subsys, event))
+	case *tetragon.GetEventsResponse_ProcessLsm:
+		x := e.ProcessLsm
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		putFunction(attrs, x.GetFunctionName())
+		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
+		putArgs(attrs, x.GetArgs(), "")
+	case *tetragon.GetEventsResponse_ProcessUprobe:
+		x := e.ProcessUprobe
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		putFunction(attrs, x.GetSymbol())
+		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
+		putArgs(attrs, x.GetArgs(), "")
+	case *tetragon.GetEventsResponse_ProcessUsdt:
+		x := e.ProcessUsdt
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		if p, n := x.GetProvider(), x.GetName(); p != "" || n != "" {
+			attrs.PutStr(attrkey.TetragonHook, p+"/"+n)
+		}
+		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
+		putArgs(attrs, x.GetArgs(), "")
+	case *tetragon.GetEventsResponse_ProcessLoader:
+		x := e.ProcessLoader
+		putParent(attrs, x.GetParent())
+		putAncestors(attrs, x.GetAncestors())
+		if p := x.GetPath(); p != "" {
+			attrs.PutStr(attrkey.TetragonLoaderPath, p)
+		}
+		if id := x.GetBuildid(); len(id) > 0 {
+			attrs.PutStr(attrkey.TetragonLoaderBuildID, hex.EncodeToString(id))
+		}
+	case *tetragon.GetEventsResponse_ProcessThrottle:
+		x := e.ProcessThrottle
+		setEnum(attrs.PutEmpty(attrkey.TetragonThrottleType), x.GetType())
+		if cg := strings.TrimRight(x.GetCgroup(), "\x00"); cg != "" {
+			attrs.PutStr(attrkey.TetragonThrottleCgroup, cg)
+		}
+	case *tetragon.GetEventsResponse_RateLimitInfo:
+		attrs.PutInt(attrkey.TetragonRateLimitDropped, int64(e.RateLimitInfo.GetNumberOfDroppedProcessEvents()))
+	}
+}
+
+func putFunction(attrs pcommon.Map, fn string) {
+	if fn == "" {
+		return
+	}
+	attrs.PutStr(attrkey.TetragonFunctionName, fn)
+	attrs.PutStr(attrkey.TetragonHook, fn)
+}
+
+func putPolicy(attrs pcommon.Map, policy string, action tetragon.KprobeAction, tags []string) {
+	if policy != "" {
+		attrs.PutStr(attrkey.TetragonPolicyName, policy)
+	}
+	if action != tetragon.KprobeAction_KPROBE_ACTION_UNKNOWN {
+		setEnum(attrs.PutEmpty(attrkey.TetragonAction), action)
+	}
+	if len(tags) > 0 {
+		s := attrs.PutEmptySlice(attrkey.TetragonTags)
+		s.EnsureCapacity(len(tags))
+		for _, t := range tags {
+			s.AppendEmpty().SetStr(t)
+		}
+	}
+}

@@ -1,0 +1,24 @@
+package eventmap
+
+import "time"
+
+// formatTimestamp renders a protobuf Timestamp the way protojson (and so
+// Tetragon's JSON export) does: RFC 3339 in UTC with 0, 3, 6 or 9 fractional
+// digits. Values therefore compare equal, as strings, to the original line.
+func formatTimestamp(secs int64, nanos int32) string {
+	var buf [40]byte
+	b := time.Unix(secs, int64(nanos)).UTC().AppendFormat(buf[:0], "2006-01-02T15:04:05.000000000")
+	n := len(b)
+	switch {
+	case nanos == 0:
+		n -= 10 // ".000000000"
+	case nanos%1000000 == 0:
+		n -= 6
+	case nanos%1000 == 0:
+		n -= 3
+	}
+	b = append(b[:n], 'Z')
+	return string(b)
+}
+
+func timeOf(secs int64, nanos int32) time.Time { return time.Unix(secs, int64(nanos)) }
