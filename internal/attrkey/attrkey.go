@@ -123,6 +123,13 @@ const (
 	Severity          = "runtime_security.severity"
 	SuppressedCount   = "runtime_security.suppressed_count"
 	ThreatTechniqueID = "threat.technique.id"
+	// RuleSeverities and RuleCategories are string slices parallel to
+	// MatchedRules: the severity and category of each matched rule, in the
+	// same order. Severity and RuleCategory hold only the top rule's; the
+	// detection_metrics connector reads these to label every matched rule with
+	// its own severity and category.
+	RuleSeverities = "runtime_security.rule_severities"
+	RuleCategories = "runtime_security.rule_categories"
 )
 
 // EventNamePrefix starts every LogRecord EventName: "tetragon.process_exec", …
