@@ -1,0 +1,366 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
+)
+
+// Rule is a compiled rule. Its exported fields are read-only after Compile.
+type Rule struct {
+	Name        string
+	Description string
+	Category    string
+	Severity    Severity
+	Mitre       []string
+	Reference   string // MITRE URL of the first technique, "" when none
+	UUID        string // RuleUUID(Name)
+	Ruleset     string // "builtin" or the defining file's basename
+	File        string // defining file (builtin/<file> for the catalogue)
+	Line        int
+	Events      []string
+	Hooks       []string
+	Condition   string // as written
+	Expanded    string // with @lists substituted: what OTTL parsed
+	Enabled     bool
+	Suppress    *Suppress
+	Order       int // position in the catalogue
+
+	cond       *ottl.Condition[rulefuncs.TC]
+	hookSet    map[string]struct{}
+	scope      scope
+	exceptions []exception
+	techniques pcommon.Slice
+}
+
+// Techniques returns Mitre as a pcommon.Slice built once at load. Callers must
+// not modify it; CopyTo it into a record.
+func (r *Rule) Techniques() pcommon.Slice { return r.techniques }
+
+// Ruleset is an immutable compiled set of rules, safe for concurrent use.
+type Ruleset struct {
+	rules   []*Rule
+	byName  map[string]*Rule
+	byEvent map[string][]*Rule // enabled rules per EventName, catalogue order
+	lists   map[string][]string
+}
+
+// Rules returns every rule, enabled or not, in catalogue order.
+func (rs *Ruleset) Rules() []*Rule { return rs.rules }
+
+// Rule returns the rule of that name, or nil.
+func (rs *Ruleset) Rule(name string) *Rule { return rs.byName[name] }
+
+// Names returns all rule names in catalogue order.
+func (rs *Ruleset) Names() []string {
+	out := make([]string, len(rs.rules))
+	for i, r := range rs.rules {
+		out[i] = r.Name
+	}
+	return out
+}
+
+// Lists returns the named lists after merging all sources.
+func (rs *Ruleset) Lists() map[string][]string { return rs.lists }
+
+// EnabledCount returns the number of enabled rules.
+func (rs *Ruleset) EnabledCount() int {
+	n := 0
+	for _, r := range rs.rules {
+		if r.Enabled {
+			n++
+		}
+	}
+	return n
+}
+
+// HasRulesFor reports whether any enabled rule applies to eventName.
+func (rs *Ruleset) HasRulesFor(eventName string) bool { return len(rs.byEvent[eventName]) > 0 }
+
+// Evaluate appends to dst the enabled rules that match the record of tc, in
+// catalogue order, and returns dst. For each candidate rule (indexed by
+// EventName) it checks, cheapest first: hooks, scope, the OTTL condition,
+// then exceptions. A condition that fails to evaluate makes its rule not
+// match and is reported through onError (which may be nil).
+func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, onError func(*Rule, error)) []*Rule {
+	lr := tc.GetLogRecord()
+	candidates := rs.byEvent[lr.EventName()]
+	if len(candidates) == 0 {
+		return dst
+	}
+	res := tc.GetResource().Attributes()
+	attrs := lr.Attributes()
+	hook, hookRead := "", false
+	for _, r := range candidates {
+		if r.hookSet != nil {
+			if !hookRead {
+				if v, ok := attrs.Get(attrkey.TetragonHook); ok && v.Type() == pcommon.ValueTypeStr {
+					hook = v.Str()
+				}
+				hookRead = true
+			}
+			if _, ok := r.hookSet[hook]; !ok {
+				continue
+			}
+		}
+		if !r.scope.admits(res) {
+			continue
+		}
+		ok, err := r.cond.Eval(ctx, tc)
+		if err != nil {
+			if onError != nil {
+				onError(r, err)
+			}
+			continue
+		}
+		if !ok || r.excepted(res, attrs) {
+			continue
+		}
+		dst = append(dst, r)
+	}
+	return dst
+}
+
+// EvaluateRecord is Evaluate for a record given by its parts.
+func (rs *Ruleset) EvaluateRecord(ctx context.Context, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord, dst []*Rule, onError func(*Rule, error)) []*Rule {
+	if !rs.HasRulesFor(lr.EventName()) {
+		return dst
+	}
+	tc := ottllog.NewTransformContext(rl, sl, lr)
+	defer tc.Close()
+	return rs.Evaluate(ctx, tc, dst, onError)
+}
+
+func (r *Rule) excepted(res, attrs pcommon.Map) bool {
+	for i := range r.exceptions {
+		if r.exceptions[i].matches(res, attrs) {
+			return true
+		}
+	}
+	return false
+}
+
+// FieldRef names an attribute: a log record attribute key, or a resource
+// attribute written resource.<key>.
+type FieldRef struct {
+	Resource bool
+	Key      string
+}
+
+// ParseFieldRef parses an attribute key or resource.<key>.
+func ParseFieldRef(s string) (FieldRef, error) {
+	if s == "" {
+		return FieldRef{}, errors.New("empty attribute key")
+	}
+	if k, ok := strings.CutPrefix(s, "resource."); ok {
+		if k == "" {
+			return FieldRef{}, errors.New(`"resource." needs a resource attribute key after it`)
+		}
+		return FieldRef{Resource: true, Key: k}, nil
+	}
+	return FieldRef{Key: s}, nil
+}
+
+func (f FieldRef) String() string {
+	if f.Resource {
+		return "resource." + f.Key
+	}
+	return f.Key
+}
+
+// Get returns the attribute value from the resource or record attributes.
+func (f FieldRef) Get(res, attrs pcommon.Map) (pcommon.Value, bool) {
+	if f.Resource {
+		return res.Get(f.Key)
+	}
+	return attrs.Get(f.Key)
+}
+
+type comparator uint8
+
+const (
+	cmpEq comparator = iota
+	cmpNe
+	cmpIn
+	cmpStartsWith
+	cmpEndsWith
+	cmpContains
+	cmpGlob
+)
+
+var comparatorNames = map[string]comparator{
+	"=": cmpEq, "!=": cmpNe, "in": cmpIn, "startswith": cmpStartsWith,
+	"endswith": cmpEndsWith, "contains": cmpContains, "glob": cmpGlob,
+}
+
+func (c comparator) String() string {
+	for n, v := range comparatorNames {
+		if v == c {
+			return n
+		}
+	}
+	return "?"
+}
+
+type operand struct {
+	s   string
+	set map[string]struct{} // for in
+}
+
+func (c comparator) str(s string, o *operand) bool {
+	switch c {
+	case cmpEq:
+		return s == o.s
+	case cmpNe:
+		return s != o.s
+	case cmpIn:
+		_, ok := o.set[s]
+		return ok
+	case cmpStartsWith:
+		return strings.HasPrefix(s, o.s)
+	case cmpEndsWith:
+		return strings.HasSuffix(s, o.s)
+	case cmpContains:
+		return strings.Contains(s, o.s)
+	case cmpGlob:
+		return doublestar.MatchUnvalidated(o.s, s)
+	}
+	return false
+}
+
+// value compares an attribute: a missing attribute only satisfies !=; a list
+// attribute satisfies a comparator when any element does (for != when no
+// element equals the operand); other scalars compare in their string form.
+func (c comparator) value(v pcommon.Value, present bool, o *operand) bool {
+	if !present {
+		return c == cmpNe
+	}
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return c.str(v.Str(), o)
+	case pcommon.ValueTypeSlice:
+		sl := v.Slice()
+		if c == cmpNe {
+			for i := 0; i < sl.Len(); i++ {
+				if sl.At(i).AsString() == o.s {
+					return false
+				}
+			}
+			return true
+		}
+		for i := 0; i < sl.Len(); i++ {
+			if e := sl.At(i); c.str(e.AsString(), o) {
+				return true
+			}
+		}
+		return false
+	case pcommon.ValueTypeEmpty:
+		return c == cmpNe
+	}
+	return c.str(v.AsString(), o)
+}
+
+type exception struct {
+	name   string
+	fields []FieldRef
+	comps  []comparator
+	tuples [][]operand
+}
+
+func (e *exception) matches(res, attrs pcommon.Map) bool {
+	if len(e.tuples) == 0 {
+		return false
+	}
+	var vals [maxExceptionFields]pcommon.Value
+	var present [maxExceptionFields]bool
+	for i, f := range e.fields {
+		vals[i], present[i] = f.Get(res, attrs)
+	}
+	for _, t := range e.tuples {
+		all := true
+		for i := range e.fields {
+			if !e.comps[i].value(vals[i], present[i], &t[i]) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// globSet matches names against globs; literal patterns use a map.
+type globSet struct {
+	exact map[string]struct{}
+	globs []string
+}
+
+func newGlobSet(patterns []string) (*globSet, error) {
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	g := &globSet{exact: map[string]struct{}{}}
+	for _, p := range patterns {
+		if !doublestar.ValidatePattern(p) {
+			return nil, errors.New("invalid glob pattern " + strconvQuote(p))
+		}
+		if strings.ContainsAny(p, `*?[{\`) {
+			g.globs = append(g.globs, p)
+		} else {
+			g.exact[p] = struct{}{}
+		}
+	}
+	return g, nil
+}
+
+func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+func (g *globSet) match(s string) bool {
+	if _, ok := g.exact[s]; ok {
+		return true
+	}
+	for _, p := range g.globs {
+		if doublestar.MatchUnvalidated(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+type scope struct {
+	nsInclude, nsExclude, wlInclude, wlExclude *globSet
+}
+
+func (s *scope) admits(res pcommon.Map) bool {
+	if s.nsInclude == nil && s.nsExclude == nil && s.wlInclude == nil && s.wlExclude == nil {
+		return true
+	}
+	return admitted(res, attrkey.K8sNamespaceName, s.nsInclude, s.nsExclude) &&
+		admitted(res, attrkey.K8sWorkloadName, s.wlInclude, s.wlExclude)
+}
+
+func admitted(res pcommon.Map, key string, include, exclude *globSet) bool {
+	if include == nil && exclude == nil {
+		return true
+	}
+	v, ok := res.Get(key)
+	name := ""
+	if ok && v.Type() == pcommon.ValueTypeStr {
+		name = v.Str()
+	}
+	if include != nil && (name == "" || !include.match(name)) {
+		return false
+	}
+	return exclude == nil || name == "" || !exclude.match(name)
+}
