@@ -430,7 +430,6 @@ func scalar(v pcommon.Value) any {
 	return nil
 }
 
-
 // ArgStrings() returns the string form of every argument that has one.
 func newArgStringsFactory() ottl.Factory[TC] {
 	return ottl.NewFactory("ArgStrings", nil, func(_ ottl.FunctionContext, _ ottl.Arguments) (ottl.ExprFunc[TC], error) {
