@@ -1,0 +1,102 @@
+package detectionmetricsconnector
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+)
+
+// Severity label values. Anything else the processor might write is mapped
+// onto these so that alert rules can match exact values.
+const (
+	severityCritical = "critical"
+	severityWarning  = "warning"
+	severityInfo     = "info"
+	// severityFallback labels detections whose severity is missing or not one
+	// of the three: they err towards alerting rather than towards silence.
+	severityFallback = severityWarning
+)
+
+// resourceLabels are the labels taken from one ResourceLogs, shared by all
+// its records.
+type resourceLabels struct {
+	namespace, workload, node string
+}
+
+func readResourceLabels(res pcommon.Resource) resourceLabels {
+	attrs := res.Attributes()
+	var l resourceLabels
+	l.namespace = strAttr(attrs, attrkey.K8sNamespaceName)
+	if l.namespace == "" {
+		l.namespace = placeholderHost
+		if strAttr(attrs, attrkey.ContainerID) != "" {
+			l.namespace = placeholderContainer
+		}
+		// Without a namespace there is no workload either: repeat the
+		// placeholder so that (namespace, workload) stays self-explaining.
+		l.workload = l.namespace
+	} else {
+		l.workload = orUnknown(strAttr(attrs, attrkey.K8sWorkloadName))
+	}
+	l.node = orUnknown(strAttr(attrs, attrkey.K8sNodeName))
+	return l
+}
+
+// eventType is the EventName without the "tetragon." prefix.
+func eventType(lr plog.LogRecord) string {
+	return orUnknown(strings.TrimPrefix(lr.EventName(), attrkey.EventNamePrefix))
+}
+
+// normalizeSeverity maps s onto the three label values without allocating.
+func normalizeSeverity(s string) string {
+	switch {
+	case s == severityCritical || strings.EqualFold(s, severityCritical):
+		return severityCritical
+	case s == severityWarning || strings.EqualFold(s, severityWarning):
+		return severityWarning
+	case s == severityInfo || strings.EqualFold(s, severityInfo):
+		return severityInfo
+	}
+	return severityFallback
+}
+
+func strAttr(m pcommon.Map, key string) string {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeStr {
+		return ""
+	}
+	return v.Str()
+}
+
+// sliceAttr returns the slice attribute key, or an empty slice when it is
+// missing or of another type.
+func sliceAttr(m pcommon.Map, key string) (pcommon.Slice, bool) {
+	v, ok := m.Get(key)
+	if !ok || v.Type() != pcommon.ValueTypeSlice {
+		return pcommon.Slice{}, false
+	}
+	return v.Slice(), true
+}
+
+// sliceStr returns element i of s as a string, or "" when it is out of range
+// or not a string.
+func sliceStr(s pcommon.Slice, ok bool, i int) string {
+	if !ok || i >= s.Len() {
+		return ""
+	}
+	v := s.At(i)
+	if v.Type() != pcommon.ValueTypeStr {
+		return ""
+	}
+	return v.Str()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return placeholderUnknown
+	}
+	return s
+}
