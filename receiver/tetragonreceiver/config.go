@@ -1,0 +1,262 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver // import "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
+)
+
+const (
+	defaultInfoFile     = "/var/run/tetragon/tetragon-info.json"
+	defaultExportPath   = "/var/run/cilium/tetragon/tetragon.log"
+	defaultMaxLineBytes = 16 << 20
+
+	startAtBeginning = "beginning"
+	startAtEnd       = "end"
+
+	maxBatchSize     = 100_000
+	maxBatchTimeout  = time.Minute
+	minMaxLineBytes  = 4 << 10
+	maxMaxLineBytes  = 256 << 20
+	minPollInterval  = 10 * time.Millisecond
+	maxPollInterval  = 10 * time.Second
+	maxReconnectWait = 10 * time.Minute
+)
+
+// Config is the receiver's configuration. Without a `file` section it reads
+// Tetragon's gRPC API (endpoint, info_file, tls, allow_list, deny_list,
+// field_filters, reconnect); with one it tails Tetragon's JSON export file and
+// the gRPC settings must be left unset.
+type Config struct {
+	// Endpoint is Tetragon's gRPC address: unix:///path/to/socket or host:port.
+	// Empty: the server_address of InfoFile if that file exists, else
+	// unix:///var/run/tetragon/tetragon.sock.
+	Endpoint string `mapstructure:"endpoint"`
+	// InfoFile is the tetragon-info.json Tetragon writes at start-up. Set it to
+	// "" to disable the lookup.
+	InfoFile string `mapstructure:"info_file"`
+	// TLS enables TLS or mTLS towards Tetragon's gRPC server. Absent means
+	// plaintext, which is what Tetragon serves on its unix socket.
+	TLS configoptional.Optional[configtls.ClientConfig] `mapstructure:"tls"`
+	// AllowList and DenyList are Tetragon Filter objects with Tetragon's field
+	// names (event_set, namespace, binary_regex, pod_regex, …) passed with
+	// GetEvents so that Tetragon filters before sending.
+	AllowList []map[string]any `mapstructure:"allow_list"`
+	DenyList  []map[string]any `mapstructure:"deny_list"`
+	// FieldFilters are Tetragon FieldFilter objects: {event_set, fields,
+	// action: INCLUDE|EXCLUDE, invert_event_set}.
+	FieldFilters []map[string]any `mapstructure:"field_filters"`
+	Reconnect    ReconnectConfig  `mapstructure:"reconnect"`
+
+	// File switches the receiver to tailing Tetragon's JSON export file.
+	File configoptional.Optional[FileConfig] `mapstructure:"file"`
+
+	Batch BatchConfig `mapstructure:"batch"`
+	// Body is what goes into each LogRecord body: map (the event as a
+	// structured map), json (the event as a JSON string) or none.
+	Body eventmap.BodyMode `mapstructure:"body"`
+	// ClusterName fills k8s.cluster.name when Tetragon does not send one.
+	ClusterName string `mapstructure:"cluster_name"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// ReconnectConfig bounds the exponential backoff (with jitter) between
+// connection attempts to Tetragon.
+type ReconnectConfig struct {
+	InitialInterval time.Duration `mapstructure:"initial_interval"`
+	MaxInterval     time.Duration `mapstructure:"max_interval"`
+}
+
+// FileConfig configures tailing of Tetragon's JSON export file.
+type FileConfig struct {
+	// Path of the export file (Tetragon's --export-filename).
+	Path string `mapstructure:"path"`
+	// StartAt is where to start when there is no checkpoint: beginning or end.
+	StartAt string `mapstructure:"start_at"`
+	// Storage is the id of a storage extension used to checkpoint the read
+	// position, so that a restart resumes without losing or repeating lines.
+	Storage *component.ID `mapstructure:"storage"`
+	// MaxLineBytes is the longest line accepted; longer lines are counted and
+	// skipped up to their newline.
+	MaxLineBytes int `mapstructure:"max_line_bytes"`
+	// PollInterval is how often the file is checked for new data and rotation.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+}
+
+// BatchConfig controls how records are grouped before they are handed to the
+// next consumer.
+type BatchConfig struct {
+	MaxSize int           `mapstructure:"max_size"`
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+func defaultFileConfig() FileConfig {
+	return FileConfig{
+		Path:         defaultExportPath,
+		StartAt:      startAtEnd,
+		MaxLineBytes: defaultMaxLineBytes,
+		PollInterval: 200 * time.Millisecond,
+	}
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		InfoFile:  defaultInfoFile,
+		TLS:       configoptional.None[configtls.ClientConfig](),
+		Reconnect: ReconnectConfig{InitialInterval: time.Second, MaxInterval: 30 * time.Second},
+		File:      configoptional.Default(defaultFileConfig()),
+		Batch:     BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond},
+		Body:      eventmap.BodyMap,
+	}
+}
+
+// fileMode reports whether the receiver tails the export file.
+func (cfg *Config) fileMode() bool { return cfg.File.HasValue() }
+
+// Validate checks every field and reports all problems at once.
+func (cfg *Config) Validate() error {
+	var errs []error
+	switch cfg.Body {
+	case eventmap.BodyMap, eventmap.BodyJSON, eventmap.BodyNone:
+	default:
+		errs = append(errs, fmt.Errorf("body: %q is not one of map, json, none", cfg.Body))
+	}
+	if strings.ContainsFunc(cfg.ClusterName, isControl) {
+		errs = append(errs, fmt.Errorf("cluster_name: %q contains control characters", cfg.ClusterName))
+	}
+	if cfg.Batch.MaxSize < 1 || cfg.Batch.MaxSize > maxBatchSize {
+		errs = append(errs, fmt.Errorf("batch.max_size: %d is out of range; use 1 to %d (512 is a good default)", cfg.Batch.MaxSize, maxBatchSize))
+	}
+	if cfg.Batch.Timeout <= 0 || cfg.Batch.Timeout > maxBatchTimeout {
+		errs = append(errs, fmt.Errorf("batch.timeout: %v is out of range; use a duration above 0 and at most %v (e.g. 200ms)", cfg.Batch.Timeout, maxBatchTimeout))
+	}
+
+	if cfg.fileMode() {
+		errs = append(errs, cfg.File.Get().validate()...)
+		if set := cfg.grpcFieldsSet(); len(set) > 0 {
+			errs = append(errs, fmt.Errorf("%s: only apply to gRPC mode, but `file` is set (file mode); remove them, or remove `file` to read Tetragon's gRPC API", strings.Join(set, ", ")))
+		}
+		return errors.Join(errs...)
+	}
+
+	if cfg.Endpoint != "" {
+		if err := validateEndpoint(cfg.Endpoint); err != nil {
+			errs = append(errs, fmt.Errorf("endpoint: %w", err))
+		}
+	}
+	if cfg.InfoFile != "" && !filepath.IsAbs(cfg.InfoFile) {
+		errs = append(errs, fmt.Errorf("info_file: %q must be an absolute path (Tetragon writes /var/run/tetragon/tetragon-info.json), or \"\" to disable", cfg.InfoFile))
+	}
+	r := cfg.Reconnect
+	if r.InitialInterval <= 0 || r.InitialInterval > maxReconnectWait {
+		errs = append(errs, fmt.Errorf("reconnect.initial_interval: %v is out of range; use above 0 and at most %v (e.g. 1s)", r.InitialInterval, maxReconnectWait))
+	}
+	if r.MaxInterval < r.InitialInterval || r.MaxInterval > maxReconnectWait {
+		errs = append(errs, fmt.Errorf("reconnect.max_interval: %v must be at least reconnect.initial_interval (%v) and at most %v (e.g. 30s)", r.MaxInterval, r.InitialInterval, maxReconnectWait))
+	}
+	if _, err := tetragonfilter.Filters("allow_list", cfg.AllowList); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := tetragonfilter.Filters("deny_list", cfg.DenyList); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := tetragonfilter.FieldFilters(cfg.FieldFilters); err != nil {
+		errs = append(errs, err)
+	}
+	// tls is validated by configtls through configoptional.
+	return errors.Join(errs...)
+}
+
+func (fc *FileConfig) validate() []error {
+	var errs []error
+	if fc.Path == "" {
+		errs = append(errs, fmt.Errorf("file.path: required: the JSON export file Tetragon writes (its --export-filename, usually %s)", defaultExportPath))
+	} else if !filepath.IsAbs(fc.Path) {
+		errs = append(errs, fmt.Errorf("file.path: %q must be an absolute path", fc.Path))
+	} else if strings.ContainsAny(filepath.Base(fc.Path), "*?[") {
+		errs = append(errs, fmt.Errorf("file.path: %q must name one file, not a pattern: rotated files are found next to it automatically", fc.Path))
+	}
+	switch fc.StartAt {
+	case startAtBeginning, startAtEnd:
+	default:
+		errs = append(errs, fmt.Errorf("file.start_at: %q is not one of beginning, end", fc.StartAt))
+	}
+	if fc.MaxLineBytes < minMaxLineBytes || fc.MaxLineBytes > maxMaxLineBytes {
+		errs = append(errs, fmt.Errorf("file.max_line_bytes: %d is out of range; use %d to %d (default %d)", fc.MaxLineBytes, minMaxLineBytes, maxMaxLineBytes, defaultMaxLineBytes))
+	}
+	if fc.PollInterval < minPollInterval || fc.PollInterval > maxPollInterval {
+		errs = append(errs, fmt.Errorf("file.poll_interval: %v is out of range; use %v to %v (default 200ms)", fc.PollInterval, minPollInterval, maxPollInterval))
+	}
+	return errs
+}
+
+// grpcFieldsSet names the gRPC-only settings that differ from their defaults.
+func (cfg *Config) grpcFieldsSet() []string {
+	def := createDefaultConfig().(*Config)
+	var set []string
+	if cfg.Endpoint != "" {
+		set = append(set, "endpoint")
+	}
+	if cfg.InfoFile != def.InfoFile {
+		set = append(set, "info_file")
+	}
+	if cfg.TLS.HasValue() {
+		set = append(set, "tls")
+	}
+	if len(cfg.AllowList) > 0 {
+		set = append(set, "allow_list")
+	}
+	if len(cfg.DenyList) > 0 {
+		set = append(set, "deny_list")
+	}
+	if len(cfg.FieldFilters) > 0 {
+		set = append(set, "field_filters")
+	}
+	if !reflect.DeepEqual(cfg.Reconnect, def.Reconnect) {
+		set = append(set, "reconnect")
+	}
+	return set
+}
+
+func validateEndpoint(ep string) error {
+	if rest, ok := strings.CutPrefix(ep, "unix:"); ok {
+		path := strings.TrimPrefix(rest, "//")
+		if path == "" || !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("%q: a unix socket needs an absolute path, e.g. unix:///var/run/tetragon/tetragon.sock", ep)
+		}
+		return nil
+	}
+	if strings.Contains(ep, "://") {
+		return fmt.Errorf("%q: use unix:///path/to/socket or host:port (no other scheme)", ep)
+	}
+	host, port, err := net.SplitHostPort(ep)
+	if err != nil {
+		return fmt.Errorf("%q: use unix:///path/to/socket or host:port (e.g. localhost:54321): %w", ep, err)
+	}
+	if host == "" {
+		return fmt.Errorf("%q: the host is missing (e.g. localhost:%s)", ep, port)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 1 to 65535", ep, port)
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

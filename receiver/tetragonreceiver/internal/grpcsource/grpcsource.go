@@ -1,0 +1,254 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package grpcsource streams events from Tetragon's FineGuidanceSensors gRPC
+// API and keeps the stream alive: it reconnects with exponential backoff and
+// jitter, and logs one line per state change rather than one per attempt.
+package grpcsource // import "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/grpcsource"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+)
+
+// DefaultEndpoint is Tetragon's default gRPC socket in its DaemonSet.
+const DefaultEndpoint = "unix:///var/run/tetragon/tetragon.sock"
+
+// Settings configure a Source.
+type Settings struct {
+	// Endpoint is unix:///path or host:port. Empty: read InfoFile, else
+	// DefaultEndpoint.
+	Endpoint string
+	// InfoFile is Tetragon's tetragon-info.json; its server_address is used
+	// when Endpoint is empty. Empty disables the lookup.
+	InfoFile string
+	// Credentials secure the connection; nil is plaintext, the norm on the
+	// unix socket.
+	Credentials credentials.TransportCredentials
+	// Request is sent with GetEvents (allow/deny lists, field filters).
+	Request *tetragon.GetEventsRequest
+
+	InitialInterval, MaxInterval time.Duration
+	// CallTimeout bounds GetVersion, which also establishes the connection.
+	CallTimeout time.Duration
+	// MaxRecvMsgBytes is the largest event message accepted.
+	MaxRecvMsgBytes int
+
+	Logger    *zap.Logger
+	Telemetry *metadata.TelemetryBuilder
+}
+
+// Source streams events into a channel.
+type Source struct {
+	set Settings
+}
+
+// New returns a Source; nothing is dialled until Run.
+func New(set Settings) *Source {
+	if set.InitialInterval <= 0 {
+		set.InitialInterval = time.Second
+	}
+	if set.MaxInterval < set.InitialInterval {
+		set.MaxInterval = set.InitialInterval
+	}
+	if set.CallTimeout <= 0 {
+		set.CallTimeout = 10 * time.Second
+	}
+	if set.Request == nil {
+		set.Request = &tetragon.GetEventsRequest{}
+	}
+	return &Source{set: set}
+}
+
+// Run connects, streams every GetEventsResponse into out and reconnects
+// whenever the stream ends, until ctx is done. Sending into out blocks when
+// the consumer side is slow; that back-pressures Tetragon's stream.
+func (s *Source) Run(ctx context.Context, out chan<- *tetragon.GetEventsResponse) {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = s.set.InitialInterval
+	bo.MaxInterval = s.set.MaxInterval
+	bo.RandomizationFactor = 0.5
+	bo.Multiplier = 2
+
+	log := s.set.Logger
+	// failing is true between a failure that was logged and the next success,
+	// so a long outage produces one warning, not one per attempt.
+	failing := false
+	attempts := 0
+	for ctx.Err() == nil {
+		if attempts > 0 {
+			s.set.Telemetry.ReceiverTetragonGrpcReconnects.Add(ctx, 1)
+		}
+		attempts++
+		endpoint, source := s.endpoint()
+		if attempts == 1 {
+			log.Info("Connecting to Tetragon", zap.String("endpoint", endpoint), zap.String("endpoint_source", source))
+		}
+		received, err := s.session(ctx, endpoint, func(version string) {
+			failing = false
+			log.Info("Connected to Tetragon", zap.String("endpoint", endpoint), zap.String("tetragon_version", version))
+		}, out)
+		if ctx.Err() != nil {
+			return
+		}
+		var connected *streamEndedError
+		if errors.As(err, &connected) {
+			s.set.Telemetry.ReceiverTetragonGrpcDisconnects.Add(ctx, 1)
+			log.Warn("Disconnected from Tetragon", zap.String("endpoint", endpoint), zap.Uint64("events_received", received), zap.Error(connected.err))
+			// A stream that delivered events restarts the backoff from its first
+			// step; one that keeps ending at once (Tetragon crash-looping) backs
+			// off further.
+			if connected.received > 0 {
+				bo.Reset()
+			}
+			wait := bo.NextBackOff()
+			log.Info("Reconnecting to Tetragon", zap.String("endpoint", endpoint), zap.Duration("retry_in", wait))
+			failing = true
+			if !sleep(ctx, wait) {
+				return
+			}
+			continue
+		}
+		wait := bo.NextBackOff()
+		if !failing {
+			failing = true
+			log.Warn("Cannot connect to Tetragon; retrying with backoff until it is reachable (further failures are logged at debug level)",
+				zap.String("endpoint", endpoint), zap.Duration("retry_in", wait), zap.Error(err))
+		} else {
+			log.Debug("Tetragon still unreachable", zap.String("endpoint", endpoint), zap.Duration("retry_in", wait), zap.Error(err))
+		}
+		if !sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+// streamEndedError marks a failure after the stream was established.
+type streamEndedError struct {
+	err      error
+	received uint64
+}
+
+func (e *streamEndedError) Error() string { return e.err.Error() }
+
+// session dials, calls GetVersion and streams until an error. The error is a
+// *streamEndedError once the stream had been established.
+func (s *Source) session(ctx context.Context, endpoint string, onConnected func(version string), out chan<- *tetragon.GetEventsResponse) (uint64, error) {
+	creds := insecure.NewCredentials()
+	if s.set.Credentials != nil {
+		creds = s.set.Credentials
+	}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if s.set.MaxRecvMsgBytes > 0 {
+		opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.set.MaxRecvMsgBytes)))
+	}
+	conn, err := grpc.NewClient(endpoint, opts...)
+	if err != nil {
+		return 0, fmt.Errorf("create gRPC client for %q: %w", endpoint, err)
+	}
+	defer conn.Close()
+	client := tetragon.NewFineGuidanceSensorsClient(conn)
+
+	vctx, cancel := context.WithTimeout(ctx, s.set.CallTimeout)
+	ver, err := client.GetVersion(vctx, &tetragon.GetVersionRequest{})
+	cancel()
+	if err != nil {
+		return 0, fmt.Errorf("GetVersion: %w", err)
+	}
+
+	sctx, cancelStream := context.WithCancel(ctx)
+	defer cancelStream()
+	stream, err := client.GetEvents(sctx, s.set.Request)
+	if err != nil {
+		return 0, fmt.Errorf("GetEvents: %w", err)
+	}
+	onConnected(ver.GetVersion())
+
+	var received uint64
+	for {
+		ev, err := stream.Recv()
+		if err != nil {
+			if status.Code(err) == codes.OK || errors.Is(err, context.Canceled) {
+				err = errors.New("server closed the stream")
+			}
+			return received, &streamEndedError{err: err, received: received}
+		}
+		received++
+		select {
+		case out <- ev:
+		case <-ctx.Done():
+			return received, ctx.Err()
+		}
+	}
+}
+
+// endpoint resolves the address to dial and says where it came from.
+func (s *Source) endpoint() (string, string) {
+	if s.set.Endpoint != "" {
+		return s.set.Endpoint, "config"
+	}
+	if s.set.InfoFile != "" {
+		if addr, err := ReadInfoFile(s.set.InfoFile); err == nil && addr != "" {
+			return addr, "info_file"
+		} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.set.Logger.Debug("Ignoring Tetragon info file", zap.String("info_file", s.set.InfoFile), zap.Error(err))
+		}
+	}
+	return DefaultEndpoint, "default"
+}
+
+// ReadInfoFile returns the server_address Tetragon wrote into its
+// tetragon-info.json, made dialable: a listen address without a host (":54321")
+// or with an unspecified one ("0.0.0.0:54321") is dialled on localhost.
+func ReadInfoFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var info struct {
+		ServerAddress string `json:"server_address"`
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		return "", fmt.Errorf("decode %s: %w", path, err)
+	}
+	addr := strings.TrimSpace(info.ServerAddress)
+	if addr == "" || strings.HasPrefix(addr, "unix:") {
+		return addr, nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, nil
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return net.JoinHostPort("localhost", port), nil
+	}
+	return addr, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,270 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver // import "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/filetail"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/grpcsource"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
+)
+
+// maxRecvMsgBytes matches the default file.max_line_bytes: the largest event
+// accepted is the same in both modes.
+const maxRecvMsgBytes = defaultMaxLineBytes
+
+type tetragonReceiver struct {
+	cfg       *Config
+	set       receiver.Settings
+	next      consumer.Logs
+	telemetry *metadata.TelemetryBuilder
+	obsrecv   *receiverhelper.ObsReport
+	rateLog   *ratelog.Logger
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// finish runs after the reading goroutines stopped: final flush, final
+	// checkpoint, releasing storage.
+	finish func(ctx context.Context) error
+}
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*tetragonReceiver, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	transport := "grpc"
+	if cfg.fileMode() {
+		transport = "file"
+	}
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              transport,
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &tetragonReceiver{
+		cfg:       cfg,
+		set:       set,
+		next:      next,
+		telemetry: tb,
+		obsrecv:   obsrecv,
+		rateLog:   ratelog.New(set.Logger, ratelog.DefaultInterval),
+	}, nil
+}
+
+func (r *tetragonReceiver) newBatcher(transport string) *batcher.Batcher {
+	return batcher.New(batcher.Settings{
+		MaxSize:   r.cfg.Batch.MaxSize,
+		Timeout:   r.cfg.Batch.Timeout,
+		Mapping:   eventmap.Options{Body: r.cfg.Body, ClusterName: r.cfg.ClusterName},
+		Transport: transport,
+		Next:      r.next,
+		ObsReport: r.obsrecv,
+		Telemetry: r.telemetry,
+		Logger:    r.set.Logger,
+		RateLog:   r.rateLog,
+	})
+}
+
+// Start begins reading in the background; it fails only on configuration
+// that cannot work (unreadable TLS files, missing storage extension).
+func (r *tetragonReceiver) Start(ctx context.Context, host component.Host) error {
+	runCtx, cancel := context.WithCancel(context.Background())
+	var err error
+	if r.cfg.fileMode() {
+		err = r.startFile(ctx, runCtx, host)
+	} else {
+		err = r.startGRPC(ctx, runCtx)
+	}
+	if err != nil {
+		cancel()
+		return err
+	}
+	r.cancel = cancel
+	return nil
+}
+
+func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
+	req, err := r.eventsRequest()
+	if err != nil {
+		return err
+	}
+	var creds credentials.TransportCredentials
+	if r.cfg.TLS.HasValue() && !r.cfg.TLS.Get().Insecure {
+		tlsCfg, err := r.cfg.TLS.Get().LoadTLSConfig(ctx)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		creds = credentials.NewTLS(tlsCfg)
+	}
+	src := grpcsource.New(grpcsource.Settings{
+		Endpoint:        r.cfg.Endpoint,
+		InfoFile:        r.cfg.InfoFile,
+		Credentials:     creds,
+		Request:         req,
+		InitialInterval: r.cfg.Reconnect.InitialInterval,
+		MaxInterval:     r.cfg.Reconnect.MaxInterval,
+		MaxRecvMsgBytes: maxRecvMsgBytes,
+		Logger:          r.set.Logger,
+		Telemetry:       r.telemetry,
+	})
+	b := r.newBatcher("grpc")
+	// The channel decouples Recv from delivery; when it is full, Recv stops
+	// and gRPC flow control pushes back on Tetragon.
+	events := make(chan *tetragon.GetEventsResponse, r.cfg.Batch.MaxSize)
+	r.wg.Add(2)
+	go func() {
+		defer r.wg.Done()
+		src.Run(runCtx, events)
+	}()
+	go func() {
+		defer r.wg.Done()
+		r.batchLoop(runCtx, b, events)
+	}()
+	r.finish = func(ctx context.Context) error {
+		// Events already received from Tetragon are delivered, not dropped.
+		for {
+			select {
+			case ev := <-events:
+				_ = b.Add(ev, nil, time.Now())
+				continue
+			default:
+			}
+			break
+		}
+		return b.Flush(ctx)
+	}
+	return nil
+}
+
+func (r *tetragonReceiver) eventsRequest() (*tetragon.GetEventsRequest, error) {
+	allow, err := tetragonfilter.Filters("allow_list", r.cfg.AllowList)
+	if err != nil {
+		return nil, err
+	}
+	deny, err := tetragonfilter.Filters("deny_list", r.cfg.DenyList)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := tetragonfilter.FieldFilters(r.cfg.FieldFilters)
+	if err != nil {
+		return nil, err
+	}
+	return &tetragon.GetEventsRequest{AllowList: allow, DenyList: deny, FieldFilters: fields}, nil
+}
+
+func (r *tetragonReceiver) batchLoop(ctx context.Context, b *batcher.Batcher, events <-chan *tetragon.GetEventsResponse) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case ev := <-events:
+			wasEmpty := b.Len() == 0
+			if b.Add(ev, nil, time.Now()) != nil {
+				continue
+			}
+			if b.Full() {
+				if b.Flush(ctx) != nil {
+					return
+				}
+				timer.Stop()
+			} else if wasEmpty {
+				timer.Reset(time.Until(b.Deadline()))
+			}
+		case <-timer.C:
+			if b.Flush(ctx) != nil {
+				return
+			}
+		}
+	}
+}
+
+func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component.Host) error {
+	fc := r.cfg.File.Get()
+	var client storage.Client
+	if fc.Storage != nil {
+		ext, ok := host.GetExtensions()[*fc.Storage]
+		if !ok {
+			return fmt.Errorf("file.storage: extension %q not found; configure it under extensions and list it in service.extensions", fc.Storage)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("file.storage: extension %q is not a storage extension", fc.Storage)
+		}
+		c, err := se.GetClient(ctx, component.KindReceiver, r.set.ID, "")
+		if err != nil {
+			return fmt.Errorf("file.storage: get a client from %q: %w", fc.Storage, err)
+		}
+		client = c
+	}
+	sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}}
+	tailer := filetail.New(filetail.Settings{
+		Path:          fc.Path,
+		FromBeginning: fc.StartAt == startAtBeginning,
+		MaxLineBytes:  fc.MaxLineBytes,
+		PollInterval:  fc.PollInterval,
+		Storage:       client,
+		Logger:        r.set.Logger,
+		RateLog:       r.rateLog,
+		Telemetry:     r.telemetry,
+	}, sink)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		if err := tailer.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			r.set.Logger.Error("Stopped reading the Tetragon export file", zap.String("path", fc.Path), zap.Error(err))
+		}
+	}()
+	r.finish = func(ctx context.Context) error {
+		err := tailer.Finish(ctx)
+		if client != nil {
+			err = errors.Join(err, client.Close(ctx))
+		}
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops reading, delivers what was already read (within ctx's
+// deadline) and, in file mode, saves the final checkpoint.
+func (r *tetragonReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel == nil {
+		r.telemetry.Shutdown()
+		return nil
+	}
+	r.cancel()
+	r.wg.Wait()
+	var err error
+	if r.finish != nil {
+		if ferr := r.finish(ctx); ferr != nil {
+			err = fmt.Errorf("deliver the last Tetragon records: %w", ferr)
+		}
+	}
+	r.telemetry.Shutdown()
+	return err
+}

@@ -1,0 +1,47 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver // import "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+)
+
+// lineSink decodes export-file lines into a batcher.
+type lineSink struct {
+	b *batcher.Batcher
+	// ev is reused for every line: the mapper copies what it needs.
+	ev *tetragon.GetEventsResponse
+}
+
+func (s *lineSink) Line(line []byte, file string, offset int64) {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return
+	}
+	if err := eventmap.DecodeJSON(line, s.ev); err != nil {
+		reason := "malformed"
+		var unknown *eventmap.UnknownEventTypeError
+		if errors.As(err, &unknown) {
+			reason = "unknown_event_type"
+		}
+		s.b.CountRejected(reason, err, func() []zap.Field {
+			return []zap.Field{zap.String("file", file), zap.Int64("offset", offset), zap.Int("line_bytes", len(line))}
+		})
+		return
+	}
+	_ = s.b.Add(s.ev, line, time.Now())
+}
+
+func (s *lineSink) Due(now time.Time) bool          { return s.b.Due(now) }
+func (s *lineSink) Pending() bool                   { return s.b.Len() > 0 }
+func (s *lineSink) Deadline() time.Time             { return s.b.Deadline() }
+func (s *lineSink) Flush(ctx context.Context) error { return s.b.Flush(ctx) }
