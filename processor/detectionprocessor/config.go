@@ -1,0 +1,76 @@
+package detectionprocessor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
+)
+
+// Config is the configuration of the detection processor.
+type Config struct {
+	// BuiltinRules enables the embedded rule catalogue (default true).
+	BuiltinRules bool `mapstructure:"builtin_rules"`
+	// RulesFiles are YAML rules files applied after the catalogue, in order.
+	// They are watched and reloaded on change.
+	RulesFiles []string `mapstructure:"rules_files"`
+	// DisabledRules names rules (built-in or from files) to turn off.
+	DisabledRules []string `mapstructure:"disabled_rules"`
+	// DropUnmatched drops records that no rule matched.
+	DropUnmatched bool `mapstructure:"drop_unmatched"`
+	// ReloadInterval is how often rules_files are checked for changes (stat
+	// and content hash) in addition to filesystem notifications; 0 turns
+	// the periodic check off.
+	ReloadInterval time.Duration `mapstructure:"reload_interval"`
+	// MaxSuppressionKeys caps the number of (rule, key) entries the
+	// suppression windows remember; the least recently used is evicted.
+	MaxSuppressionKeys int `mapstructure:"max_suppression_keys"`
+
+	_ struct{} // forces keyed literals
+}
+
+const minReloadInterval = time.Second
+
+// Validate checks every field and compiles the rules, so that `otelcol
+// validate` reports a bad rules file with its precise location.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.ReloadInterval < 0 {
+		errs = append(errs, fmt.Errorf("reload_interval must be >= 0 (0 disables the periodic check), got %v", c.ReloadInterval))
+	} else if c.ReloadInterval > 0 && c.ReloadInterval < minReloadInterval {
+		errs = append(errs, fmt.Errorf("reload_interval must be at least %v (or 0 to disable), got %v", minReloadInterval, c.ReloadInterval))
+	}
+	if c.MaxSuppressionKeys <= 0 {
+		errs = append(errs, fmt.Errorf("max_suppression_keys must be > 0, got %d", c.MaxSuppressionKeys))
+	}
+	seen := map[string]bool{}
+	for i, f := range c.RulesFiles {
+		switch {
+		case f == "":
+			errs = append(errs, fmt.Errorf("rules_files[%d] is empty", i))
+		case seen[f]:
+			errs = append(errs, fmt.Errorf("rules_files[%d]: %q is listed twice", i, f))
+		}
+		seen[f] = true
+	}
+	for i, n := range c.DisabledRules {
+		if n == "" {
+			errs = append(errs, fmt.Errorf("disabled_rules[%d] is empty", i))
+		}
+	}
+	if !c.BuiltinRules && len(c.RulesFiles) == 0 {
+		errs = append(errs, errors.New("no rules: set builtin_rules: true or list rules_files"))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if _, err := c.loadRules(); err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	return nil
+}
+
+func (c *Config) loadRules() (*rules.Ruleset, error) {
+	return rules.Load(rules.Options{Builtin: c.BuiltinRules, Files: c.RulesFiles, Disabled: c.DisabledRules})
+}

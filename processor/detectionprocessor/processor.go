@@ -1,0 +1,222 @@
+package detectionprocessor
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/suppress"
+)
+
+// state is one compiled ruleset with what the hot path needs precomputed.
+type state struct {
+	rs *rules.Ruleset
+	// ruleAttrs[r.Order] is the metric attribute option {rule=r.Name}.
+	ruleAttrs []metric.MeasurementOption
+}
+
+func newState(rs *rules.Ruleset) *state {
+	st := &state{rs: rs, ruleAttrs: make([]metric.MeasurementOption, len(rs.Rules()))}
+	for _, r := range rs.Rules() {
+		st.ruleAttrs[r.Order] = metric.WithAttributeSet(attribute.NewSet(attribute.String("rule", r.Name)))
+	}
+	return st
+}
+
+type detectionProcessor struct {
+	cfg      *Config
+	logger   *zap.Logger
+	tb       *metadata.TelemetryBuilder
+	state    atomic.Pointer[state]
+	suppress *suppress.Cache
+	now      func() time.Time
+	errLog   rateLimitedLog
+	reloader *reloader
+
+	bufPool sync.Pool // *[]match / *[]*rules.Rule scratch per batch
+}
+
+type scratch struct {
+	rules   []*rules.Rule
+	matches []match
+	key     []byte
+}
+
+func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProcessor, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	p := &detectionProcessor{
+		cfg:      cfg,
+		logger:   set.Logger,
+		tb:       tb,
+		suppress: suppress.New(cfg.MaxSuppressionKeys),
+		now:      time.Now,
+		errLog:   rateLimitedLog{every: 10 * time.Second},
+	}
+	p.bufPool.New = func() any { return &scratch{} }
+	p.reloader = newReloader(cfg, set.Logger, p.activate, p.reloadFailed)
+	rs, err := p.reloader.loadInitial()
+	if err != nil {
+		return nil, err
+	}
+	p.activate(rs, false)
+	return p, nil
+}
+
+func (p *detectionProcessor) start(_ context.Context, _ component.Host) error {
+	return p.reloader.start()
+}
+
+func (p *detectionProcessor) shutdown(context.Context) error {
+	p.reloader.stop()
+	p.tb.Shutdown()
+	return nil
+}
+
+// activate swaps in a new ruleset. reload is false for the initial load.
+func (p *detectionProcessor) activate(rs *rules.Ruleset, reload bool) {
+	p.state.Store(newState(rs))
+	p.tb.ProcessorDetectionRulesLoaded.Record(context.Background(), int64(rs.EnabledCount()))
+	if reload {
+		p.tb.ProcessorDetectionReloads.Add(context.Background(), 1)
+		p.logger.Info("Detection rules reloaded", zap.Int("rules_enabled", rs.EnabledCount()), zap.Int("rules_total", len(rs.Rules())))
+	}
+}
+
+func (p *detectionProcessor) reloadFailed(reason string, err error) {
+	p.tb.ProcessorDetectionReloadFailures.Add(context.Background(), 1,
+		metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
+	p.logger.Error("Detection rules reload rejected; the previous rules stay active", zap.String("reason", reason), zap.Error(err))
+}
+
+func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	st := p.state.Load()
+	start := time.Now()
+	sc := p.bufPool.Get().(*scratch)
+	defer p.bufPool.Put(sc)
+	drop := p.cfg.DropUnmatched
+	var dropped int64
+	rls := ld.ResourceLogs()
+	rls.RemoveIf(func(rl plog.ResourceLogs) bool {
+		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
+			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				if p.processRecord(ctx, st, sc, rl, sl, lr) || !drop {
+					return false
+				}
+				dropped++
+				return true
+			})
+			return drop && sl.LogRecords().Len() == 0
+		})
+		return drop && rl.ScopeLogs().Len() == 0
+	})
+	p.tb.ProcessorDetectionEvaluationTime.Record(ctx, time.Since(start).Seconds())
+	if dropped > 0 {
+		p.tb.ProcessorDetectionRecordsDropped.Add(ctx, dropped)
+	}
+	if drop && rls.Len() == 0 {
+		return ld, processorhelper.ErrSkipProcessingData
+	}
+	return ld, nil
+}
+
+// processRecord evaluates and tags one record; it reports whether the record
+// carries a (non-suppressed) detection.
+func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *scratch, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord) bool {
+	if !st.rs.HasRulesFor(lr.EventName()) {
+		return false
+	}
+	tc := ottllog.NewTransformContext(rl, sl, lr)
+	sc.rules = st.rs.Evaluate(ctx, tc, sc.rules[:0], func(r *rules.Rule, err error) {
+		p.tb.ProcessorDetectionEvaluationErrors.Add(ctx, 1, st.ruleAttrs[r.Order])
+		p.errLog.log(p.logger, r, err)
+	})
+	tc.Close()
+	if len(sc.rules) == 0 {
+		return false
+	}
+	ms := sc.matches[:0]
+	var now time.Time
+	for _, r := range sc.rules {
+		m := match{rule: r}
+		if r.Suppress != nil {
+			if now.IsZero() {
+				now = p.now()
+			}
+			sc.key = suppressionKey(sc.key[:0], r, rl.Resource().Attributes(), lr.Attributes())
+			d := p.suppress.Observe(string(sc.key), r.Suppress.Window, now)
+			if d.Evicted {
+				p.tb.ProcessorDetectionSuppressionKeysEvicted.Add(ctx, 1)
+			}
+			if !d.Emit {
+				p.tb.ProcessorDetectionSuppressed.Add(ctx, 1, st.ruleAttrs[r.Order])
+				continue
+			}
+			m.suppressed = d.SuppressedSince
+		}
+		ms = append(ms, m)
+	}
+	sc.matches = ms
+	if len(ms) == 0 {
+		return false
+	}
+	orderMatches(ms)
+	tag(lr, ms)
+	for _, m := range ms {
+		p.tb.ProcessorDetectionMatches.Add(ctx, 1, st.ruleAttrs[m.rule.Order])
+	}
+	return true
+}
+
+// suppressionKey is the rule name and the key attributes' values, NUL-separated.
+func suppressionKey(dst []byte, r *rules.Rule, res, attrs pcommon.Map) []byte {
+	dst = append(dst, r.Name...)
+	for _, f := range r.Suppress.Key {
+		dst = append(dst, 0)
+		if v, ok := f.Get(res, attrs); ok {
+			if v.Type() == pcommon.ValueTypeStr {
+				dst = append(dst, v.Str()...)
+			} else {
+				dst = append(dst, v.AsString()...)
+			}
+		}
+	}
+	return dst
+}
+
+// rateLimitedLog logs rule evaluation errors at most once per interval, with
+// the number of errors left unlogged in between.
+type rateLimitedLog struct {
+	every   time.Duration
+	last    atomic.Int64 // unix nanos of the last log line
+	skipped atomic.Int64
+}
+
+func (l *rateLimitedLog) log(logger *zap.Logger, r *rules.Rule, err error) {
+	now := time.Now().UnixNano()
+	last := l.last.Load()
+	if now-last < int64(l.every) || !l.last.CompareAndSwap(last, now) {
+		l.skipped.Add(1)
+		return
+	}
+	logger.Warn("Detection rule condition failed to evaluate; the rule is treated as not matching",
+		zap.String("rule", r.Name), zap.String("file", r.File), zap.Error(err),
+		zap.Int64("errors_not_logged_since_last", l.skipped.Swap(0)),
+		zap.String("condition", strings.TrimSpace(r.Condition)))
+}

@@ -1,0 +1,199 @@
+package detectionprocessor
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
+)
+
+// reloadDebounce groups the burst of events an editor save or a ConfigMap
+// symlink swap produces into one reload.
+const reloadDebounce = 150 * time.Millisecond
+
+// reloader watches rules_files and recompiles them when their content changes.
+// It watches the parent directories (not the files) so that Kubernetes
+// ConfigMap updates, which atomically re-point a "..data" symlink, are seen;
+// a periodic content check covers filesystems without notifications.
+type reloader struct {
+	cfg      *Config
+	logger   *zap.Logger
+	activate func(*rules.Ruleset, bool)
+	failed   func(reason string, err error)
+
+	mu          sync.Mutex // serialises checks
+	fingerprint [sha256.Size]byte
+	haveFP      bool
+
+	stopCh chan struct{}
+	done   chan struct{}
+}
+
+func newReloader(cfg *Config, logger *zap.Logger, activate func(*rules.Ruleset, bool), failed func(string, error)) *reloader {
+	return &reloader{cfg: cfg, logger: logger, activate: activate, failed: failed}
+}
+
+// read returns the sources to compile (the catalogue, then the files) and the
+// fingerprint of the files' contents.
+func (r *reloader) read() ([]rules.Source, [sha256.Size]byte, error) {
+	var srcs []rules.Source
+	var fp [sha256.Size]byte
+	if r.cfg.BuiltinRules {
+		b, err := rules.BuiltinSources()
+		if err != nil {
+			return nil, fp, err
+		}
+		srcs = append(srcs, b...)
+	}
+	h := sha256.New()
+	for _, f := range r.cfg.RulesFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fp, &rules.Error{File: f, Err: err}
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
+		h.Write(data)
+		srcs = append(srcs, rules.Source{Ruleset: filepath.Base(f), Path: f, Data: data})
+	}
+	copy(fp[:], h.Sum(nil))
+	return srcs, fp, nil
+}
+
+func (r *reloader) loadInitial() (*rules.Ruleset, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	srcs, fp, err := r.read()
+	if err != nil {
+		return nil, err
+	}
+	rs, err := rules.Compile(srcs, r.cfg.DisabledRules, r.logger)
+	if err != nil {
+		return nil, err
+	}
+	r.fingerprint, r.haveFP = fp, true
+	return rs, nil
+}
+
+// check recompiles when the files' content changed since the last attempt.
+// It reports whether a new ruleset was activated.
+func (r *reloader) check() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	srcs, fp, err := r.read()
+	if err != nil {
+		// Not remembered: a file that is briefly missing during an update is
+		// retried on the next event or tick.
+		r.failed("read", err)
+		return false
+	}
+	if r.haveFP && fp == r.fingerprint {
+		return false
+	}
+	// Remember the attempt even when it fails so that one bad file is
+	// reported once, not on every tick.
+	r.fingerprint, r.haveFP = fp, true
+	rs, err := rules.Compile(srcs, r.cfg.DisabledRules, r.logger)
+	if err != nil {
+		r.failed("compile", err)
+		return false
+	}
+	r.activate(rs, true)
+	return true
+}
+
+func (r *reloader) start() error {
+	if len(r.cfg.RulesFiles) == 0 {
+		return nil
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		r.logger.Warn("Cannot watch rules files; relying on the periodic check", zap.Error(err))
+		w = nil
+	}
+	if w != nil {
+		dirs := map[string]bool{}
+		for _, f := range r.cfg.RulesFiles {
+			d := filepath.Dir(f)
+			if dirs[d] {
+				continue
+			}
+			dirs[d] = true
+			if err := w.Add(d); err != nil {
+				r.logger.Warn("Cannot watch rules directory; relying on the periodic check", zap.String("dir", d), zap.Error(err))
+			}
+		}
+	}
+	r.stopCh = make(chan struct{})
+	r.done = make(chan struct{})
+	go r.loop(w)
+	return nil
+}
+
+func (r *reloader) loop(w *fsnotify.Watcher) {
+	defer close(r.done)
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if w != nil {
+		defer w.Close()
+		events, errs = w.Events, w.Errors
+	}
+	var tick <-chan time.Time
+	if r.cfg.ReloadInterval > 0 {
+		t := time.NewTicker(r.cfg.ReloadInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var debounce *time.Timer
+	var fire <-chan time.Time
+	for {
+		select {
+		case <-r.stopCh:
+			if debounce != nil {
+				debounce.Stop()
+			}
+			return
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if debounce == nil {
+				debounce = time.NewTimer(reloadDebounce)
+			} else {
+				debounce.Reset(reloadDebounce)
+			}
+			fire = debounce.C
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			if !errors.Is(err, fsnotify.ErrEventOverflow) {
+				r.logger.Warn("Rules directory watch error", zap.Error(err))
+			}
+			r.check()
+		case <-fire:
+			fire = nil
+			r.check()
+		case <-tick:
+			r.check()
+		}
+	}
+}
+
+func (r *reloader) stop() {
+	if r.stopCh == nil {
+		return
+	}
+	close(r.stopCh)
+	<-r.done
+	r.stopCh = nil
+}

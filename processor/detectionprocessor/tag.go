@@ -1,0 +1,108 @@
+package detectionprocessor
+
+import (
+	"slices"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
+)
+
+// severityNumber maps rule severities onto the OTel log severity scale.
+func severityNumber(s rules.Severity) (plog.SeverityNumber, string) {
+	switch s {
+	case rules.SeverityCritical:
+		return plog.SeverityNumberFatal, "FATAL"
+	case rules.SeverityWarning:
+		return plog.SeverityNumberWarn, "WARN"
+	default:
+		return plog.SeverityNumberInfo, "INFO"
+	}
+}
+
+// match is a rule that fired on a record and was not suppressed.
+type match struct {
+	rule       *rules.Rule
+	suppressed int64 // repeats suppressed since this rule+key last fired
+}
+
+// orderMatches sorts by severity (highest first), keeping catalogue order
+// among equals, so that ms[0] is the rule the record is named after.
+func orderMatches(ms []match) {
+	slices.SortStableFunc(ms, func(a, b match) int {
+		return int(b.rule.Severity) - int(a.rule.Severity)
+	})
+}
+
+// tag writes the detection attributes of ms (ordered by orderMatches) onto lr
+// and raises its severity; it never lowers a higher existing severity.
+func tag(lr plog.LogRecord, ms []match) {
+	top := ms[0].rule
+	attrs := lr.Attributes()
+	attrs.PutStr(attrkey.RuleName, top.Name)
+	attrs.PutStr(attrkey.RuleCategory, top.Category)
+	attrs.PutStr(attrkey.RuleDescription, top.Description)
+	attrs.PutStr(attrkey.RuleRulesetName, top.Ruleset)
+	if top.Reference != "" {
+		attrs.PutStr(attrkey.RuleReference, top.Reference)
+	} else {
+		attrs.Remove(attrkey.RuleReference)
+	}
+	attrs.PutStr(attrkey.RuleUUID, top.UUID)
+	attrs.PutStr(attrkey.Severity, top.Severity.String())
+
+	names := attrs.PutEmptySlice(attrkey.MatchedRules)
+	sevs := attrs.PutEmptySlice(attrkey.RuleSeverities)
+	cats := attrs.PutEmptySlice(attrkey.RuleCategories)
+	names.EnsureCapacity(len(ms))
+	sevs.EnsureCapacity(len(ms))
+	cats.EnsureCapacity(len(ms))
+	for _, m := range ms {
+		names.AppendEmpty().SetStr(m.rule.Name)
+		sevs.AppendEmpty().SetStr(m.rule.Severity.String())
+		cats.AppendEmpty().SetStr(m.rule.Category)
+	}
+
+	if len(ms) == 1 {
+		if top.Techniques().Len() > 0 {
+			top.Techniques().CopyTo(attrs.PutEmptySlice(attrkey.ThreatTechniqueID))
+		} else {
+			attrs.Remove(attrkey.ThreatTechniqueID)
+		}
+	} else {
+		techs := attrs.PutEmptySlice(attrkey.ThreatTechniqueID)
+		for _, m := range ms {
+			for _, t := range m.rule.Mitre {
+				if !containsStr(techs, t) {
+					techs.AppendEmpty().SetStr(t)
+				}
+			}
+		}
+		if techs.Len() == 0 {
+			attrs.Remove(attrkey.ThreatTechniqueID)
+		}
+	}
+
+	if n := ms[0].suppressed; n > 0 {
+		attrs.PutInt(attrkey.SuppressedCount, n)
+	} else {
+		attrs.Remove(attrkey.SuppressedCount)
+	}
+
+	num, text := severityNumber(top.Severity)
+	if lr.SeverityNumber() < num {
+		lr.SetSeverityNumber(num)
+		lr.SetSeverityText(text)
+	}
+}
+
+func containsStr(s pcommon.Slice, v string) bool {
+	for i := 0; i < s.Len(); i++ {
+		if s.At(i).Str() == v {
+			return true
+		}
+	}
+	return false
+}
