@@ -39,45 +39,39 @@ func putArgs(attrs pcommon.Map, args []*tetragon.KprobeArgument, syscall string)
 			haveNet = putWellKnownNet(attrs, a)
 		}
 	}
-	if !haveFile && syscall != "" {
-		if idx, ok := syscallPathArg[syscall]; ok {
-			if p, ok := pathFromSyscallArgs(args, idx); ok {
-				attrs.PutStr(attrkey.FilePath, p)
-			}
+	if !haveFile && pathSyscalls[syscall] {
+		if p, ok := firstStringArg(args); ok {
+			attrs.PutStr(attrkey.FilePath, p)
 		}
 	}
 }
 
-// syscallPathArg gives, for syscalls whose first pointer argument is a path,
-// that argument's index in the syscall's own signature.
-var syscallPathArg = map[string]int{
-	"open": 0, "creat": 0, "truncate": 0, "unlink": 0, "rmdir": 0, "mkdir": 0,
-	"rename": 0, "chmod": 0, "chown": 0, "lchown": 0, "execve": 0, "chdir": 0,
-	"chroot": 0, "mknod": 0, "acct": 0, "swapon": 0, "uselib": 0,
-	"openat": 1, "openat2": 1, "unlinkat": 1, "renameat": 1, "renameat2": 1,
-	"mkdirat": 1, "mknodat": 1, "fchmodat": 1, "fchmodat2": 1, "fchownat": 1,
-	"execveat": 1, "name_to_handle_at": 1,
+// pathSyscalls are the syscalls whose filename argument becomes file.path.
+// In the syscall's signature that argument is index 1 for the *at variants
+// and index 0 otherwise, and in both cases it is the first string argument;
+// taking the first string also holds when a policy captured only some of the
+// arguments, so Tetragon's argument list need not be in hook order.
+var pathSyscalls = map[string]bool{
+	"open": true, "creat": true, "truncate": true, "unlink": true, "rmdir": true, "mkdir": true,
+	"rename": true, "chmod": true, "chown": true, "lchown": true, "execve": true, "chdir": true,
+	"chroot": true, "mknod": true, "acct": true, "swapon": true, "uselib": true,
+	"openat": true, "openat2": true, "unlinkat": true, "renameat": true, "renameat2": true,
+	"mkdirat": true, "mknodat": true, "fchmodat": true, "fchmodat2": true, "fchownat": true,
+	"execveat": true, "name_to_handle_at": true,
 }
 
-// pathFromSyscallArgs takes the string argument at the syscall's path index
-// when the policy captured arguments in hook order; otherwise the first string
-// argument (for every syscall in the table the path is the first string).
-func pathFromSyscallArgs(args []*tetragon.KprobeArgument, idx int) (string, bool) {
-	if idx < len(args) {
-		if s, ok := args[idx].GetArg().(*tetragon.KprobeArgument_StringArg); ok {
-			return s.StringArg, true
-		}
-	}
+// firstStringArg returns the first string argument. An empty path (execveat
+// with AT_EMPTY_PATH, i.e. fexecve) names no file.
+func firstStringArg(args []*tetragon.KprobeArgument) (string, bool) {
 	for _, a := range args {
 		if s, ok := a.GetArg().(*tetragon.KprobeArgument_StringArg); ok {
-			return s.StringArg, true
+			return s.StringArg, s.StringArg != ""
 		}
 	}
 	return "", false
 }
 
-// syscallName returns the bare syscall name of a tracepoint
-// (syscalls/sys_enter_openat) or a syscall kprobe (__x64_sys_openat), or "".
+// tracepointSyscall returns the syscall of a syscalls/sys_enter_* tracepoint, or "".
 func tracepointSyscall(subsys, event string) string {
 	if subsys != "syscalls" {
 		return ""
@@ -88,6 +82,8 @@ func tracepointSyscall(subsys, event string) string {
 	return ""
 }
 
+// kprobeSyscall returns the syscall a kprobe on __x64_sys_openat and the like
+// hooks, or "".
 func kprobeSyscall(fn string) string {
 	for _, prefix := range [...]string{"__x64_sys_", "__arm64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_", "ksys_", "sys_"} {
 		if name, ok := strings.CutPrefix(fn, prefix); ok {

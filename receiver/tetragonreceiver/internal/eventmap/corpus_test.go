@@ -1,0 +1,90 @@
+package eventmap
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// sharedDir returns ../shared/tetragon-events relative to the repository root
+// (the directory holding go.mod). The corpus is required: a missing folder
+// fails the test instead of skipping it.
+func sharedDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(dir, "..", "shared", "tetragon-events")
+	if st, err := os.Stat(shared); err != nil || !st.IsDir() {
+		tb.Fatalf("Tetragon event corpus missing at %s (it must sit beside the repository): %v", shared, err)
+	}
+	return shared
+}
+
+type corpusLine struct {
+	file string
+	num  int // 1-based
+	data []byte
+}
+
+// readCorpus returns every non-empty line of the files matching pattern
+// (relative to the shared folder), gunzipping *.gz. It fails when nothing matches.
+func readCorpus(tb testing.TB, pattern string) []corpusLine {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(sharedDir(tb), pattern))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(files) == 0 {
+		tb.Fatalf("no corpus files match %s", pattern)
+	}
+	sort.Strings(files)
+	var out []corpusLine
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var r io.Reader = fh
+		if strings.HasSuffix(f, ".gz") {
+			gz, err := gzip.NewReader(fh)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			r = gz
+		}
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+		n := 0
+		for sc.Scan() {
+			n++
+			line := bytes.TrimSpace(sc.Bytes())
+			if len(line) == 0 {
+				continue
+			}
+			out = append(out, corpusLine{file: filepath.Base(f), num: n, data: bytes.Clone(line)})
+		}
+		if err := sc.Err(); err != nil {
+			tb.Fatalf("%s: %v", f, err)
+		}
+		fh.Close()
+	}
+	return out
+}
