@@ -636,9 +636,9 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	// Envelope only, or unknown fields only: unknown type, not a decode error.
 	for in, keys := range map[string][]string{
-		`{"node_name":"n","time":"2024-01-01T00:00:00Z"}`:           {"node_name", "time"},
-		`{"process_connect":{},"node_name":"n"}`:                    {"process_connect"},
-		`{"test":{"arg0":"1"}}`:                                     {"test"},
+		`{"node_name":"n","time":"2024-01-01T00:00:00Z"}`:            {"node_name", "time"},
+		`{"process_connect":{},"node_name":"n"}`:                     {"process_connect"},
+		`{"test":{"arg0":"1"}}`:                                      {"test"},
 		`{"future_event":{"x":1},"process_other":{},"node_name":""}`: {"future_event", "process_other"},
 	} {
 		err := DecodeJSON([]byte(in), &ev)

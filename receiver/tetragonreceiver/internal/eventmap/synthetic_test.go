@@ -48,8 +48,8 @@ func synthProcess() *tetragon.Process {
 				MaybeExecProbe: true, SecurityContext: &tetragon.SecurityContext{Privileged: true}},
 		},
 		Docker: "0123456789abcde",
-		Ns: &tetragon.Namespaces{Mnt: &tetragon.Namespace{Inum: 4026531841, IsHost: true}},
-		Tid: u32(4242), User: &tetragon.UserRecord{Name: "alice"},
+		Ns:     &tetragon.Namespaces{Mnt: &tetragon.Namespace{Inum: 4026531841, IsHost: true}},
+		Tid:    u32(4242), User: &tetragon.UserRecord{Name: "alice"},
 		EnvironmentVariables: []*tetragon.EnvVar{{Key: "PATH", Value: "/bin"}},
 	}
 }
@@ -128,7 +128,7 @@ func syntheticEvents() []*tetragon.GetEventsResponse {
 			Return: &tetragon.KprobeArgument{Arg: &tetragon.KprobeArgument_IntArg{IntArg: 0}},
 			Action: tetragon.KprobeAction_KPROBE_ACTION_POST, PolicyName: "connect", Tags: []string{"net"},
 			KernelStackTrace: []*tetragon.StackTraceEntry{{Address: 0xffffffff81000000, Symbol: "tcp_connect"}},
-			ReturnAction: tetragon.KprobeAction_KPROBE_ACTION_POST, Message: "outbound",
+			ReturnAction:     tetragon.KprobeAction_KPROBE_ACTION_POST, Message: "outbound",
 			Data: []*tetragon.KprobeArgument{{Arg: &tetragon.KprobeArgument_IntArg{IntArg: 7}}}}}}),
 		envelope(&tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessKprobe{ProcessKprobe: &tetragon.ProcessKprobe{
 			Process: synthProcess(), FunctionName: "everything", Args: allArgs(),
@@ -150,11 +150,11 @@ func syntheticEvents() []*tetragon.GetEventsResponse {
 			}}}}),
 		envelope(&tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessLsm{ProcessLsm: &tetragon.ProcessLsm{
 			Process: synthProcess(), Parent: synthParent(), FunctionName: "file_open", PolicyName: "lsm-files",
-			Args: []*tetragon.KprobeArgument{{Arg: &tetragon.KprobeArgument_FileArg{FileArg: &tetragon.KprobeFile{Path: "/etc/sudoers", Permission: "-r--r-----"}}}},
+			Args:   []*tetragon.KprobeArgument{{Arg: &tetragon.KprobeArgument_FileArg{FileArg: &tetragon.KprobeFile{Path: "/etc/sudoers", Permission: "-r--r-----"}}}},
 			Action: tetragon.KprobeAction_KPROBE_ACTION_POST, ImaHash: "sha256:abcd"}}}),
 		envelope(&tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessUprobe{ProcessUprobe: &tetragon.ProcessUprobe{
 			Process: synthProcess(), Parent: synthParent(), Path: "/bin/bash", Symbol: "readline", PolicyName: "bash",
-			Args: []*tetragon.KprobeArgument{{Arg: &tetragon.KprobeArgument_StringArg{StringArg: "whoami"}}},
+			Args:   []*tetragon.KprobeArgument{{Arg: &tetragon.KprobeArgument_StringArg{StringArg: "whoami"}}},
 			Offset: 0x1234, Action: tetragon.KprobeAction_KPROBE_ACTION_POST}}}),
 		envelope(&tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessUsdt{ProcessUsdt: &tetragon.ProcessUsdt{
 			Process: synthProcess(), Path: "/usr/bin/python3", Provider: "python", Name: "function__entry", PolicyName: "py",
