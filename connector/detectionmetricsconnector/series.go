@@ -43,7 +43,7 @@ func (k eventKey) clone() eventKey {
 // detectionKey identifies one runtime_security.detections series.
 type detectionKey struct {
 	rule, severity, category, namespace, workload, node string
-	overflowed                                         bool
+	overflowed                                          bool
 }
 
 // overflow keeps the severity: a critical detection folded into the overflow
