@@ -1,0 +1,143 @@
+package eventmap
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"google.golang.org/protobuf/proto"
+)
+
+// Every benchmark op is one event: ns/op and allocs/op are per event.
+//
+//	go test -run '^$' -bench . -benchmem ./receiver/tetragonreceiver/internal/eventmap/
+
+var benchCorpora = []struct{ name, pattern string }{
+	{"real", "real/*.jsonl"},
+	{"captured", "captured/main-export.jsonl.gz"},
+}
+
+var benchBodies = []BodyMode{BodyMap, BodyNone}
+
+// flushEvery is the batch size of the map benchmarks (Flush cost included).
+const flushEvery = 100
+
+func benchLines(b *testing.B, pattern string) ([][]byte, int64) {
+	b.Helper()
+	var out [][]byte
+	var size int64
+	for _, l := range readCorpus(b, pattern) {
+		out = append(out, l.data)
+		size += int64(len(l.data))
+	}
+	return out, size / int64(len(out))
+}
+
+func benchEvents(b *testing.B, lines [][]byte) []*tetragon.GetEventsResponse {
+	b.Helper()
+	evs := make([]*tetragon.GetEventsResponse, len(lines))
+	for i, l := range lines {
+		evs[i] = new(tetragon.GetEventsResponse)
+		if err := DecodeJSON(l, evs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return evs
+}
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	for _, c := range benchCorpora {
+		b.Run(c.name, func(b *testing.B) {
+			lines, avg := benchLines(b, c.pattern)
+			var ev tetragon.GetEventsResponse
+			b.SetBytes(avg)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := DecodeJSON(lines[i%len(lines)], &ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkProtoUnmarshal(b *testing.B) {
+	for _, c := range benchCorpora {
+		b.Run(c.name, func(b *testing.B) {
+			lines, _ := benchLines(b, c.pattern)
+			var bins [][]byte
+			var size int64
+			for _, ev := range benchEvents(b, lines) {
+				bin, err := proto.Marshal(ev)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bins = append(bins, bin)
+				size += int64(len(bin))
+			}
+			var ev tetragon.GetEventsResponse
+			b.SetBytes(size / int64(len(bins)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ev.Reset()
+				if err := proto.Unmarshal(bins[i%len(bins)], &ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkMap(b *testing.B) {
+	for _, c := range benchCorpora {
+		for _, body := range benchBodies {
+			b.Run(c.name+"/body="+string(body), func(b *testing.B) {
+				lines, _ := benchLines(b, c.pattern)
+				evs := benchEvents(b, lines)
+				batch := NewBatch(Options{Body: body})
+				now := time.Now()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					j := i % len(evs)
+					if err := batch.Add(evs[j], lines[j], now); err != nil {
+						b.Fatal(err)
+					}
+					if batch.Len() == flushEvery {
+						batch.Flush()
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkDecodeAndMap(b *testing.B) {
+	for _, c := range benchCorpora {
+		for _, body := range benchBodies {
+			b.Run(c.name+"/body="+string(body), func(b *testing.B) {
+				lines, avg := benchLines(b, c.pattern)
+				batch := NewBatch(Options{Body: body})
+				var ev tetragon.GetEventsResponse
+				now := time.Now()
+				b.SetBytes(avg)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					line := lines[i%len(lines)]
+					if err := DecodeJSON(line, &ev); err != nil {
+						b.Fatal(err)
+					}
+					if err := batch.Add(&ev, line, now); err != nil {
+						b.Fatal(err)
+					}
+					if batch.Len() == flushEvery {
+						batch.Flush()
+					}
+				}
+			})
+		}
+	}
+}
