@@ -113,7 +113,7 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 	for i, src := range srcs {
 		doc, err := parseDocument(src)
 		if err != nil {
-			errs.add(src.Path, 0, "", "", err)
+			addYAMLError(&errs, src.Path, err)
 			continue
 		}
 		docs[i] = doc
@@ -209,7 +209,34 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 	return rs, nil
 }
 
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// addYAMLError splits a YAML error into one located error per problem.
+func addYAMLError(errs *errorList, file string, err error) {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for _, m := range msgs {
+		m = friendlyTypes.Replace(m)
+		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
+			line, _ := strconv.Atoi(sm[1])
+			errs.add(file, line, "", "", errors.New(sm[2]))
+			continue
+		}
+		errs.add(file, 0, "", "", errors.New(m))
+	}
+}
+
 var friendlyTypes = strings.NewReplacer(
+	"type rules.Document", "file (top-level keys: lists, rules, overrides)",
+	"type rules.RuleSpec", "rule",
+	"type rules.ExceptionSpec", "exception",
+	"type rules.OverrideSpec", "override",
+	"type rules.ScopeSpec", "scope (keys: namespaces, workloads)",
+	"type rules.IncludeExclude", "include/exclude (keys: include, exclude)",
+	"type rules.SuppressSpec", "suppress (keys: window, key)",
 	"rules.Document", "file (top-level keys: lists, rules, overrides)",
 	"rules.RuleSpec", "rule",
 	"rules.ExceptionSpec", "exception",
@@ -227,7 +254,7 @@ func parseDocument(src Source) (*Document, error) {
 		if errors.Is(err, io.EOF) {
 			return &doc, nil // an empty file defines nothing
 		}
-		return nil, errors.New(friendlyTypes.Replace(err.Error()))
+		return nil, err
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -301,11 +328,16 @@ func applyOverride(file string, ov OverrideSpec, byName map[string]*entry, errs 
 				fmt.Errorf("comps %v differ from the existing exception's comps %v; omit comps to append values", []string(add.Comps), []string(ex.Comps)))
 			continue
 		}
+		fits := true
 		for i, t := range add.Values {
 			if len(t) != len(ex.Fields) {
 				errs.add(file, add.line, ov.Name, fmt.Sprintf("append_exceptions[%s].values[%d]", add.Name, i),
 					fmt.Errorf("tuple has %d items, want %d (fields: %s)", len(t), len(ex.Fields), strings.Join(ex.Fields, ", ")))
+				fits = false
 			}
+		}
+		if !fits {
+			continue
 		}
 		ex.Values = append(slices.Clone(ex.Values), add.Values...)
 		exs[idx] = ex

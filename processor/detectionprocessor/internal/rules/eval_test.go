@@ -1,0 +1,329 @@
+package rules_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules/rulestest"
+)
+
+func mustCompile(t *testing.T, yamlText string) *rules.Ruleset {
+	t.Helper()
+	rs, err := rulestest.Compile("t.yaml", yamlText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func matches(t *testing.T, rs *rules.Ruleset, ev rulestest.Event) []string {
+	t.Helper()
+	got, err := rulestest.Matches(rs, ev)
+	if err != nil {
+		t.Fatalf("evaluation error: %v", err)
+	}
+	return got
+}
+
+func exec(ns, workload, exe, parent string) rulestest.Event {
+	res := map[string]any{"container.id": "c1"}
+	if ns != "" {
+		res["k8s.namespace.name"] = ns
+	}
+	if workload != "" {
+		res["k8s.workload.name"] = workload
+	}
+	return rulestest.Event{
+		Name:     "tetragon.process_exec",
+		Resource: res,
+		Attributes: map[string]any{
+			"process.executable.path":        exe,
+			"process.executable.name":        exe[len(exe)-len(baseName(exe)):],
+			"process.parent.executable.name": parent,
+			"tetragon.ancestors.binaries":    []any{"/usr/bin/containerd-shim", "/sbin/init"},
+			"process.pid":                    int64(4242),
+		},
+	}
+}
+
+func baseName(p string) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[i+1:]
+		}
+	}
+	return p
+}
+
+const shellRule = `
+lists:
+  shells: [sh, bash]
+rules:
+  - name: Shell
+    description: d
+    category: execution
+    severity: warning
+    event: tetragon.process_exec
+    condition: InList(attributes["process.executable.name"], @shells)
+`
+
+func TestEventIndexAndCondition(t *testing.T) {
+	rs := mustCompile(t, shellRule)
+	if got := matches(t, rs, exec("default", "web", "/bin/bash", "nginx")); !slices.Equal(got, []string{"Shell"}) {
+		t.Fatalf("got %v", got)
+	}
+	if got := matches(t, rs, exec("default", "web", "/bin/cat", "nginx")); len(got) != 0 {
+		t.Fatalf("got %v", got)
+	}
+	ev := exec("default", "web", "/bin/bash", "nginx")
+	ev.Name = "tetragon.process_exit" // same attributes, other event type
+	if got := matches(t, rs, ev); len(got) != 0 {
+		t.Fatalf("rule for exec ran on exit: %v", got)
+	}
+}
+
+func TestExceptionComparators(t *testing.T) {
+	tests := []struct {
+		name, fields, comps, values string
+		excepted                    bool
+	}{
+		{"eq", "[process.parent.executable.name]", "[=]", "[nginx]", true},
+		{"eq miss", "[process.parent.executable.name]", "[=]", "[apache]", false},
+		{"default comp is eq", "[process.parent.executable.name]", "[]", "[nginx, apache]", true},
+		{"ne", "[process.parent.executable.name]", "['!=']", "[apache]", true},
+		{"ne miss", "[process.parent.executable.name]", "['!=']", "[nginx]", false},
+		{"ne on missing attribute", "[nope]", "['!=']", "[x]", true},
+		{"eq on missing attribute", "[nope]", "[=]", "[x]", false},
+		{"in", "[process.parent.executable.name]", "[in]", "[[[apache, nginx]]]", true},
+		{"in scalar", "[process.parent.executable.name]", "[in]", "[nginx]", true},
+		{"in miss", "[process.parent.executable.name]", "[in]", "[[[apache]]]", false},
+		{"startswith", "[process.executable.path]", "[startswith]", "[/bin/]", true},
+		{"startswith miss", "[process.executable.path]", "[startswith]", "[/usr/]", false},
+		{"endswith", "[process.executable.path]", "[endswith]", "[/bash]", true},
+		{"endswith miss", "[process.executable.path]", "[endswith]", "[/sh]", false},
+		{"contains", "[process.executable.path]", "[contains]", "[in/ba]", true},
+		{"contains miss", "[process.executable.path]", "[contains]", "[usr]", false},
+		{"glob", "[process.executable.path]", "[glob]", "['/bin/*']", true},
+		{"glob miss", "[process.executable.path]", "[glob]", "['/usr/**']", false},
+		{"resource field", "[resource.k8s.namespace.name]", "[glob]", "['kube-*']", true},
+		{"resource field miss", "[resource.k8s.namespace.name]", "[=]", "[default]", false},
+		{"int attribute as string", "[process.pid]", "[=]", "['4242']", true},
+		{"list attribute any element", "[tetragon.ancestors.binaries]", "[endswith]", "[containerd-shim]", true},
+		{"list attribute ne", "[tetragon.ancestors.binaries]", "['!=']", "[/sbin/init]", false},
+		{"tuple all fields", "[process.parent.executable.name, resource.k8s.namespace.name]", "[=, =]", "[[nginx, kube-system]]", true},
+		{"tuple one field fails", "[process.parent.executable.name, resource.k8s.namespace.name]", "[=, =]", "[[nginx, default]]", false},
+		{"second tuple", "[process.parent.executable.name, resource.k8s.namespace.name]", "[=, =]", "[[nginx, default], [nginx, kube-system]]", true},
+		{"no values", "[process.parent.executable.name]", "[=]", "[]", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			comps := ""
+			if tt.comps != "[]" {
+				comps = "        comps: " + tt.comps + "\n"
+			}
+			rs := mustCompile(t, shellRule+`    exceptions:
+      - name: e
+        fields: `+tt.fields+"\n"+comps+`        values: `+tt.values+"\n")
+			got := matches(t, rs, exec("kube-system", "coredns", "/bin/bash", "nginx"))
+			if excepted := len(got) == 0; excepted != tt.excepted {
+				t.Fatalf("excepted = %v, want %v", excepted, tt.excepted)
+			}
+		})
+	}
+}
+
+func TestScope(t *testing.T) {
+	tests := []struct {
+		scope   string
+		ns, wl  string
+		inScope bool
+	}{
+		{"{namespaces: {include: [prod-*]}}", "prod-eu", "web", true},
+		{"{namespaces: {include: [prod-*]}}", "dev", "web", false},
+		{"{namespaces: {include: [prod-*]}}", "", "", false}, // host event
+		{"{namespaces: {exclude: [kube-system]}}", "kube-system", "x", false},
+		{"{namespaces: {exclude: [kube-system]}}", "default", "x", true},
+		{"{namespaces: {exclude: [kube-system]}}", "", "", true},
+		{"{namespaces: {include: ['*'], exclude: [kube-*]}}", "kube-public", "x", false},
+		{"{workloads: {include: [web, 'api-*']}}", "default", "api-v2", true},
+		{"{workloads: {include: [web, 'api-*']}}", "default", "db", false},
+		{"{workloads: {exclude: ['debug-*']}, namespaces: {include: [default]}}", "default", "debug-pod", false},
+		{"{workloads: {exclude: ['debug-*']}, namespaces: {include: [default]}}", "default", "web", true},
+	}
+	for _, tt := range tests {
+		rs := mustCompile(t, shellRule+"    scope: "+tt.scope+"\n")
+		got := matches(t, rs, exec(tt.ns, tt.wl, "/bin/sh", "x"))
+		if (len(got) == 1) != tt.inScope {
+			t.Errorf("scope %s ns=%q wl=%q: matched %v, want in scope %v", tt.scope, tt.ns, tt.wl, got, tt.inScope)
+		}
+	}
+}
+
+func TestHooksPrefilter(t *testing.T) {
+	rs := mustCompile(t, `
+rules:
+  - name: Sensitive read
+    description: d
+    category: credential_access
+    severity: critical
+    event: [tetragon.process_kprobe, tetragon.process_tracepoint]
+    hooks: [security_file_permission, syscalls/sys_enter_openat]
+    condition: GlobMatchAny(ArgStrings(), ["/etc/shadow"])
+`)
+	ev := func(name, hook, path string) rulestest.Event {
+		return rulestest.Event{Name: name, Attributes: map[string]any{
+			"tetragon.hook": hook,
+			"tetragon.args": []any{map[string]any{"int_arg": int64(-100)}, map[string]any{"string_arg": path}},
+		}}
+	}
+	if got := matches(t, rs, ev("tetragon.process_tracepoint", "syscalls/sys_enter_openat", "/etc/shadow")); len(got) != 1 {
+		t.Fatal("tracepoint not matched")
+	}
+	if got := matches(t, rs, ev("tetragon.process_kprobe", "security_file_permission", "/etc/shadow")); len(got) != 1 {
+		t.Fatal("kprobe not matched")
+	}
+	if got := matches(t, rs, ev("tetragon.process_kprobe", "__x64_sys_write", "/etc/shadow")); len(got) != 0 {
+		t.Fatal("other hook matched")
+	}
+	if got := matches(t, rs, rulestest.Event{Name: "tetragon.process_kprobe"}); len(got) != 0 {
+		t.Fatal("record without hook matched")
+	}
+}
+
+func TestRuntimeErrorIsReportedAndDoesNotMatch(t *testing.T) {
+	rs := mustCompile(t, `
+rules:
+  - name: Bad
+    description: d
+    category: c
+    severity: info
+    event: tetragon.process_exec
+    condition: HasPrefix(attributes["nope"], "x")
+  - name: Good
+    description: d
+    category: c
+    severity: info
+    event: tetragon.process_exec
+    condition: "true"
+`)
+	got, err := rulestest.Matches(rs, exec("d", "w", "/bin/sh", "x"))
+	if err == nil || !slices.Equal(got, []string{"Good"}) {
+		t.Fatalf("got %v, %v", got, err)
+	}
+}
+
+func TestOverridesAcrossFiles(t *testing.T) {
+	builtin := rules.Source{Ruleset: "builtin", Path: "builtin/a.yaml", Data: []byte(shellRule + `    exceptions:
+      - name: parents
+        fields: [process.parent.executable.name]
+        values: [runc]
+  - name: Other
+    description: d
+    category: c
+    severity: info
+    event: tetragon.process_exec
+    condition: "true"
+`)}
+	user := func(s string) rules.Source {
+		return rules.Source{Ruleset: "user.yaml", Path: "/etc/user.yaml", Data: []byte(s)}
+	}
+
+	// append to an existing exception, add a new one, raise severity, set scope.
+	rs, err := rules.Compile([]rules.Source{builtin, user(`
+overrides:
+  - name: Shell
+    severity: critical
+    append_exceptions:
+      - name: parents
+        values: [nginx]
+      - name: tools
+        fields: [process.executable.path]
+        comps: [glob]
+        values: ["/opt/**"]
+    scope: {namespaces: {exclude: [ignored]}}
+  - name: Other
+    enabled: false
+`)}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := rs.Rule("Shell")
+	if sh.Severity != rules.SeverityCritical || sh.Ruleset != "builtin" || rs.Rule("Other").Enabled {
+		t.Fatalf("override fields: %+v", sh)
+	}
+	for _, tc := range []struct {
+		ev   rulestest.Event
+		want bool
+	}{
+		{exec("d", "w", "/bin/sh", "runc"), false},    // original tuple
+		{exec("d", "w", "/bin/sh", "nginx"), false},   // appended tuple
+		{exec("d", "w", "/opt/sh", "x"), false},       // new exception
+		{exec("ignored", "w", "/bin/sh", "x"), false}, // new scope
+		{exec("d", "w", "/bin/sh", "x"), true},
+	} {
+		got := matches(t, rs, tc.ev)
+		if slices.Contains(got, "Shell") != tc.want || slices.Contains(got, "Other") {
+			t.Errorf("%v: got %v", tc.ev.Attributes["process.executable.path"], got)
+		}
+	}
+
+	// A user rule of the same name replaces the built-in one in place.
+	rs, err = rules.Compile([]rules.Source{builtin, user(`
+lists:
+  shells: [zsh]
+rules:
+  - name: Shell
+    description: replaced
+    category: execution
+    severity: info
+    event: tetragon.process_exec
+    condition: InList(attributes["process.executable.name"], @shells)
+`)}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh = rs.Rule("Shell")
+	if sh.Description != "replaced" || sh.Ruleset != "user.yaml" || sh.Order != 0 || len(rs.Rules()) != 2 {
+		t.Fatalf("replace: %+v", sh)
+	}
+	if got := matches(t, rs, exec("d", "w", "/bin/zsh", "runc")); !slices.Contains(got, "Shell") {
+		t.Fatal("user list redefinition not used")
+	}
+
+	// Appended tuples must fit the existing exception.
+	_, err = rules.Compile([]rules.Source{builtin, user(`
+overrides:
+  - name: Shell
+    append_exceptions:
+      - name: parents
+        values: [[a, b]]
+`)}, nil, nil)
+	if err == nil || err.Error() != `/etc/user.yaml:5: rule "Shell": append_exceptions[parents].values[0]: tuple has 2 items, want 1 (fields: process.parent.executable.name)` {
+		t.Fatal(err)
+	}
+}
+
+func TestOverrideDoesNotAliasBaseSpec(t *testing.T) {
+	// Compiling twice from the same sources gives the same result: overrides
+	// must not mutate shared slices.
+	src := []rules.Source{{Ruleset: "b", Path: "b", Data: []byte(shellRule + `    exceptions:
+      - name: parents
+        fields: [process.parent.executable.name]
+        values: [runc]
+overrides:
+  - name: Shell
+    append_exceptions:
+      - name: parents
+        values: [nginx]
+`)}}
+	for i := 0; i < 2; i++ {
+		rs, err := rules.Compile(src, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := matches(t, rs, exec("d", "w", "/bin/sh", "nginx")); len(got) != 0 {
+			t.Fatalf("run %d: %v", i, got)
+		}
+	}
+}
