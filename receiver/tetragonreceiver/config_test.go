@@ -1,0 +1,206 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(name)
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	return cfg
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		cfg := loadConfig(t, component.NewID(metadata.Type).String())
+		assert.Equal(t, createDefaultConfig(), cfg)
+		assert.False(t, cfg.fileMode())
+		assert.Empty(t, cfg.Endpoint, "unset: resolved from info_file, else the default socket")
+		assert.Equal(t, "/var/run/tetragon/tetragon-info.json", cfg.InfoFile)
+		assert.Equal(t, BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond}, cfg.Batch)
+		assert.Equal(t, eventmap.BodyMap, cfg.Body)
+	})
+
+	t.Run("grpc_filtered", func(t *testing.T) {
+		cfg := loadConfig(t, "tetragon/grpc_filtered")
+		assert.False(t, cfg.fileMode())
+		assert.Equal(t, "tetragon.kube-system.svc:54321", cfg.Endpoint)
+		require.True(t, cfg.TLS.HasValue())
+		assert.Equal(t, "/etc/tetragon-tls/ca.crt", cfg.TLS.Get().CAFile)
+		assert.Equal(t, "/etc/tetragon-tls/client.crt", cfg.TLS.Get().CertFile)
+		assert.Equal(t, "tetragon", cfg.TLS.Get().ServerName)
+		assert.Equal(t, ReconnectConfig{InitialInterval: 500 * time.Millisecond, MaxInterval: time.Minute}, cfg.Reconnect)
+		assert.Equal(t, BatchConfig{MaxSize: 256, Timeout: 100 * time.Millisecond}, cfg.Batch)
+		assert.Equal(t, eventmap.BodyJSON, cfg.Body)
+		assert.Equal(t, "prod-eu-1", cfg.ClusterName)
+
+		r := &tetragonReceiver{cfg: cfg}
+		req, err := r.eventsRequest()
+		require.NoError(t, err)
+		require.Len(t, req.AllowList, 2)
+		assert.Equal(t, []tetragon.EventType{tetragon.EventType_PROCESS_EXEC, tetragon.EventType_PROCESS_EXIT}, req.AllowList[0].EventSet)
+		assert.Equal(t, []string{"default", "payments"}, req.AllowList[0].Namespace)
+		assert.Equal(t, []string{"^/bin/", "^/usr/bin/"}, req.AllowList[1].BinaryRegex)
+		require.Len(t, req.DenyList, 2)
+		assert.True(t, req.DenyList[0].HealthCheck.GetValue())
+		assert.Equal(t, []string{"^tetragon-"}, req.DenyList[1].PodRegex)
+		require.Len(t, req.FieldFilters, 1)
+		assert.Equal(t, []string{"process.binary", "process.arguments", "process.pod", "process.exec_id", "parent.exec_id"}, req.FieldFilters[0].Fields.Paths)
+		assert.Equal(t, tetragon.FieldFilterAction_INCLUDE, req.FieldFilters[0].Action)
+	})
+
+	t.Run("export", func(t *testing.T) {
+		cfg := loadConfig(t, "tetragon/export")
+		require.True(t, cfg.fileMode())
+		fc := cfg.File.Get()
+		assert.Equal(t, "/var/run/cilium/tetragon/tetragon.log", fc.Path)
+		assert.Equal(t, "beginning", fc.StartAt)
+		require.NotNil(t, fc.Storage)
+		assert.Equal(t, component.MustNewIDWithName("file_storage", "tetragon"), *fc.Storage)
+		assert.Equal(t, 1<<20, fc.MaxLineBytes)
+		assert.Equal(t, 100*time.Millisecond, fc.PollInterval)
+		assert.Equal(t, eventmap.BodyNone, cfg.Body)
+	})
+
+	t.Run("export_defaults", func(t *testing.T) {
+		cfg := loadConfig(t, "tetragon/export_defaults")
+		require.True(t, cfg.fileMode())
+		fc := cfg.File.Get()
+		assert.Equal(t, "/data/tetragon/events.log", fc.Path)
+		assert.Equal(t, "end", fc.StartAt)
+		assert.Nil(t, fc.Storage)
+		assert.Equal(t, 16<<20, fc.MaxLineBytes)
+		assert.Equal(t, 200*time.Millisecond, fc.PollInterval)
+	})
+}
+
+func TestConfigValidate(t *testing.T) {
+	fileCfg := func(mut func(*FileConfig)) configoptional.Optional[FileConfig] {
+		fc := defaultFileConfig()
+		mut(&fc)
+		return configoptional.Some(fc)
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // substrings of the error; none means valid
+	}{
+		{name: "default is valid", mutate: func(*Config) {}},
+		{name: "unix endpoint", mutate: func(c *Config) { c.Endpoint = "unix:///run/tetragon/tetragon.sock" }},
+		{name: "host:port endpoint", mutate: func(c *Config) { c.Endpoint = "localhost:54321" }},
+		{name: "ipv6 endpoint", mutate: func(c *Config) { c.Endpoint = "[::1]:54321" }},
+		{name: "relative unix socket", mutate: func(c *Config) { c.Endpoint = "unix://tetragon.sock" },
+			want: []string{"endpoint:", "absolute path"}},
+		{name: "http scheme", mutate: func(c *Config) { c.Endpoint = "http://localhost:54321" },
+			want: []string{"endpoint:", "no other scheme"}},
+		{name: "missing port", mutate: func(c *Config) { c.Endpoint = "localhost" },
+			want: []string{"endpoint:", "host:port"}},
+		{name: "missing host", mutate: func(c *Config) { c.Endpoint = ":54321" },
+			want: []string{"endpoint:", "host is missing"}},
+		{name: "bad port", mutate: func(c *Config) { c.Endpoint = "localhost:99999" },
+			want: []string{"endpoint:", "port \"99999\""}},
+		{name: "relative info file", mutate: func(c *Config) { c.InfoFile = "tetragon-info.json" },
+			want: []string{"info_file:", "absolute path"}},
+		{name: "info file disabled", mutate: func(c *Config) { c.InfoFile = "" }},
+		{name: "bad body", mutate: func(c *Config) { c.Body = "xml" },
+			want: []string{`body: "xml" is not one of map, json, none`}},
+		{name: "control characters in cluster name", mutate: func(c *Config) { c.ClusterName = "a\nb" },
+			want: []string{"cluster_name:"}},
+		{name: "batch size zero", mutate: func(c *Config) { c.Batch.MaxSize = 0 },
+			want: []string{"batch.max_size: 0 is out of range"}},
+		{name: "batch size huge", mutate: func(c *Config) { c.Batch.MaxSize = 1_000_000 },
+			want: []string{"batch.max_size"}},
+		{name: "batch timeout zero", mutate: func(c *Config) { c.Batch.Timeout = 0 },
+			want: []string{"batch.timeout"}},
+		{name: "reconnect initial zero", mutate: func(c *Config) { c.Reconnect.InitialInterval = 0 },
+			want: []string{"reconnect.initial_interval"}},
+		{name: "reconnect max below initial", mutate: func(c *Config) { c.Reconnect.MaxInterval = 100 * time.Millisecond },
+			want: []string{"reconnect.max_interval", "at least reconnect.initial_interval"}},
+		{name: "allow list unknown field", mutate: func(c *Config) { c.AllowList = []map[string]any{{"event_set": []any{"PROCESS_EXEC"}}, {"binary": "x"}} },
+			want: []string{`allow_list[1]: unknown field "binary"`}},
+		{name: "deny list bad regex", mutate: func(c *Config) { c.DenyList = []map[string]any{{"binary_regex": []any{"(("}}} },
+			want: []string{"deny_list[0].binary_regex[0]: invalid RE2"}},
+		{name: "field filter bad action", mutate: func(c *Config) {
+			c.FieldFilters = []map[string]any{{"fields": []any{"process.binary"}, "action": "KEEP"}}
+		}, want: []string{"field_filters[0].action", "INCLUDE, EXCLUDE"}},
+		{name: "several errors reported together", mutate: func(c *Config) { c.Body = "x"; c.Batch.MaxSize = -1 },
+			want: []string{"body:", "batch.max_size"}},
+
+		{name: "file mode", mutate: func(c *Config) { c.File = fileCfg(func(*FileConfig) {}) }},
+		{name: "file path empty", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.Path = "" }) },
+			want: []string{"file.path: required"}},
+		{name: "file path relative", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.Path = "tetragon.log" }) },
+			want: []string{"file.path", "absolute"}},
+		{name: "file path glob", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.Path = "/var/log/tetragon*.log" }) },
+			want: []string{"file.path", "not a pattern"}},
+		{name: "file start_at", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.StartAt = "middle" }) },
+			want: []string{`file.start_at: "middle"`}},
+		{name: "file max_line_bytes small", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.MaxLineBytes = 100 }) },
+			want: []string{"file.max_line_bytes: 100 is out of range"}},
+		{name: "file poll interval", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.PollInterval = time.Hour }) },
+			want: []string{"file.poll_interval"}},
+		{name: "file and endpoint", mutate: func(c *Config) {
+			c.File = fileCfg(func(*FileConfig) {})
+			c.Endpoint = "localhost:54321"
+			c.AllowList = []map[string]any{{"namespace": []any{"x"}}}
+			c.TLS = configoptional.Some(configtls.NewDefaultClientConfig())
+		}, want: []string{"endpoint, tls, allow_list: only apply to gRPC mode, but `file` is set"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tt.mutate(cfg)
+			err := confmap.Validate(cfg)
+			if len(tt.want) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestConfigTLSValidatedByConfigtls(t *testing.T) {
+	cm := confmap.NewFromStringMap(map[string]any{
+		"tls": map[string]any{"min_version": "1.9"},
+	})
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, cm.Unmarshal(cfg))
+	require.True(t, cfg.TLS.HasValue())
+	assert.ErrorContains(t, confmap.Validate(cfg), "1.9")
+}
+
+func TestConfigFileSectionSelectsFileMode(t *testing.T) {
+	cm := confmap.NewFromStringMap(map[string]any{"file": map[string]any{"path": "/tmp/t.log"}})
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, cm.Unmarshal(cfg))
+	require.True(t, cfg.fileMode())
+	assert.Equal(t, "end", cfg.File.Get().StartAt, "defaults fill the rest of the section")
+	assert.False(t, createDefaultConfig().(*Config).fileMode(), "no file section: gRPC mode")
+}

@@ -1,0 +1,434 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/otel/attribute"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/grpcsource"
+)
+
+// fakeTetragon is a minimal FineGuidanceSensors server built on the real API
+// types. Each GetEvents call sends the events queued for it, then keeps the
+// stream open until the client goes away or the server stops.
+type fakeTetragon struct {
+	tetragon.UnimplementedFineGuidanceSensorsServer
+	version string
+
+	mu       sync.Mutex
+	requests []*tetragon.GetEventsRequest
+	versions int
+	sessions [][]*tetragon.GetEventsResponse
+	// endAfterSend ends the stream with an error once its events are sent.
+	endAfterSend bool
+}
+
+func (f *fakeTetragon) GetVersion(context.Context, *tetragon.GetVersionRequest) (*tetragon.GetVersionResponse, error) {
+	f.mu.Lock()
+	f.versions++
+	f.mu.Unlock()
+	return &tetragon.GetVersionResponse{Version: f.version}, nil
+}
+
+func (f *fakeTetragon) GetEvents(req *tetragon.GetEventsRequest, stream tetragon.FineGuidanceSensors_GetEventsServer) error {
+	f.mu.Lock()
+	f.requests = append(f.requests, proto.Clone(req).(*tetragon.GetEventsRequest))
+	var events []*tetragon.GetEventsResponse
+	if len(f.sessions) > 0 {
+		events, f.sessions = f.sessions[0], f.sessions[1:]
+	}
+	endAfterSend := f.endAfterSend
+	f.mu.Unlock()
+	for _, ev := range events {
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+	}
+	if endAfterSend {
+		return fmt.Errorf("tetragon: agent restarting")
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+func (f *fakeTetragon) queue(events []*tetragon.GetEventsResponse) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sessions = append(f.sessions, events)
+}
+
+func (f *fakeTetragon) requestsSeen() []*tetragon.GetEventsRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*tetragon.GetEventsRequest(nil), f.requests...)
+}
+
+// socketDir is short: unix socket paths are limited to 108 bytes.
+func socketDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "tg")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func serveUnix(t *testing.T, path string, srv *fakeTetragon) *grpc.Server {
+	t.Helper()
+	lis, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	gs := grpc.NewServer()
+	tetragon.RegisterFineGuidanceSensorsServer(gs, srv)
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	return gs
+}
+
+func execEvents(prefix string, n int) []*tetragon.GetEventsResponse {
+	out := make([]*tetragon.GetEventsResponse, 0, n)
+	for _, id := range ids(prefix, 0, n) {
+		out = append(out, execEvent(id))
+	}
+	return out
+}
+
+func grpcConfig(endpoint string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint = endpoint
+	cfg.InfoFile = ""
+	cfg.Reconnect = ReconnectConfig{InitialInterval: 20 * time.Millisecond, MaxInterval: 100 * time.Millisecond}
+	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: 20 * time.Millisecond}
+	return cfg
+}
+
+func TestGRPCDeliversEventsInBatchesAndPassesFilters(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1-fake"}
+	events := execEvents("grpc", 300)
+	// Also an event type the mapper does not know (Tetragon's internal test
+	// event): counted and skipped, the stream goes on.
+	events = append(events[:150], append([]*tetragon.GetEventsResponse{{Event: &tetragon.GetEventsResponse_Test{Test: &tetragon.Test{}}}}, events[150:]...)...)
+	srv.queue(events)
+	serveUnix(t, sock, srv)
+
+	cfg := grpcConfig("unix://" + sock)
+	cfg.AllowList = []map[string]any{
+		{"event_set": []any{"PROCESS_EXEC", "PROCESS_KPROBE"}, "namespace": []any{"default"}, "binary_regex": []any{"^/bin/"}},
+	}
+	cfg.DenyList = []map[string]any{{"health_check": true}, {"pod_regex": []any{"^tetragon"}}}
+	cfg.FieldFilters = []map[string]any{{"event_set": []any{"PROCESS_EXEC"}, "fields": []any{"process.binary", "process.exec_id"}, "action": "INCLUDE", "invert_event_set": true}}
+
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "300 records", func() bool { return sink.count() == 300 })
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	assert.ElementsMatch(t, ids("grpc", 0, 300), sink.execIDs())
+	assert.Less(t, sink.batches, 300, "records are delivered in batches")
+	assert.LessOrEqual(t, 300/64, sink.batches)
+
+	want := &tetragon.GetEventsRequest{
+		AllowList: []*tetragon.Filter{{
+			EventSet:    []tetragon.EventType{tetragon.EventType_PROCESS_EXEC, tetragon.EventType_PROCESS_KPROBE},
+			Namespace:   []string{"default"},
+			BinaryRegex: []string{"^/bin/"},
+		}},
+		DenyList: []*tetragon.Filter{{HealthCheck: wrapperspb.Bool(true)}, {PodRegex: []string{"^tetragon"}}},
+		FieldFilters: []*tetragon.FieldFilter{{
+			EventSet:       []tetragon.EventType{tetragon.EventType_PROCESS_EXEC},
+			Fields:         &fieldmaskpb.FieldMask{Paths: []string{"process.binary", "process.exec_id"}},
+			Action:         tetragon.FieldFilterAction_INCLUDE,
+			InvertEventSet: wrapperspb.Bool(true),
+		}},
+	}
+	reqs := srv.requestsSeen()
+	require.Len(t, reqs, 1)
+	assert.True(t, proto.Equal(want, reqs[0]), "request sent to Tetragon:\n got %v\nwant %v", reqs[0], want)
+
+	connected := h.logs.FilterMessage("Connected to Tetragon").All()
+	require.Len(t, connected, 1)
+	assert.Equal(t, "v1.7.1-fake", connected[0].ContextMap()["tetragon_version"])
+	assert.Equal(t, "unix://"+sock, connected[0].ContextMap()["endpoint"])
+
+	assert.Equal(t, int64(300), h.counter(t, "otelcol_receiver_tetragon_events", attribute.String("event_type", "process_exec")))
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "unknown_event_type")))
+	// The standard receiver metrics see the same records.
+	assert.Equal(t, int64(300), h.counter(t, "otelcol_receiver_accepted_log_records"))
+}
+
+func TestGRPCReconnectsAfterTetragonGoesAway(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	first := &fakeTetragon{version: "v1.7.0"}
+	first.queue(execEvents("before", 40))
+	gs := serveUnix(t, sock, first)
+
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, grpcConfig("unix://"+sock), sink, nil)
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	waitFor(t, "first 40 records", func() bool { return sink.count() == 40 })
+
+	// Tetragon dies mid-stream; the socket disappears for a while.
+	gs.Stop()
+	os.Remove(sock)
+	waitFor(t, "disconnect logged", func() bool { return h.logged("Disconnected from Tetragon") == 1 })
+	waitFor(t, "failed reconnect attempts", func() bool {
+		return h.counter(t, "otelcol_receiver_tetragon_grpc_reconnects") >= 3
+	})
+
+	second := &fakeTetragon{version: "v1.7.1"}
+	second.queue(execEvents("after", 60))
+	serveUnix(t, sock, second)
+	waitFor(t, "all 100 records", func() bool { return sink.count() == 100 })
+
+	assert.ElementsMatch(t, append(ids("before", 0, 40), ids("after", 0, 60)...), sink.execIDs())
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects"))
+	// One line per state change, however many attempts failed.
+	assert.Equal(t, 1, h.logged("Reconnecting to Tetragon"))
+	assert.Equal(t, 0, h.logged("Cannot connect to Tetragon; retrying with backoff until it is reachable (further failures are logged at debug level)"))
+	assert.Positive(t, h.logged("Tetragon still unreachable"))
+	connected := h.logs.FilterMessage("Connected to Tetragon").All()
+	require.Len(t, connected, 2)
+	assert.Equal(t, "v1.7.0", connected[0].ContextMap()["tetragon_version"])
+	assert.Equal(t, "v1.7.1", connected[1].ContextMap()["tetragon_version"])
+}
+
+func TestGRPCStreamErrorMidStreamReconnects(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1", endAfterSend: true}
+	srv.queue(execEvents("s1", 10))
+	srv.queue(execEvents("s2", 10))
+	srv.queue(execEvents("s3", 10))
+	serveUnix(t, sock, srv)
+
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, grpcConfig("unix://"+sock), sink, nil)
+	waitFor(t, "30 records over three streams", func() bool { return sink.count() == 30 })
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	assert.Len(t, sink.execIDs(), 30)
+	assert.GreaterOrEqual(t, h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects"), int64(3))
+	disc := h.logs.FilterMessage("Disconnected from Tetragon").All()
+	require.NotEmpty(t, disc)
+	assert.Contains(t, disc[0].ContextMap()["error"], "agent restarting", "the cause is logged")
+}
+
+func TestGRPCUnreachableWarnsOnceAndShutsDown(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "missing.sock")
+	h := newHarness(t)
+	r := h.start(t, grpcConfig("unix://"+sock), &collector{}, nil)
+	waitFor(t, "several attempts", func() bool { return h.counter(t, "otelcol_receiver_tetragon_grpc_reconnects") >= 3 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Equal(t, 1, h.logged("Cannot connect to Tetragon; retrying with backoff until it is reachable (further failures are logged at debug level)"))
+	assert.Equal(t, 0, h.logged("Connected to Tetragon"))
+}
+
+func TestGRPCEndpointFromInfoFile(t *testing.T) {
+	dir := socketDir(t)
+	sock := filepath.Join(dir, "custom.sock")
+	srv := &fakeTetragon{version: "v1.7.1"}
+	srv.queue(execEvents("info", 5))
+	serveUnix(t, sock, srv)
+	info := filepath.Join(dir, "tetragon-info.json")
+	require.NoError(t, os.WriteFile(info, []byte(`{"server_address":"unix://`+sock+`","version":"v1.7.1"}`), 0o600))
+
+	cfg := grpcConfig("")
+	cfg.InfoFile = info
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "records via the info file's address", func() bool { return sink.count() == 5 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	start := h.logs.FilterMessage("Connecting to Tetragon").All()
+	require.Len(t, start, 1)
+	assert.Equal(t, "info_file", start[0].ContextMap()["endpoint_source"])
+}
+
+func TestReadInfoFile(t *testing.T) {
+	dir := t.TempDir()
+	for in, want := range map[string]string{
+		"unix:///var/run/tetragon/tetragon.sock": "unix:///var/run/tetragon/tetragon.sock",
+		"localhost:54321":                        "localhost:54321",
+		":54321":                                 "localhost:54321",
+		"0.0.0.0:54321":                          "localhost:54321",
+		"[::]:54321":                             "localhost:54321",
+		"10.0.0.7:54321":                         "10.0.0.7:54321",
+	} {
+		p := filepath.Join(dir, "info.json")
+		require.NoError(t, os.WriteFile(p, []byte(`{"server_address":"`+in+`"}`), 0o600))
+		got, err := grpcsource.ReadInfoFile(p)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, in)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.json"), []byte(`{`), 0o600))
+	_, err := grpcsource.ReadInfoFile(filepath.Join(dir, "bad.json"))
+	assert.Error(t, err)
+}
+
+// certs writes a CA, a server certificate for 127.0.0.1 and a client
+// certificate, all signed by the CA.
+func certs(t *testing.T) (dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	writePEM(t, filepath.Join(dir, "ca.crt"), "CERTIFICATE", caDER)
+
+	issue := func(name string, serial int64, usage x509.ExtKeyUsage) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		require.NoError(t, err)
+		writePEM(t, filepath.Join(dir, name+".crt"), "CERTIFICATE", der)
+		kder, err := x509.MarshalECPrivateKey(key)
+		require.NoError(t, err)
+		writePEM(t, filepath.Join(dir, name+".key"), "EC PRIVATE KEY", kder)
+	}
+	issue("server", 2, x509.ExtKeyUsageServerAuth)
+	issue("client", 3, x509.ExtKeyUsageClientAuth)
+	return dir
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+}
+
+func TestGRPCMutualTLS(t *testing.T) {
+	dir := certs(t)
+	serverCert, err := tls.LoadX509KeyPair(filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
+	require.NoError(t, err)
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(caPEM))
+
+	srv := &fakeTetragon{version: "v1.7.1-tls"}
+	srv.queue(execEvents("tls", 7))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{serverCert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+		MinVersion:   tls.VersionTLS12,
+	})))
+	tetragon.RegisterFineGuidanceSensorsServer(gs, srv)
+	go func() { _ = gs.Serve(lis) }()
+	defer gs.Stop()
+
+	t.Run("with client certificate", func(t *testing.T) {
+		tlsCfg := configtls.NewDefaultClientConfig()
+		tlsCfg.CAFile = filepath.Join(dir, "ca.crt")
+		tlsCfg.CertFile = filepath.Join(dir, "client.crt")
+		tlsCfg.KeyFile = filepath.Join(dir, "client.key")
+		cfg := grpcConfig(lis.Addr().String())
+		cfg.TLS = configoptional.Some(tlsCfg)
+		h := newHarness(t)
+		sink := &collector{}
+		r := h.start(t, cfg, sink, nil)
+		waitFor(t, "records over mTLS", func() bool { return sink.count() == 7 })
+		require.NoError(t, r.Shutdown(context.Background()))
+		assert.Equal(t, 1, h.logged("Connected to Tetragon"))
+	})
+
+	t.Run("without client certificate the server refuses", func(t *testing.T) {
+		tlsCfg := configtls.NewDefaultClientConfig()
+		tlsCfg.CAFile = filepath.Join(dir, "ca.crt")
+		cfg := grpcConfig(lis.Addr().String())
+		cfg.TLS = configoptional.Some(tlsCfg)
+		h := newHarness(t)
+		r := h.start(t, cfg, &collector{}, nil)
+		waitFor(t, "connection failure logged", func() bool {
+			return h.logged("Cannot connect to Tetragon; retrying with backoff until it is reachable (further failures are logged at debug level)") == 1
+		})
+		require.NoError(t, r.Shutdown(context.Background()))
+		assert.Equal(t, 0, h.logged("Connected to Tetragon"))
+	})
+
+	t.Run("plaintext client against a TLS server fails", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.start(t, grpcConfig(lis.Addr().String()), &collector{}, nil)
+		waitFor(t, "connection failure logged", func() bool {
+			return h.logged("Cannot connect to Tetragon; retrying with backoff until it is reachable (further failures are logged at debug level)") == 1
+		})
+		require.NoError(t, r.Shutdown(context.Background()))
+	})
+
+	t.Run("unreadable CA file fails Start", func(t *testing.T) {
+		tlsCfg := configtls.NewDefaultClientConfig()
+		tlsCfg.CAFile = filepath.Join(dir, "missing-ca.crt")
+		cfg := grpcConfig(lis.Addr().String())
+		cfg.TLS = configoptional.Some(tlsCfg)
+		h := newHarness(t)
+		r, err := newReceiver(h.set, cfg, &collector{})
+		require.NoError(t, err)
+		err = r.Start(context.Background(), nil)
+		require.ErrorContains(t, err, "tls:")
+		require.NoError(t, r.Shutdown(context.Background()))
+	})
+}
+
+func TestGRPCRecordsCarryMappedAttributes(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1"}
+	srv.queue(execEvents("attr", 1))
+	serveUnix(t, sock, srv)
+	cfg := grpcConfig("unix://" + sock)
+	cfg.ClusterName = "lab"
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "one record", func() bool { return sink.count() == 1 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	lr := sink.records[0]
+	assert.Equal(t, attrkey.EventNamePrefix+"process_exec", lr.EventName())
+	v, ok := lr.Attributes().Get(attrkey.ProcessExecutablePath)
+	require.True(t, ok)
+	assert.Equal(t, "/usr/bin/curl", v.Str())
+}

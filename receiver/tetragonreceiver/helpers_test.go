@@ -1,0 +1,285 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadatatest"
+)
+
+// eventsDir is ../shared/tetragon-events beside the repository. Tests that
+// need it fail when it is missing: the real corpus is what they prove.
+func eventsDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
+			bytes.Contains(b, []byte("module github.com/otelcol-runtime-security/otelcol-runtime-security\n")) {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir, "repository root not found")
+		dir = parent
+	}
+	events := filepath.Join(dir, "..", "shared", "tetragon-events")
+	_, err = os.Stat(filepath.Join(events, "real"))
+	require.NoError(t, err, "shared Tetragon corpus missing at %s", events)
+	return events
+}
+
+// harness is one receiver under test with its telemetry and logs.
+type harness struct {
+	tel  *componenttest.Telemetry
+	logs *observer.ObservedLogs
+	set  receiver.Settings
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, logs := observer.New(zapcore.DebugLevel)
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	return &harness{tel: tel, logs: logs, set: set}
+}
+
+func (h *harness) start(t *testing.T, cfg *Config, next consumer.Logs, host component.Host) *tetragonReceiver {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	r, err := newReceiver(h.set, cfg, next)
+	require.NoError(t, err)
+	if host == nil {
+		host = componenttest.NewNopHost()
+	}
+	require.NoError(t, r.Start(context.Background(), host))
+	return r
+}
+
+// counter sums a receiver counter's data points whose attributes include
+// attrs (all points when attrs is empty).
+func (h *harness) counter(t *testing.T, name string, attrs ...attribute.KeyValue) int64 {
+	t.Helper()
+	m, err := h.tel.GetMetric(name)
+	if err != nil {
+		return 0 // not recorded yet
+	}
+	var total int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		match := true
+		for _, a := range attrs {
+			if v, ok := dp.Attributes.Value(a.Key); !ok || v != a.Value {
+				match = false
+			}
+		}
+		if match {
+			total += dp.Value
+		}
+	}
+	return total
+}
+
+func (h *harness) logged(msg string) int {
+	return h.logs.FilterMessage(msg).Len()
+}
+
+// collector records every delivered record; fail makes ConsumeLogs return
+// that error instead (the records are then not kept).
+type collector struct {
+	mu      sync.Mutex
+	records []plog.LogRecord
+	batches int
+	calls   int
+	fail    func(call int) error
+}
+
+func (c *collector) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if c.fail != nil {
+		if err := c.fail(c.calls); err != nil {
+			return err
+		}
+	}
+	c.batches++
+	for i := range ld.ResourceLogs().Len() {
+		sls := ld.ResourceLogs().At(i).ScopeLogs()
+		for j := range sls.Len() {
+			lrs := sls.At(j).LogRecords()
+			for k := range lrs.Len() {
+				lr := plog.NewLogRecord()
+				lrs.At(k).CopyTo(lr)
+				c.records = append(c.records, lr)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *collector) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.records)
+}
+
+// execIDs returns tetragon.exec_id of every record, in delivery order.
+func (c *collector) execIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.records))
+	for _, lr := range c.records {
+		if v, ok := lr.Attributes().Get(attrkey.TetragonExecID); ok {
+			out = append(out, v.Str())
+		}
+	}
+	return out
+}
+
+func (c *collector) eventNames() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for _, lr := range c.records {
+		out[lr.EventName()]++
+	}
+	return out
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, 20*time.Second, 5*time.Millisecond, "timed out waiting for %s", what)
+}
+
+// execEvent is a synthetic process_exec with a unique exec_id.
+func execEvent(id string) *tetragon.GetEventsResponse {
+	return &tetragon.GetEventsResponse{
+		Event: &tetragon.GetEventsResponse_ProcessExec{ProcessExec: &tetragon.ProcessExec{
+			Process: &tetragon.Process{
+				ExecId:    id,
+				Pid:       wrapperspb.UInt32(4242),
+				Binary:    "/usr/bin/curl",
+				Arguments: "https://example.com",
+				StartTime: timestamppb.New(time.Unix(1700000000, 0)),
+			},
+		}},
+		NodeName: "node-a",
+		Time:     timestamppb.New(time.Unix(1700000000, 1)),
+	}
+}
+
+// execLine is execEvent as one line of the JSON export (with newline).
+func execLine(t *testing.T, id string) []byte {
+	t.Helper()
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(execEvent(id))
+	require.NoError(t, err)
+	return append(b, '\n')
+}
+
+// memStorage is an in-memory storage extension that outlives receiver
+// restarts, like a file_storage directory would.
+type memStorage struct {
+	mu   sync.Mutex
+	data map[string][]byte
+	sets int
+}
+
+func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
+
+func (m *memStorage) Start(context.Context, component.Host) error { return nil }
+func (m *memStorage) Shutdown(context.Context) error             { return nil }
+
+func (m *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
+	return &memClient{m: m}, nil
+}
+
+type memClient struct{ m *memStorage }
+
+func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	return bytes.Clone(c.m.data[key]), nil
+}
+
+func (c *memClient) Set(_ context.Context, key string, value []byte) error {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	c.m.data[key] = bytes.Clone(value)
+	c.m.sets++
+	return nil
+}
+
+func (c *memClient) Delete(_ context.Context, key string) error {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	delete(c.m.data, key)
+	return nil
+}
+
+func (c *memClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	for _, op := range ops {
+		var err error
+		switch op.Type {
+		case storage.Get:
+			op.Value, err = c.Get(ctx, op.Key)
+		case storage.Set:
+			err = c.Set(ctx, op.Key, op.Value)
+		case storage.Delete:
+			err = c.Delete(ctx, op.Key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *memClient) Close(context.Context) error { return nil }
+
+type testHost struct {
+	exts map[component.ID]component.Component
+}
+
+func (h *testHost) GetExtensions() map[component.ID]component.Component { return h.exts }
+
+func hostWithStorage(id component.ID, st *memStorage) component.Host {
+	return &testHost{exts: map[component.ID]component.Component{id: st}}
+}
+
+func ids(prefix string, from, to int) []string {
+	out := make([]string, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("%s-%05d", prefix, i))
+	}
+	return out
+}
