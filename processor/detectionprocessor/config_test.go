@@ -1,0 +1,85 @@
+package detectionprocessor
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	tests := []struct {
+		id       component.ID
+		expected *Config
+	}{
+		{component.NewID(metadata.Type), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000}},
+		{component.NewIDWithName(metadata.Type, "custom"), &Config{
+			BuiltinRules:       false,
+			RulesFiles:         []string{"testdata/rules.yaml"},
+			DisabledRules:      []string{"Any exec in test namespace"},
+			DropUnmatched:      true,
+			ReloadInterval:     10 * time.Second,
+			MaxSuppressionKeys: 500,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, tt.expected, cfg)
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	base := func() *Config {
+		return &Config{BuiltinRules: false, RulesFiles: []string{"testdata/rules.yaml"}, ReloadInterval: time.Minute, MaxSuppressionKeys: 10}
+	}
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"negative reload", func(c *Config) { c.ReloadInterval = -time.Second }, "reload_interval must be >= 0"},
+		{"tiny reload", func(c *Config) { c.ReloadInterval = time.Millisecond }, "reload_interval must be at least 1s"},
+		{"suppression keys", func(c *Config) { c.MaxSuppressionKeys = 0 }, "max_suppression_keys must be > 0, got 0"},
+		{"empty file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, "") }, "rules_files[1] is empty"},
+		{"duplicate file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, c.RulesFiles[0]) }, `rules_files[1]: "testdata/rules.yaml" is listed twice`},
+		{"empty disabled", func(c *Config) { c.DisabledRules = []string{""} }, "disabled_rules[0] is empty"},
+		{"no rules", func(c *Config) { c.RulesFiles = nil }, "no rules: set builtin_rules: true or list rules_files"},
+		{"unknown disabled", func(c *Config) { c.DisabledRules = []string{"Shel in container"} },
+			`rules: disabled_rules: rule "Shel in container": no such rule; known rules: Shell in container, Shell spawned by web server, Any exec in test namespace, Sensitive file read`},
+		{"missing file", func(c *Config) { c.RulesFiles = []string{"testdata/nope.yaml"} }, "rules: testdata/nope.yaml: open testdata/nope.yaml: no such file or directory"},
+		{"bad file", func(c *Config) { c.RulesFiles = []string{"testdata/invalid_rules.yaml"} },
+			`rules: testdata/invalid_rules.yaml:4: rule "Broken": condition: OTTL: condition has invalid syntax`},
+	}
+	require.NoError(t, base().Validate())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base()
+			tt.mutate(c)
+			err := c.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+	// Several field errors are reported together.
+	c := base()
+	c.ReloadInterval, c.MaxSuppressionKeys = -1, -1
+	err := c.Validate()
+	require.Error(t, err)
+	assert.Equal(t, 2, strings.Count(err.Error(), "must be"))
+}
