@@ -41,6 +41,8 @@ func Custom() []ottl.Factory[TC] {
 		newArgFieldFactory(),
 		newArgTypeFactory(),
 		newArgStringsFactory(),
+		newBitsFactory("HasAnyBit", func(v, m int64) bool { return v&m != 0 }),
+		newBitsFactory("HasAllBits", func(v, m int64) bool { return v&m == m }),
 	}
 }
 
@@ -447,6 +449,40 @@ func newArgStringsFactory() ottl.Factory[TC] {
 				}
 			}
 			return out, nil
+		}, nil
+	})
+}
+
+// HasAnyBit(target, mask) / HasAllBits(target, mask): flag tests on integer
+// arguments (open flags, clone flags, mount flags). target may be an int, a
+// decimal string (64-bit protojson values) or nil (false).
+
+type bitsArgs struct {
+	Target ottl.Getter[TC]
+	Mask   int64
+}
+
+func newBitsFactory(name string, pred func(v, mask int64) bool) ottl.Factory[TC] {
+	return ottl.NewFactory(name, &bitsArgs{}, func(_ ottl.FunctionContext, a ottl.Arguments) (ottl.ExprFunc[TC], error) {
+		args, ok := a.(*bitsArgs)
+		if !ok {
+			return nil, fmt.Errorf("%s: unexpected arguments type", name)
+		}
+		mask := args.Mask
+		return func(ctx context.Context, tCtx TC) (any, error) {
+			var v pcommon.Value
+			switch t := getOrNil(ctx, args.Target, tCtx).(type) {
+			case int64:
+				return pred(t, mask), nil
+			case string:
+				v = pcommon.NewValueStr(t)
+			case pcommon.Value:
+				v = t
+			default:
+				return false, nil
+			}
+			n, ok := argInt(v)
+			return ok && pred(n, mask), nil
 		}, nil
 	})
 }

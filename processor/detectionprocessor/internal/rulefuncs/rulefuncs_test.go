@@ -114,6 +114,15 @@ func TestFunctions(t *testing.T) {
 		{`GlobMatchAny(ArgStrings(), ["/etc/shadow"])`, true},
 		{`InList(ArgStrings(), ["/tmp/x"])`, true},
 		{`InList(ArgStrings(), ["10.0.0.1"])`, false},
+		{`HasAnyBit(ArgInt(1), 6)`, true},
+		{`HasAnyBit(ArgInt(1), 3)`, false},
+		{`HasAllBits(ArgInt(1), 4)`, true},
+		{`HasAllBits(ArgInt(1), 5)`, false},
+		{`HasAnyBit(ArgInt(3), 1)`, true}, // 627 given as a string
+		{`HasAnyBit(attributes["num"], 2)`, true},
+		{`HasAnyBit(attributes["missing"], 1)`, false},
+		{`HasAnyBit(attributes["exe"], 1)`, false},
+		{`HasAnyBit(ArgInt(99), 1)`, false},
 		// The raw OTTL path into tetragon.args works for in-range indexes.
 		{`attributes["tetragon.args"][2]["string_arg"] == "/etc/shadow"`, true},
 		{`attributes["tetragon.args"][0]["file_arg"]["path"] == "/etc/passwd"`, true},
