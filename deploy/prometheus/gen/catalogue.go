@@ -111,7 +111,7 @@ var Catalogue = []DetectionRule{
 			"What the service account may do: `kubectl auth can-i --list --as=system:serviceaccount:<namespace>:<sa>`.",
 			"Follow-up `k8s_api_from_container` detections in the same workload.",
 		},
-		Benign: []string{"Operators, controllers and sidecars that use in-cluster config (client-go reads the token at start and on rotation)."},
+		Benign:    []string{"Operators, controllers and sidecars that use in-cluster config (client-go reads the token at start and on rotation)."},
 		Exception: workloadException("in_cluster_clients", []string{"monitoring", "prometheus-operator"}),
 	},
 	{
@@ -135,7 +135,7 @@ var Catalogue = []DetectionRule{
 			"`process.command_line`: what was installed.",
 			"Who started it: an interactive shell (see `terminal_shell_in_container`) or the application's entrypoint?",
 		},
-		Benign: []string{"Entrypoint scripts that install packages at start (a bad practice; move it into the image).", "CI runners and build pods."},
+		Benign:    []string{"Entrypoint scripts that install packages at start (a bad practice; move it into the image).", "CI runners and build pods."},
 		Exception: workloadException("build_pods", []string{"ci", "gitlab-runner"}),
 	},
 	{
@@ -173,7 +173,7 @@ var Catalogue = []DetectionRule{
 			"`process.command_line` (for example `bash -i >& /dev/tcp/…`, or `nc -e`).",
 			"Treat the pod as compromised: isolate it with a NetworkPolicy, keep it for forensics, and rotate the credentials it could reach.",
 		},
-		Benign: []string{"Remote-debugging tools set up on purpose. These are rare in production."},
+		Benign:    []string{"Remote-debugging tools set up on purpose. These are rare in production."},
 		Exception: workloadException("sanctioned_remote_debug", []string{"debug", "remote-shell"}),
 	},
 	{
@@ -185,7 +185,7 @@ var Catalogue = []DetectionRule{
 			"`network.peer.address` of the pool connections.",
 			"How the binary arrived: look for `execution_from_writable_dir` or `package_manager_in_container` shortly before.",
 		},
-		Benign: []string{"Almost never, in a business cluster."},
+		Benign:    []string{"Almost never, in a business cluster."},
 		Exception: workloadException("sanctioned_mining_research", []string{"research", "miner-benchmark"}),
 	},
 	{
@@ -196,7 +196,7 @@ var Catalogue = []DetectionRule{
 			"`process.executable.path`: `kubectl`, `curl` or a shell, versus the application binary.",
 			"The service account's RBAC and the API server audit log for requests from this pod's IP.",
 		},
-		Benign: []string{"Operators, controllers, CI deployers and service-mesh sidecars."},
+		Benign:    []string{"Operators, controllers, CI deployers and service-mesh sidecars."},
 		Exception: workloadException("controllers", []string{"cert-manager", "cert-manager"}),
 	},
 	{
@@ -207,7 +207,7 @@ var Catalogue = []DetectionRule{
 			"`process.command_line`: the targets and ports.",
 			"Who started it (shell? entrypoint?) and whether `terminal_shell_in_container` fired for the same workload.",
 		},
-		Benign: []string{"Network-diagnostics pods and security scanners that you run yourself."},
+		Benign:    []string{"Network-diagnostics pods and security scanners that you run yourself."},
 		Exception: workloadException("sanctioned_scanners", []string{"security", "scanner"}),
 	},
 	{
@@ -245,7 +245,7 @@ var Catalogue = []DetectionRule{
 			"`process.command_line` and the module file (`file.path`).",
 			"Compare with `lsmod` on the node and with your node image's expected modules.",
 		},
-		Benign: []string{"Node bootstrap, CNI and storage drivers loading modules at node start (namespace `_host`, or known DaemonSets)."},
+		Benign:    []string{"Node bootstrap, CNI and storage drivers loading modules at node start (namespace `_host`, or known DaemonSets)."},
 		Exception: workloadException("node_drivers", []string{"kube-system", "csi-node-driver"}),
 	},
 	{
@@ -269,7 +269,7 @@ var Catalogue = []DetectionRule{
 			"`tetragon.privileged` and the pod's `hostPID`/`hostNetwork` settings.",
 			"Everything the process ran afterwards on the host (namespace `_host`, same node).",
 		},
-		Benign: []string{"Node-debugging DaemonSets and `kubectl debug node/…` sessions."},
+		Benign:    []string{"Node-debugging DaemonSets and `kubectl debug node/…` sessions."},
 		Exception: workloadException("node_debuggers", []string{"kube-system", "node-debugger"}),
 	},
 	{
@@ -281,7 +281,7 @@ var Catalogue = []DetectionRule{
 			"`tetragon.privileged` and `tetragon.capabilities.effective` (`CAP_SYS_ADMIN`).",
 			"Cordon and drain the node if the mount succeeded (`tetragon.return` 0).",
 		},
-		Benign: []string{"CSI node plugins and storage DaemonSets."},
+		Benign:    []string{"CSI node plugins and storage DaemonSets."},
 		Exception: workloadException("csi_plugins", []string{"kube-system", "ebs-csi-node"}),
 	},
 	{
@@ -318,7 +318,7 @@ var Catalogue = []DetectionRule{
 			"The process tree: an interactive shell in the same workload (see `terminal_shell_in_container`).",
 			"Which matching files exist in the container and what they unlock. Rotate them.",
 		},
-		Benign: []string{"Secret scanners and compliance tools that you run yourself."},
+		Benign:    []string{"Secret scanners and compliance tools that you run yourself."},
 		Exception: workloadException("secret_scanners", []string{"security", "secret-scanner"}),
 	},
 }
