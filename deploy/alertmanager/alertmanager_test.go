@@ -1,0 +1,99 @@
+// Package alertmanager holds the tests of deploy/alertmanager/alertmanager.yaml.
+package alertmanager
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+const configFile = "alertmanager.yaml"
+
+// amtool fails the test (never skips) when amtool is missing.
+func amtool(t *testing.T, args ...string) string {
+	t.Helper()
+	p, err := exec.LookPath("amtool")
+	if err != nil {
+		t.Fatal(`amtool not found in PATH: install the Debian package "prometheus-alertmanager" (scripts/install-test-deps.sh does)`)
+	}
+	cmd := exec.Command(p, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "amtool %s:\n%s%s", strings.Join(args, " "), out, stderr.String())
+	return string(out)
+}
+
+func TestCheckConfig(t *testing.T) {
+	out := amtool(t, "check-config", configFile)
+	assert.Contains(t, out, "SUCCESS")
+	assert.Contains(t, out, "2 inhibit rules")
+}
+
+func TestRouting(t *testing.T) {
+	tests := []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"alertname=RuntimeSecurityCriticalDetection", "severity=critical", "namespace=shop", "rule=reverse_shell"}, "security-critical"},
+		{[]string{"alertname=RuntimeSecurityCriticalDetection", "severity=critical", "namespace=_host", "rule=kernel_module_load"}, "platform-critical"},
+		{[]string{"alertname=RuntimeSecurityCriticalDetection", "severity=critical", "namespace=kube-system", "rule=namespace_escape"}, "platform-critical"},
+		{[]string{"alertname=RuntimeSecurityCollectorDown", "severity=critical", "instance=10.0.0.1:8888"}, "security-critical"},
+		{[]string{"alertname=RuntimeSecurityWarningDetection", "severity=warning", "namespace=shop", "rule=terminal_shell_in_container"}, "security-warning"},
+		{[]string{"alertname=RuntimeSecurityWarningDetection", "severity=warning", "namespace=dev-alice", "rule=terminal_shell_in_container"}, "security-dev"},
+		{[]string{"alertname=RuntimeSecurityExportFailures", "severity=warning", "exporter=otlp_http"}, "security-warning"},
+		{[]string{"alertname=SomethingElse"}, "security-default"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.labels, ","), func(t *testing.T) {
+			args := append([]string{"config", "routes", "test", "--config.file=" + configFile}, tt.labels...)
+			out := amtool(t, args...)
+			assert.Equal(t, tt.want, strings.TrimSpace(out))
+		})
+	}
+}
+
+// TestGroupingAndInhibition checks the parts amtool cannot exercise offline.
+func TestGroupingAndInhibition(t *testing.T) {
+	b, err := os.ReadFile(configFile)
+	require.NoError(t, err)
+	var cfg struct {
+		Route struct {
+			GroupBy []string `yaml:"group_by"`
+			Routes  []struct {
+				Matchers  []string `yaml:"matchers"`
+				GroupWait string   `yaml:"group_wait"`
+			} `yaml:"routes"`
+		} `yaml:"route"`
+		InhibitRules []struct {
+			Source []string `yaml:"source_matchers"`
+			Target []string `yaml:"target_matchers"`
+			Equal  []string `yaml:"equal"`
+		} `yaml:"inhibit_rules"`
+		Receivers []struct {
+			Name     string `yaml:"name"`
+			Webhooks []struct {
+				URL string `yaml:"url"`
+			} `yaml:"webhook_configs"`
+		} `yaml:"receivers"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &cfg))
+	assert.Equal(t, []string{"alertname", "namespace", "rule"}, cfg.Route.GroupBy)
+	assert.Equal(t, []string{`severity="critical"`}, cfg.Route.Routes[0].Matchers)
+	assert.Equal(t, "5s", cfg.Route.Routes[0].GroupWait, "critical alerts must not wait")
+
+	inh := cfg.InhibitRules[0]
+	assert.Equal(t, []string{`alertname="RuntimeSecurityCriticalDetection"`}, inh.Source)
+	assert.Equal(t, []string{`alertname="RuntimeSecurityWarningDetection"`}, inh.Target)
+	assert.Equal(t, []string{"namespace", "rule"}, inh.Equal)
+
+	for _, r := range cfg.Receivers {
+		require.NotEmpty(t, r.Webhooks, r.Name)
+		assert.Equal(t, "http://127.0.0.1:9099/alerts", r.Webhooks[0].URL, r.Name)
+	}
+}
