@@ -17,6 +17,10 @@ type DetectionRule struct {
 	// Exception is an example exception, for append_exceptions, that
 	// silences a known-good case.
 	Exception Exception
+
+	// Filled from the built-in catalogue when it defines the rule.
+	DefaultSeverity string
+	Description     string
 }
 
 // Exception is one example exception of a rules-file override.
@@ -54,6 +58,18 @@ var mitreNames = map[string]string{
 	"T1014":     "Rootkit",
 	"T1070.002": "Indicator Removal: Clear Linux or Mac System Logs",
 	"T1083":     "File and Directory Discovery",
+	"T1036":     "Masquerading",
+	"T1059":     "Command and Scripting Interpreter",
+	"T1552":     "Unsecured Credentials",
+	"T1003":     "OS Credential Dumping",
+	"T1548":     "Abuse Elevation Control Mechanism",
+	"T1055":     "Process Injection",
+	"T1070":     "Indicator Removal",
+	"T1562.001": "Impair Defenses: Disable or Modify Tools",
+	"T1040":     "Network Sniffing",
+	"T1018":     "Remote System Discovery",
+	"T1082":     "System Information Discovery",
+	"T1204":     "User Execution",
 }
 
 var workloadException = func(name string, values ...[]string) Exception {
@@ -61,6 +77,8 @@ var workloadException = func(name string, values ...[]string) Exception {
 }
 
 // Catalogue lists every rule of the detection processor's built-in catalogue.
+// Category and Mitre here are fallbacks: Render takes them from the built-in
+// catalogue's YAML when it defines the rule.
 var Catalogue = []DetectionRule{
 	{
 		Name: "terminal_shell_in_container", Title: "Terminal shell in a container", Category: "execution",

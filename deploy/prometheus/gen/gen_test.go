@@ -32,7 +32,7 @@ func requireTool(t *testing.T, name, pkg string) string {
 
 func render(t *testing.T) map[string][]byte {
 	t.Helper()
-	files, err := Render()
+	files, err := Render(testenv.RepoRoot(t))
 	require.NoError(t, err)
 	return files
 }
@@ -211,6 +211,23 @@ func TestCatalogueRunbooks(t *testing.T) {
 		}
 		for _, v := range r.Exception.Values {
 			assert.Len(t, v, len(r.Exception.Fields), "%s: exception tuple width", r.Name)
+		}
+	}
+	// The pages use the built-in catalogue's category, severity and MITRE IDs.
+	builtin, err := loadBuiltin(testenv.RepoRoot(t))
+	require.NoError(t, err)
+	files := render(t)
+	for name, b := range builtin {
+		page := string(files[RunbookDir+"/"+name+".md"])
+		if page == "" {
+			continue // TestEveryBuiltinRuleHasARunbook reports it
+		}
+		assert.Contains(t, page, "| Category | `"+b.Category+"` |", name)
+		if b.Severity != "" {
+			assert.Contains(t, page, "| Default severity | `"+b.Severity+"`", name)
+		}
+		for _, id := range b.Mitre {
+			assert.Contains(t, page, "["+id, name)
 		}
 	}
 	sort.Strings(want)

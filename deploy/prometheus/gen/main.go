@@ -23,7 +23,7 @@ func run(root string) error {
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		return fmt.Errorf("%s is not the repository root (no go.mod): run from the root or pass -root", root)
 	}
-	files, err := Render()
+	files, err := Render(root)
 	if err != nil {
 		return err
 	}

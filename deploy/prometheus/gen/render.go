@@ -86,8 +86,14 @@ func marshalYAML(v any) ([]byte, error) {
 }
 
 // Render returns every generated file, keyed by its path relative to the
-// repository root.
-func Render() (map[string][]byte, error) {
+// repository root; root is read for the detection processor's built-in
+// catalogue.
+func Render(root string) (map[string][]byte, error) {
+	builtin, err := loadBuiltin(root)
+	if err != nil {
+		return nil, fmt.Errorf("reading the built-in catalogue: %w", err)
+	}
+	catalogue := withBuiltin(Catalogue, builtin)
 	groups := Groups()
 	rf := buildRuleFile(groups)
 	out := map[string][]byte{}
@@ -118,7 +124,7 @@ func Render() (map[string][]byte, error) {
 	}
 	out[PrometheusRulePath] = b
 
-	runbooks, err := renderRunbooks(groups)
+	runbooks, err := renderRunbooks(groups, catalogue)
 	if err != nil {
 		return nil, err
 	}
@@ -160,10 +166,15 @@ var detectionRunbookTmpl = template.Must(template.New("rule").Funcs(runbookFuncs
 | --- | --- |
 | Alerts | ` + "`RuntimeSecurityCriticalDetection`" + ` or ` + "`RuntimeSecurityWarningDetection`" + `, depending on the rule's severity in the active ruleset |
 | Category | ` + "`{{.Category}}`" + ` |
-| MITRE ATT&CK | {{range $i, $id := .Mitre}}{{if $i}}, {{end}}[{{$id}} {{mitreName $id}}]({{mitreURL $id}}){{end}} |
+{{- if .DefaultSeverity}}
+| Default severity | ` + "`{{.DefaultSeverity}}`" + ` (built-in catalogue; an override may change it) |
+{{- end}}
+| MITRE ATT&CK | {{range $i, $id := .Mitre}}{{if $i}}, {{end}}[{{$id}}{{with mitreName $id}} {{.}}{{end}}]({{mitreURL $id}}){{end}} |
 
 ## What it means
-
+{{if .Description}}
+Rule description: *{{.Description}}*
+{{end}}
 {{.Meaning}}
 
 The alert fires once for each (rule, namespace, workload, node) that had a new
@@ -276,12 +287,12 @@ Every alert in ` + "`deploy/prometheus/alert-rules.yaml`" + ` links one of these
 
 ## Detection rules
 
-| Rule | Category | MITRE ATT&CK |
-| --- | --- | --- |
+| Rule | Category | Default severity | MITRE ATT&CK |
+| --- | --- | --- | --- |
 {{- range .Rules}}
-| [{{.Name}}]({{.Name}}.md) | {{.Category}} | {{range $i, $id := .Mitre}}{{if $i}}, {{end}}{{$id}}{{end}} |
+| [{{.Name}}]({{.Name}}.md) | {{.Category}} | {{.DefaultSeverity}} | {{range $i, $id := .Mitre}}{{if $i}}, {{end}}{{$id}}{{end}} |
 {{- end}}
-| [_overflow](_overflow.md) | detections folded by the series cap | |
+| [_overflow](_overflow.md) | detections folded by the series cap | | |
 
 ## Pipeline health
 
@@ -292,7 +303,7 @@ Every alert in ` + "`deploy/prometheus/alert-rules.yaml`" + ` links one of these
 {{- end}}
 `))
 
-func renderRunbooks(groups []Group) (map[string][]byte, error) {
+func renderRunbooks(groups []Group, catalogue []DetectionRule) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	exec := func(name string, t *template.Template, data any) error {
 		var buf bytes.Buffer
@@ -302,7 +313,7 @@ func renderRunbooks(groups []Group) (map[string][]byte, error) {
 		out[name] = buf.Bytes()
 		return nil
 	}
-	for _, r := range Catalogue {
+	for _, r := range catalogue {
 		if err := exec(r.Name+".md", detectionRunbookTmpl, r); err != nil {
 			return nil, err
 		}
@@ -322,7 +333,7 @@ func renderRunbooks(groups []Group) (map[string][]byte, error) {
 			}
 		}
 	}
-	rules := append([]DetectionRule(nil), Catalogue...)
+	rules := append([]DetectionRule(nil), catalogue...)
 	sort.Slice(rules, func(i, j int) bool { return rules[i].Name < rules[j].Name })
 	if err := exec("README.md", indexTmpl, map[string]any{"Rules": rules, "Pipeline": pipeline}); err != nil {
 		return nil, err
