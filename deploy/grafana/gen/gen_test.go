@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
@@ -538,5 +541,43 @@ func TestLokiConfigMatchesQueries(t *testing.T) {
 	sort.Strings(missing)
 	for _, m := range missing {
 		t.Errorf("stream selector label is not an index label in loki-otlp-config.yaml: %s", m)
+	}
+}
+
+// decodeStrict decodes a dashboard with the SDK's strict decoder, which
+// returns an empty cog.BuildErrors (a non-nil error interface) on success.
+func decodeStrict(b []byte) error {
+	var d dashboard.Dashboard
+	err := d.UnmarshalJSONStrict(b)
+	if be, ok := err.(cog.BuildErrors); ok && len(be) == 0 {
+		return nil
+	}
+	return err
+}
+
+func TestStrictDecoderRejectsUnknownFields(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	b := generated(t)[dashboardsDir+"/"+uidOverview+".json"]
+	bad := bytes.Replace(b, []byte(`"title": "Detections"`), []byte(`"title": "Detections", "titel": "x"`), 1)
+	if bytes.Equal(b, bad) {
+		t.Fatal("test setup: panel title not found")
+	}
+	if err := decodeStrict(bad); err == nil {
+		t.Fatal("the strict decoder accepted an unknown panel field, so TestJSONDecodesStrictlyWithSDKSchema proves nothing")
+	}
+}
+
+// TestJSONDecodesStrictlyWithSDKSchema reads the written JSON back through
+// the SDK's strict decoder, which rejects unknown fields and wrong types in
+// the dashboard, panel, target and option schemas.
+func TestJSONDecodesStrictlyWithSDKSchema(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	for name, b := range generated(t) {
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		if err := decodeStrict(b); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
