@@ -400,11 +400,25 @@ func compileRule(e *entry, lists map[string][]string, parser *ottl.Parser[rulefu
 	}
 	if len(s.Hooks) > 0 {
 		r.hookSet = make(map[string]struct{}, len(s.Hooks))
+		r.Hooks = nil
 		for i, h := range s.Hooks {
 			if h == "" {
 				bad(fmt.Sprintf("hooks[%d]", i), errors.New("empty hook name"))
+				continue
 			}
-			r.hookSet[h] = struct{}{}
+			hs := []string{h}
+			if name, ok := strings.CutPrefix(h, "@"); ok {
+				l, found := lists[name]
+				if !found {
+					bad(fmt.Sprintf("hooks[%d]", i), fmt.Errorf("unknown list %s", h))
+					continue
+				}
+				hs = l
+			}
+			for _, x := range hs {
+				r.hookSet[x] = struct{}{}
+				r.Hooks = append(r.Hooks, x)
+			}
 		}
 	}
 	if s.Scope != nil {

@@ -82,6 +82,7 @@ func TestCompileErrorsArePrecise(t *testing.T) {
         values: [x]
 `, []string{`exceptions[e].fields[0]: "resource." needs a resource attribute key`}},
 		{"scope bad glob", "rules:" + baseRule + "    scope: {namespaces: {exclude: ['[']}}\n", []string{`rule "R": scope.namespaces.exclude: invalid glob pattern "["`}},
+		{"hooks unknown list", "rules:" + baseRule + "    hooks: ['@nope']\n", []string{`rule "R": hooks[0]: unknown list @nope`}},
 		{"suppress window", "rules:" + baseRule + "    suppress: {window: 0s, key: [a]}\n", []string{`rule "R": suppress.window: must be a positive duration`}},
 		{"override unknown rule", "overrides:\n  - name: Nope\n    enabled: false\n", []string{`t.yaml:2: rule "Nope": overrides: no rule of that name to override`}},
 		{"override bad severity", "rules:" + baseRule + "overrides:\n  - name: R\n    severity: urgent\n", []string{`rule "R": overrides.severity: unknown severity "urgent"`}},

@@ -168,9 +168,14 @@ rules:
     category: credential_access
     severity: critical
     event: [tetragon.process_kprobe, tetragon.process_tracepoint]
-    hooks: [security_file_permission, syscalls/sys_enter_openat]
+    hooks: ["@perm_hooks", syscalls/sys_enter_openat]
     condition: GlobMatchAny(ArgStrings(), ["/etc/shadow"])
+lists:
+  perm_hooks: [security_file_permission, security_file_open]
 `)
+	if got := rs.Rule("Sensitive read").Hooks; !slices.Equal(got, []string{"security_file_permission", "security_file_open", "syscalls/sys_enter_openat"}) {
+		t.Fatalf("hooks %v", got)
+	}
 	ev := func(name, hook, path string) rulestest.Event {
 		return rulestest.Event{Name: name, Attributes: map[string]any{
 			"tetragon.hook": hook,
