@@ -25,7 +25,7 @@ func benchExec(exe, parent string) rec {
 			"process.working_directory": "/", "process.user.id": int64(0), "process.parent_pid": int64(52690),
 			"process.parent.executable.path": "/usr/sbin/" + parent, "process.parent.executable.name": parent,
 			"process.parent.command_line": "/usr/sbin/" + parent + " -g daemon off;",
-			"tetragon.exec_id": "a2luZDo1MjY5OTo4NzY1NDMyMQ==", "tetragon.parent_exec_id": "a2luZDo1MjY5MDo4NzY1NDMyMA==",
+			"tetragon.exec_id":            "a2luZDo1MjY5OTo4NzY1NDMyMQ==", "tetragon.parent_exec_id": "a2luZDo1MjY5MDo4NzY1NDMyMA==",
 			"tetragon.in_init_tree": false, "tetragon.exec_probe": false, "tetragon.flags": "execve clone",
 			"tetragon.ancestors.binaries": []any{"/usr/bin/containerd-shim-runc-v2", "/usr/lib/systemd/systemd"},
 		},
