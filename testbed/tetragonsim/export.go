@@ -127,9 +127,19 @@ func (w *ExportWriter) rotate() error {
 		return err
 	}
 	dir, prefix, ext := w.backupPrefixExt()
-	// Two rotations within one millisecond would collide: move the later name on by 1ms so no
-	// rotated file is ever overwritten.
+	// Rotated names must sort after every existing one: two rotations within a millisecond move
+	// the later name on by 1ms, so no rotated file is overwritten and pruning stays oldest-first.
 	t := w.now().UTC()
+	existing, err := w.Backups()
+	if err != nil {
+		return err
+	}
+	if n := len(existing); n > 0 {
+		last := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(existing[n-1]), prefix), ext)
+		if lt, err := time.Parse(BackupTimeFormat, last); err == nil && !t.After(lt) {
+			t = lt.Add(time.Millisecond)
+		}
+	}
 	var backup string
 	for {
 		backup = filepath.Join(dir, prefix+t.Format(BackupTimeFormat)+ext)

@@ -154,10 +154,16 @@ func TestFilters(t *testing.T) {
 			}},
 		{"fields AND within a filter", &tetragon.GetEventsRequest{AllowList: []*tetragon.Filter{{
 			EventSet: []tetragon.EventType{tetragon.EventType_PROCESS_EXEC}, Namespace: []string{"tenant-jobs"}}}},
-			func(ev map[string]any) bool { ns, _ := jsonNamespace(ev); return jsonType(ev) == "process_exec" && ns == "tenant-jobs" }},
+			func(ev map[string]any) bool {
+				ns, _ := jsonNamespace(ev)
+				return jsonType(ev) == "process_exec" && ns == "tenant-jobs"
+			}},
 		{"filters OR in allow_list", &tetragon.GetEventsRequest{AllowList: []*tetragon.Filter{
 			{EventSet: []tetragon.EventType{tetragon.EventType_PROCESS_THROTTLE}}, {Namespace: []string{"tenant-jobs"}}}},
-			func(ev map[string]any) bool { ns, _ := jsonNamespace(ev); return jsonType(ev) == "process_throttle" || ns == "tenant-jobs" }},
+			func(ev map[string]any) bool {
+				ns, _ := jsonNamespace(ev)
+				return jsonType(ev) == "process_throttle" || ns == "tenant-jobs"
+			}},
 		{"deny_list", &tetragon.GetEventsRequest{DenyList: []*tetragon.Filter{{EventSet: []tetragon.EventType{tetragon.EventType_PROCESS_EXIT}}}},
 			func(ev map[string]any) bool { return jsonType(ev) != "process_exit" }},
 		{"allow minus deny", &tetragon.GetEventsRequest{

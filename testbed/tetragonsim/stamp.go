@@ -3,6 +3,7 @@ package tetragonsim
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
@@ -23,7 +24,9 @@ import (
 // sentinels' RFC 3339 strings.
 type stampTemplate struct {
 	wire     [][]byte    // len(orig)+1 pieces
+	wireSlot []int       // slot written after wire[i]
 	json     [][]byte    // nil when no JSON is needed
+	jsonSlot []int       // slot written after json[i]
 	orig     []time.Time // original value of each slot
 	timeSlot int         // slot of GetEventsResponse.time
 	hasTime  bool        // the original event had a time
@@ -86,7 +89,7 @@ func newStampTemplate(ev *tetragon.GetEventsResponse, withJSON bool) (*stampTemp
 	if err != nil {
 		return nil, err
 	}
-	if st.wire, err = cutAtSentinels(wire, len(st.orig), sentinelWire); err != nil {
+	if st.wire, st.wireSlot, err = cutAtSentinels(wire, len(st.orig), sentinelWire); err != nil {
 		return nil, fmt.Errorf("wire: %w", err)
 	}
 	if withJSON {
@@ -94,7 +97,7 @@ func newStampTemplate(ev *tetragon.GetEventsResponse, withJSON bool) (*stampTemp
 		if err != nil {
 			return nil, err
 		}
-		if st.json, err = cutAtSentinels(js, len(st.orig), sentinelJSON); err != nil {
+		if st.json, st.jsonSlot, err = cutAtSentinels(js, len(st.orig), sentinelJSON); err != nil {
 			return nil, fmt.Errorf("json: %w", err)
 		}
 	}
@@ -112,22 +115,28 @@ func sentinelJSON(slot int) []byte {
 	return []byte(`"` + formatRFC3339(time.Unix(sentinelBase+int64(slot), sentinelNanos)) + `"`)
 }
 
-func cutAtSentinels(b []byte, n int, sentinel func(int) []byte) ([][]byte, error) {
-	pieces := make([][]byte, 0, n+1)
-	rest := b
+// cutAtSentinels splits b around the n sentinels, which must each occur exactly once; slots[i]
+// is the sentinel found after pieces[i].
+func cutAtSentinels(b []byte, n int, sentinel func(int) []byte) (pieces [][]byte, slots []int, err error) {
+	type hit struct{ pos, slot, len int }
+	hits := make([]hit, 0, n)
 	for i := 0; i < n; i++ {
 		s := sentinel(i)
 		if c := bytes.Count(b, s); c != 1 {
-			return nil, fmt.Errorf("timestamp sentinel %d found %d times", i, c)
+			return nil, nil, fmt.Errorf("timestamp sentinel %d found %d times", i, c)
 		}
-		j := bytes.Index(rest, s)
-		if j < 0 {
-			return nil, fmt.Errorf("timestamp sentinel %d out of order", i)
-		}
-		pieces = append(pieces, rest[:j])
-		rest = rest[j+len(s):]
+		hits = append(hits, hit{bytes.Index(b, s), i, len(s)})
 	}
-	return append(pieces, rest), nil
+	sort.Slice(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
+	pieces = make([][]byte, 0, n+1)
+	slots = make([]int, 0, n)
+	prev := 0
+	for _, h := range hits {
+		pieces = append(pieces, b[prev:h.pos])
+		slots = append(slots, h.slot)
+		prev = h.pos + h.len
+	}
+	return append(pieces, b[prev:]), slots, nil
 }
 
 // render returns a frame whose event time is at and whose other timestamps are moved by the
@@ -151,8 +160,8 @@ func (st *stampTemplate) render(meta *Meta, at time.Time) *Frame {
 	w := make([]byte, 0, size)
 	for i, p := range st.wire {
 		w = append(w, p...)
-		if i < len(st.orig) {
-			w = appendFixedTimestamp(w, stamp(i))
+		if i < len(st.wireSlot) {
+			w = appendFixedTimestamp(w, stamp(st.wireSlot[i]))
 		}
 	}
 	f.Wire = w
@@ -164,9 +173,9 @@ func (st *stampTemplate) render(meta *Meta, at time.Time) *Frame {
 		j := make([]byte, 0, size)
 		for i, p := range st.json {
 			j = append(j, p...)
-			if i < len(st.orig) {
+			if i < len(st.jsonSlot) {
 				j = append(j, '"')
-				j = appendRFC3339(j, stamp(i))
+				j = appendRFC3339(j, stamp(st.jsonSlot[i]))
 				j = append(j, '"')
 			}
 		}
