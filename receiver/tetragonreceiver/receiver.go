@@ -233,6 +233,12 @@ func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component
 		RateLog:       r.rateLog,
 		Telemetry:     r.telemetry,
 	}, sink)
+	if err := tailer.Open(ctx); err != nil {
+		if client != nil {
+			_ = client.Close(ctx)
+		}
+		return err
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

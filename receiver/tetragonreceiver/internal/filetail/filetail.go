@@ -120,6 +120,18 @@ type Tailer struct {
 	skipping   bool
 
 	lastSaved *checkpoint
+
+	// hook, when set by tests, runs at named points where a concurrent
+	// writer could act: "read" (after reading to EOF, before checking for
+	// rotation) and "listed" (after listing rotated files, before opening the
+	// active one).
+	hook func(point string)
+}
+
+func (t *Tailer) at(point string) {
+	if t.hook != nil {
+		t.hook(point)
+	}
 }
 
 // New returns a Tailer; nothing is opened until Run.
@@ -136,13 +148,20 @@ func New(set Settings, sink Sink) *Tailer {
 	}
 }
 
-// Run follows the file until ctx is done. It returns ctx's error, or an
-// error that makes following impossible.
-func (t *Tailer) Run(ctx context.Context) error {
+// Open positions the tailer: at the checkpoint when there is one, else at
+// the start or the end of the file as configured. The position is taken now,
+// so "end" means the end at the time of Open.
+func (t *Tailer) Open(ctx context.Context) error {
 	if !supported {
 		return errors.New("file mode needs inode numbers to follow rotation and is supported on Linux/Unix only")
 	}
 	t.restore(ctx)
+	return nil
+}
+
+// Run follows the file from where Open positioned it until ctx is done. It
+// returns ctx's error.
+func (t *Tailer) Run(ctx context.Context) error {
 	for {
 		switched, err := t.step(ctx)
 		if err != nil {
@@ -185,8 +204,15 @@ func (t *Tailer) Finish(ctx context.Context) error {
 // switched reports that another file was opened and should be read at once.
 func (t *Tailer) step(ctx context.Context) (switched bool, err error) {
 	if t.cur == nil {
-		// The file did not exist (yet): whatever appears is new, read it whole.
-		if !t.openActive(0) {
+		// Whatever appears is new: read it whole. After a finished file, look
+		// for rotated files written since first: the active file can be
+		// missing for a moment during a rotation.
+		if t.last != nil {
+			t.openNext(t.last.id)
+		} else {
+			t.openActive(0)
+		}
+		if t.cur == nil {
 			return false, t.flushIfDue(ctx)
 		}
 	}
@@ -200,6 +226,7 @@ func (t *Tailer) step(ctx context.Context) (switched bool, err error) {
 		t.finishFile(ctx)
 		return true, nil
 	}
+	t.at("read")
 	fi, statErr := os.Stat(t.set.Path)
 	if statErr != nil {
 		// Renamed away and the new file is not there yet: keep the old one.
@@ -313,8 +340,10 @@ func (t *Tailer) openNext(prev fileID) {
 			}
 			continue
 		}
+		t.at("listed")
 		if !t.openActive(0) {
-			return
+			// Missing: probably renamed a moment ago, so list again.
+			continue
 		}
 		// The active file may itself have been rotated between the listing
 		// and the open; if a file older than it appeared, read that first.
