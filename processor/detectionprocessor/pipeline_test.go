@@ -1,0 +1,147 @@
+package detectionprocessor
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
+)
+
+// realEventsDir returns ../shared/tetragon-events/real relative to the
+// repository root; the corpus is required, so its absence fails the test.
+func realEventsDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir, "go.mod not found")
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "tetragon-events", "real")
+	_, err = os.Stat(p)
+	require.NoError(t, err, "the shared Tetragon event corpus is required at %s", p)
+	return p
+}
+
+// TestPipelineOnRealEvents runs the real corpus through tetragon receiver →
+// detection processor (built-in catalogue + test rules) and checks every
+// tagged record for internal consistency against the rule that named it.
+func TestPipelineOnRealEvents(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(realEventsDir(t), "*.jsonl"))
+	require.NoError(t, err)
+	exportFile := filepath.Join(t.TempDir(), "tetragon.log")
+	out, err := os.Create(exportFile)
+	require.NoError(t, err)
+	lines := 0
+	for _, f := range files {
+		in, err := os.Open(f)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(in)
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			_, err := out.Write(append(sc.Bytes(), '\n'))
+			require.NoError(t, err)
+			lines++
+		}
+		require.NoError(t, sc.Err())
+		in.Close()
+	}
+	require.NoError(t, out.Close())
+	require.Equal(t, 56, lines)
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.RulesFiles = []string{"testdata/rules.yaml"}
+	cfg.ReloadInterval = 0
+	rs, err := cfg.loadRules()
+	require.NoError(t, err)
+	sink := new(consumertest.LogsSink)
+	proc, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+
+	rf := tetragonreceiver.NewFactory()
+	rcfg := rf.CreateDefaultConfig().(*tetragonreceiver.Config)
+	rcfg.File = configoptional.Some(tetragonreceiver.FileConfig{Path: exportFile, StartAt: "beginning", MaxLineBytes: 16 << 20, PollInterval: 10 * time.Millisecond})
+	rcfg.Batch.Timeout = 10 * time.Millisecond
+	require.NoError(t, rcfg.Validate())
+	rcv, err := rf.CreateLogs(context.Background(), receivertest.NewNopSettings(rf.Type()), rcfg, proc)
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == lines }, 60*time.Second, 10*time.Millisecond)
+	require.NoError(t, rcv.Shutdown(context.Background()))
+	require.NoError(t, proc.Shutdown(context.Background()))
+
+	tagged := 0
+	for _, ld := range sink.AllLogs() {
+		forEachRecord(ld, func(lr plog.LogRecord) {
+			v, ok := lr.Attributes().Get(attrkey.RuleName)
+			if !ok {
+				return
+			}
+			tagged++
+			r := rs.Rule(v.Str())
+			require.NotNil(t, r, "tagged with unknown rule %q", v.Str())
+			a := lr.Attributes()
+			assert.Equal(t, r.Category, get(a, attrkey.RuleCategory))
+			assert.Equal(t, r.Description, get(a, attrkey.RuleDescription))
+			assert.Equal(t, r.Ruleset, get(a, attrkey.RuleRulesetName))
+			assert.Equal(t, r.UUID, get(a, attrkey.RuleUUID))
+			assert.Equal(t, r.Severity.String(), get(a, attrkey.Severity))
+			assert.Equal(t, r.Reference, get(a, attrkey.RuleReference))
+			names, _ := a.Get(attrkey.MatchedRules)
+			sevs, _ := a.Get(attrkey.RuleSeverities)
+			require.Equal(t, pcommon.ValueTypeSlice, names.Type())
+			require.Equal(t, names.Slice().Len(), sevs.Slice().Len())
+			assert.Equal(t, r.Name, names.Slice().At(0).Str(), "top rule first")
+			for i := 0; i < names.Slice().Len(); i++ {
+				m := rs.Rule(names.Slice().At(i).Str())
+				require.NotNil(t, m)
+				assert.LessOrEqual(t, m.Severity, r.Severity, "no matched rule outranks the top rule")
+				assert.Equal(t, m.Severity.String(), sevs.Slice().At(i).Str())
+			}
+			want, _ := severityNumber(r.Severity)
+			assert.GreaterOrEqual(t, lr.SeverityNumber(), want)
+		})
+	}
+	// The test rules alone fire on the corpus's shells in containers.
+	assert.Positive(t, tagged)
+}
+
+func forEachRecord(ld plog.Logs, fn func(plog.LogRecord)) {
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		sls := ld.ResourceLogs().At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				fn(lrs.At(k))
+			}
+		}
+	}
+}
+
+func get(m pcommon.Map, k string) string {
+	if v, ok := m.Get(k); ok {
+		return v.Str()
+	}
+	return ""
+}
