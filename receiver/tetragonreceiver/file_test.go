@@ -464,7 +464,6 @@ func TestFileMissingStorageExtensionFailsStart(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 }
 
-
 // describeFailure logs what is missing, the tailer's moves and the files, to
 // make a failure of the rotation test diagnosable.
 func describeFailure(t *testing.T, h *harness, dir string, want []string, sink *collector) {

@@ -36,7 +36,7 @@ import (
 
 // eventsDir is ../shared/tetragon-events beside the repository. Tests that
 // need it fail when it is missing: the real corpus is what they prove.
-func eventsDir(t *testing.T) string {
+func eventsDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	require.NoError(t, err)
@@ -217,7 +217,7 @@ type memStorage struct {
 func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
 
 func (m *memStorage) Start(context.Context, component.Host) error { return nil }
-func (m *memStorage) Shutdown(context.Context) error             { return nil }
+func (m *memStorage) Shutdown(context.Context) error              { return nil }
 
 func (m *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
 	return &memClient{m: m}, nil

@@ -78,10 +78,10 @@ type fileID struct {
 }
 
 type checkpoint struct {
-	Path   string `json:"path"`
-	File   string `json:"file"` // name the file had when the checkpoint was written
+	Path string `json:"path"`
+	File string `json:"file"` // name the file had when the checkpoint was written
 	fileID
-	Offset int64  `json:"offset"`
+	Offset int64 `json:"offset"`
 	// Skipping is true when Offset is inside an oversized line.
 	Skipping bool `json:"skipping,omitempty"`
 	// Fingerprint is the file's first bytes: an inode number can be reused by

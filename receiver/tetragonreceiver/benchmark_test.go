@@ -1,0 +1,105 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+)
+
+// capturedLines returns the lines of a captured real-daemon export file.
+func capturedLines(b *testing.B, name string) [][]byte {
+	b.Helper()
+	f, err := os.Open(filepath.Join(eventsDir(b), "captured", name))
+	require.NoError(b, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(b, err)
+	var lines [][]byte
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			lines = append(lines, bytes.Clone(sc.Bytes()))
+		}
+	}
+	require.NoError(b, sc.Err())
+	require.NotEmpty(b, lines)
+	return lines
+}
+
+// BenchmarkFileLinePath is the per-event hot path of file mode: decode one
+// export line, map it into the batch, flush every 512 records to a no-op
+// consumer. One op is one event of the captured real-daemon export.
+func BenchmarkFileLinePath(b *testing.B) {
+	for _, body := range []string{"map", "json", "none"} {
+		b.Run("body="+body, func(b *testing.B) {
+			lines := capturedLines(b, "main-export.jsonl.gz")
+			cfg := createDefaultConfig().(*Config)
+			cfg.Body = eventmap.BodyMode(body)
+			r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+			require.NoError(b, err)
+			sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}}
+			ctx := context.Background()
+			var bytesIn int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				line := lines[i%len(lines)]
+				bytesIn += int64(len(line))
+				sink.Line(line, "bench", 0)
+				if sink.b.Full() {
+					if err := sink.Flush(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			_ = sink.Flush(ctx)
+			b.SetBytes(bytesIn / int64(b.N))
+		})
+	}
+}
+
+// BenchmarkGRPCEventPath is the gRPC-mode hot path after gRPC decoded the
+// message: map and batch, flush every 512 records.
+func BenchmarkGRPCEventPath(b *testing.B) {
+	lines := capturedLines(b, "main-grpc.jsonl.gz")
+	events := make([]*tetragon.GetEventsResponse, 0, len(lines))
+	for _, l := range lines {
+		ev := &tetragon.GetEventsResponse{}
+		if eventmap.DecodeJSON(l, ev) == nil {
+			events = append(events, ev)
+		}
+	}
+	require.NotEmpty(b, events)
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), createDefaultConfig().(*Config), consumertest.NewNop())
+	require.NoError(b, err)
+	bt := r.newBatcher("grpc")
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = bt.Add(events[i%len(events)], nil, time.Now())
+		if bt.Full() {
+			if err := bt.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	_ = bt.Flush(ctx)
+}

@@ -1,0 +1,158 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package batcher
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadatatest"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
+)
+
+type scriptedConsumer struct {
+	mu       sync.Mutex
+	errs     []error // returned by successive calls; nil once exhausted
+	calls    int
+	accepted int
+}
+
+func (c *scriptedConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *scriptedConsumer) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	if len(c.errs) > 0 {
+		err := c.errs[0]
+		c.errs = c.errs[1:]
+		if err != nil {
+			return err
+		}
+	}
+	c.accepted += ld.LogRecordCount()
+	return nil
+}
+
+func newBatcher(t *testing.T, next consumer.Logs) (*Batcher, *componenttest.Telemetry) {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	require.NoError(t, err)
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: "test", ReceiverCreateSettings: set})
+	require.NoError(t, err)
+	return New(Settings{
+		MaxSize: 3, Timeout: time.Second, Transport: "test",
+		Next: next, ObsReport: obs, Telemetry: tb, Logger: zap.NewNop(), RateLog: ratelog.New(zap.NewNop(), time.Second),
+		RetryInitial: time.Millisecond, RetryMax: 2 * time.Millisecond,
+	}), tel
+}
+
+func exec(id string) *tetragon.GetEventsResponse {
+	return &tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessExec{ProcessExec: &tetragon.ProcessExec{Process: &tetragon.Process{ExecId: id}}}}
+}
+
+func sum(t *testing.T, tel *componenttest.Telemetry, name string) int64 {
+	t.Helper()
+	m, err := tel.GetMetric(name)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		total += dp.Value
+	}
+	return total
+}
+
+func TestBatchSizeAndDeadline(t *testing.T) {
+	c := &scriptedConsumer{}
+	b, tel := newBatcher(t, c)
+	now := time.Unix(100, 0)
+	assert.True(t, b.Deadline().IsZero())
+	require.NoError(t, b.Add(exec("1"), nil, now))
+	assert.Equal(t, now.Add(time.Second), b.Deadline())
+	assert.False(t, b.Due(now.Add(999*time.Millisecond)))
+	assert.True(t, b.Due(now.Add(time.Second)))
+	require.NoError(t, b.Add(exec("2"), nil, now))
+	require.NoError(t, b.Add(exec("3"), nil, now))
+	assert.True(t, b.Full())
+	require.NoError(t, b.Flush(context.Background()))
+	assert.Equal(t, 3, c.accepted)
+	assert.Equal(t, 1, c.calls)
+	assert.Equal(t, 0, b.Len())
+	assert.Equal(t, int64(3), sum(t, tel, "otelcol_receiver_tetragon_events"))
+}
+
+func TestUnknownEventIsCountedNotAdded(t *testing.T) {
+	b, tel := newBatcher(t, &scriptedConsumer{})
+	err := b.Add(&tetragon.GetEventsResponse{NodeName: "n"}, nil, time.Now())
+	require.Error(t, err)
+	assert.Equal(t, 0, b.Len())
+	assert.Equal(t, int64(1), sum(t, tel, "otelcol_receiver_tetragon_decode_errors"))
+}
+
+func TestRetryableErrorsAreRetried(t *testing.T) {
+	c := &scriptedConsumer{errs: []error{errors.New("busy"), errors.New("busy")}}
+	b, tel := newBatcher(t, c)
+	require.NoError(t, b.Add(exec("1"), nil, time.Now()))
+	require.NoError(t, b.Flush(context.Background()))
+	assert.Equal(t, 3, c.calls)
+	assert.Equal(t, 1, c.accepted)
+	assert.Equal(t, int64(2), sum(t, tel, "otelcol_receiver_tetragon_delivery_retries"))
+}
+
+func TestPermanentErrorDrops(t *testing.T) {
+	c := &scriptedConsumer{errs: []error{consumererror.NewPermanent(errors.New("bad"))}}
+	b, tel := newBatcher(t, c)
+	require.NoError(t, b.Add(exec("1"), nil, time.Now()))
+	require.NoError(t, b.Add(exec("2"), nil, time.Now()))
+	require.NoError(t, b.Flush(context.Background()))
+	assert.Equal(t, 1, c.calls)
+	assert.Equal(t, 0, b.Len())
+	assert.Equal(t, int64(2), sum(t, tel, "otelcol_receiver_tetragon_dropped_records"))
+}
+
+// A delivery interrupted by cancellation keeps its records; the next Flush
+// delivers them and whatever was added since.
+func TestCancelledDeliveryKeepsRecords(t *testing.T) {
+	errs := make([]error, 1000)
+	for i := range errs {
+		errs[i] = errors.New("down")
+	}
+	c := &scriptedConsumer{errs: errs}
+	b, _ := newBatcher(t, c)
+	require.NoError(t, b.Add(exec("1"), nil, time.Now()))
+	require.NoError(t, b.Add(exec("2"), nil, time.Now()))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, b.Flush(ctx), context.DeadlineExceeded)
+	assert.Equal(t, 2, b.Len())
+	require.NoError(t, b.Add(exec("3"), nil, time.Now()))
+	assert.True(t, b.Due(time.Now()), "waiting records are due at once")
+
+	c.mu.Lock()
+	c.errs = nil
+	c.mu.Unlock()
+	require.NoError(t, b.Flush(context.Background()))
+	assert.Equal(t, 3, c.accepted)
+	assert.Equal(t, 0, b.Len())
+}
