@@ -54,7 +54,16 @@ var jsonDecoder = protojson.UnmarshalOptions{DiscardUnknown: true}
 // returns an error wrapping the cause.
 func DecodeJSON(line []byte, ev *tetragon.GetEventsResponse) error {
 	ev.Reset()
-	if err := jsonDecoder.Unmarshal(line, ev); err != nil {
+	plan, ok := eventPlan()
+	err := errUnsupported
+	if ok {
+		err = decodeFast(line, ev, plan)
+	}
+	if err == errUnsupported {
+		ev.Reset()
+		err = jsonDecoder.Unmarshal(line, ev)
+	}
+	if err != nil {
 		return fmt.Errorf("decode tetragon event: %w", err)
 	}
 	if EventType(ev) == "" {
