@@ -1,0 +1,275 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package deploytest
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// catalogueRule is what this test reads of a built-in rule.
+type catalogueRule struct {
+	Name      string     `yaml:"name"`
+	Event     stringList `yaml:"event"`
+	Hooks     []string   `yaml:"hooks"`
+	Condition string     `yaml:"condition"`
+}
+
+type stringList []string
+
+func (s *stringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*s = []string{n.Value}
+		return nil
+	}
+	var l []string
+	err := n.Decode(&l)
+	*s = l
+	return err
+}
+
+// loadCatalogue reads the detection processor's embedded catalogue files (as files: the
+// package that embeds them is internal to the processor).
+func loadCatalogue(t testing.TB) (map[string]catalogueRule, map[string][]string) {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(repoRoot(t), "processor/detectionprocessor/internal/rules/builtin/*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]catalogueRule{}
+	lists := map[string][]string{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Lists map[string][]string `yaml:"lists"`
+			Rules []catalogueRule     `yaml:"rules"`
+		}
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for k, v := range doc.Lists {
+			lists[k] = v
+		}
+		for _, r := range doc.Rules {
+			rules[r.Name] = r
+		}
+	}
+	if len(rules) == 0 {
+		t.Fatal("the built-in catalogue has no rules")
+	}
+	return rules, lists
+}
+
+var (
+	listRef       = regexp.MustCompile(`@([A-Za-z_][A-Za-z0-9_]*)`)
+	stringLiteral = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
+)
+
+// vocabulary is every hook name the rule can match: its hooks, the items of the lists its
+// condition references and the string literals of the condition.
+func vocabulary(r catalogueRule, lists map[string][]string) map[string]bool {
+	v := map[string]bool{}
+	for _, h := range r.Hooks {
+		v[h] = true
+	}
+	for _, m := range listRef.FindAllStringSubmatch(r.Condition, -1) {
+		for _, item := range lists[m[1]] {
+			v[item] = true
+		}
+	}
+	for _, m := range stringLiteral.FindAllStringSubmatch(r.Condition, -1) {
+		v[m[1]] = true
+	}
+	return v
+}
+
+// emitted is the tetragon.hook values a policy hook produces on x86_64 and arm64.
+func emitted(h Hook) []string {
+	if h.Call == "" {
+		return []string{h.Name()}
+	}
+	isSyscall := h.Syscall == nil || *h.Syscall
+	if !isSyscall {
+		return []string{h.Call}
+	}
+	name := strings.TrimPrefix(h.Call, "sys_")
+	out := []string{"__x64_sys_" + name}
+	if h.Ignore == nil || !h.Ignore.CallNotFound { // optional hooks may not exist on arm64
+		out = append(out, "__arm64_sys_"+name)
+	}
+	return out
+}
+
+// readmeRow is one row of the rule table in deploy/README.md.
+type readmeRow struct {
+	rule   string
+	events []string
+	// hooks[set] maps policy name → hooks, for set "kprobe" and "tracepoint".
+	hooks map[string]map[string][]string
+}
+
+func readmeTable(t testing.TB) []readmeRow {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []readmeRow
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "| Rule | Events it reads |") {
+			in = true
+			continue
+		}
+		if !in || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		if !strings.HasPrefix(line, "| ") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 4 {
+			t.Fatalf("README table row with %d cells: %q", len(cells), line)
+		}
+		row := readmeRow{rule: cells[0], hooks: map[string]map[string][]string{}}
+		for _, e := range strings.Split(regexp.MustCompile(`\s*\(.*\)`).ReplaceAllString(cells[1], ""), ",") {
+			row.events = append(row.events, strings.TrimSpace(e))
+		}
+		for i, set := range []string{"kprobe", "tracepoint"} {
+			row.hooks[set] = map[string][]string{}
+			cell := cells[2+i]
+			if cell == "—" {
+				continue
+			}
+			for _, part := range strings.Split(cell, "; ") {
+				pol, hooks, ok := strings.Cut(part, ": ")
+				if !ok {
+					t.Fatalf("README row %s: %q is not `policy: hook, hook`", row.rule, part)
+				}
+				row.hooks[set][pol] = strings.Split(hooks, ", ")
+			}
+		}
+		rows = append(rows, row)
+	}
+	if len(rows) == 0 {
+		t.Fatal("no rule table in deploy/README.md")
+	}
+	return rows
+}
+
+// TestReadmeTableMatchesPoliciesAndCatalogue keeps three things in step: the rule table of
+// deploy/README.md, the TracingPolicies, and the detection processor's built-in catalogue.
+func TestReadmeTableMatchesPoliciesAndCatalogue(t *testing.T) {
+	rules, lists := loadCatalogue(t)
+	rows := readmeTable(t)
+	v := policyValidator(t)
+	sets := map[string]map[string]*Policy{}
+	for _, set := range []string{"kprobe", "tracepoint"} {
+		sets[set] = map[string]*Policy{}
+		for _, p := range loadPolicySet(t, v, set).files {
+			sets[set][p.Metadata.Name] = p
+		}
+	}
+
+	var readmeRules []string
+	used := map[string]map[string]bool{"kprobe": {}, "tracepoint": {}} // set → policy/hook
+	for _, row := range rows {
+		readmeRules = append(readmeRules, row.rule)
+		r, ok := rules[row.rule]
+		if !ok {
+			t.Errorf("README lists %s, which is not a built-in rule", row.rule)
+			continue
+		}
+		var wantEvents []string
+		for _, e := range r.Event {
+			wantEvents = append(wantEvents, strings.TrimPrefix(e, "tetragon."))
+		}
+		if !sameSet(row.events, wantEvents) {
+			t.Errorf("%s: README says it reads %v, the catalogue says %v", row.rule, row.events, wantEvents)
+		}
+		hookOnly := !slices.Contains(wantEvents, "process_exec")
+		vocab := vocabulary(r, lists)
+		for set, byPolicy := range row.hooks {
+			if hookOnly && len(byPolicy) == 0 {
+				t.Errorf("%s reads no process_exec, yet the README names no %s hook for it: it could never fire", row.rule, set)
+			}
+			if !slices.ContainsFunc(wantEvents, func(e string) bool { return e != "process_exec" }) && len(byPolicy) > 0 {
+				t.Errorf("%s reads only process_exec, yet the README names %s hooks for it", row.rule, set)
+			}
+			for pol, hooks := range byPolicy {
+				p, ok := sets[set][pol]
+				if !ok {
+					t.Errorf("%s: README names policy %s, not in the %s set", row.rule, pol, set)
+					continue
+				}
+				for _, hn := range hooks {
+					h, ok := findHook(p, hn)
+					if !ok {
+						t.Errorf("%s: policy %s has no hook %s", row.rule, pol, hn)
+						continue
+					}
+					used[set][pol+"/"+hn] = true
+					if !readsHook(r) {
+						// The rule keys on attributes, not on the hook: the hook must produce them.
+						if strings.Contains(r.Condition, `attributes["network.peer.address"]`) && !slices.ContainsFunc(h.Args, func(a policyArg) bool {
+							return a.Type == "sock" || a.Type == "sockaddr"
+						}) {
+							t.Errorf("%s reads network.peer.address, which %s/%s has no sock/sockaddr argument for", row.rule, pol, hn)
+						}
+						continue
+					}
+					for _, e := range emitted(h) {
+						if !vocab[e] {
+							t.Errorf("%s: %s/%s emits tetragon.hook %q, which the rule does not read", row.rule, pol, hn, e)
+						}
+					}
+				}
+			}
+		}
+	}
+	if !sameSet(readmeRules, sortedKeys(rules)) {
+		t.Errorf("README rules %v != built-in rules %v", readmeRules, sortedKeys(rules))
+	}
+	// Every hook of every policy feeds at least one rule.
+	for set, pols := range sets {
+		for name, p := range pols {
+			for _, h := range append(append([]Hook{}, p.Spec.Kprobes...), p.Spec.Tracepoints...) {
+				if !used[set][name+"/"+h.Name()] {
+					t.Errorf("%s/%s feeds no rule of the README table", name, h.Name())
+				}
+			}
+		}
+	}
+}
+
+// readsHook reports whether the rule selects events by tetragon.hook.
+func readsHook(r catalogueRule) bool {
+	return len(r.Hooks) > 0 || strings.Contains(r.Condition, `attributes["tetragon.hook"]`)
+}
+
+func findHook(p *Policy, name string) (Hook, bool) {
+	for _, h := range append(append([]Hook{}, p.Spec.Kprobes...), p.Spec.Tracepoints...) {
+		if h.Name() == name {
+			return h, true
+		}
+	}
+	return Hook{}, false
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	sort.Strings(a)
+	sort.Strings(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
