@@ -389,3 +389,23 @@ func TestHealthCheckAndInitTreeFilters(t *testing.T) {
 		t.Errorf("in_init_tree=false: got %d, want %d", len(results[2]), notInit)
 	}
 }
+
+func TestCloseWithoutRun(t *testing.T) {
+	sock := filepath.Join(shortTempDir(t), "tetragon.sock")
+	sim, err := New(Config{Listen: "unix://" + sock, Generate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("socket not created by New: %v", err)
+	}
+	if err := sim.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket left after Close: %v", err)
+	}
+	if _, err := sim.Run(t.Context()); err == nil {
+		t.Error("Run after Close accepted")
+	}
+}

@@ -84,6 +84,7 @@ type Stats struct {
 
 // Sim is one configured simulator run.
 type Sim struct {
+	ran      bool
 	cfg      Config
 	log      io.Writer
 	clock    func() time.Time
@@ -195,6 +196,23 @@ func replayPolicies(r *Replay) []string {
 	return out
 }
 
+// Close releases the listener and the export file of a Sim that will not Run. Run releases
+// them itself.
+func (s *Sim) Close() error {
+	if s.ran {
+		return nil
+	}
+	s.ran = true
+	var errs []error
+	if s.listener != nil {
+		errs = append(errs, s.listener.Close())
+	}
+	if s.export != nil {
+		errs = append(errs, s.export.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // Addr is the address the gRPC server listens on, or nil.
 func (s *Sim) Addr() net.Addr {
 	if s.listener == nil {
@@ -217,6 +235,10 @@ func (s *Sim) Skipped() SkipStats {
 // Run sends events until Count is reached, a non-looping replay ends or ctx is cancelled, then
 // lets the clients drain and stops the server. Cancelling ctx is a normal way to end a run.
 func (s *Sim) Run(ctx context.Context) (*Stats, error) {
+	if s.ran {
+		return nil, errors.New("tetragonsim: Run called twice or after Close")
+	}
+	s.ran = true
 	st := &Stats{ByType: map[string]uint64{}}
 	sk := s.Skipped()
 	st.Skipped, st.SkippedByReason = sk.Total, sk.ByReason
