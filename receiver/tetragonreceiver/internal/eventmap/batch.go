@@ -1,6 +1,7 @@
 package eventmap
 
 import (
+	"reflect"
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
@@ -95,7 +96,11 @@ func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Ti
 
 	switch b.opts.Body {
 	case BodyMap:
-		putMessage(lr.Body().SetEmptyMap(), ev.ProtoReflect())
+		if plan, ok := eventPlan(); ok {
+			putStruct(lr.Body().SetEmptyMap(), reflect.ValueOf(ev).Elem(), plan)
+		} else {
+			putMessage(lr.Body().SetEmptyMap(), ev.ProtoReflect())
+		}
 	case BodyJSON:
 		lr.Body().SetStr(body)
 	}

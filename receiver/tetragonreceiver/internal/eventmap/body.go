@@ -2,6 +2,8 @@ package eventmap
 
 import (
 	"encoding/base64"
+	"math"
+	"reflect"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -93,4 +95,119 @@ func setMessageValue(dst pcommon.Value, msg protoreflect.Message) {
 		}
 	}
 	putMessage(dst.SetEmptyMap(), msg)
+}
+
+// The same walk over the generated structs, following the decoder's plans:
+// no protoreflect boxing and no descriptor lookups per field. Used whenever
+// the plan covers the schema (always, for this API version; a test holds the
+// two walks equal).
+
+func putStruct(m pcommon.Map, sv reflect.Value, p *msgPlan) {
+	n := 0
+	for _, fp := range p.order {
+		if fp.oneof < 0 && populated(sv.Field(fp.goIdx)) {
+			n++
+		}
+	}
+	m.EnsureCapacity(n + len(p.oneofs))
+	for _, fp := range p.order {
+		if fp.oneof >= 0 {
+			continue
+		}
+		f := sv.Field(fp.goIdx)
+		if !populated(f) {
+			continue
+		}
+		switch {
+		case fp.list:
+			s := m.PutEmptySlice(fp.name)
+			n := f.Len()
+			s.EnsureCapacity(n)
+			for i := 0; i < n; i++ {
+				setStructValue(s.AppendEmpty(), f.Index(i), fp)
+			}
+		case fp.isMap:
+			src := f.Interface().(map[string]string)
+			dst := m.PutEmptyMap(fp.name)
+			dst.EnsureCapacity(len(src))
+			for k, v := range src {
+				dst.PutStr(k, v)
+			}
+		default:
+			setStructValue(m.PutEmpty(fp.name), f, fp)
+		}
+	}
+	for _, idx := range p.oneofs {
+		w := sv.Field(idx)
+		if w.IsNil() {
+			continue
+		}
+		ptr := w.Elem()
+		fp := p.members[ptr.Type()]
+		if fp == nil || ptr.IsNil() {
+			continue
+		}
+		setStructValue(m.PutEmpty(fp.name), ptr.Elem().Field(0), fp)
+	}
+}
+
+// populated reports whether protojson would emit a proto3 field.
+func populated(f reflect.Value) bool {
+	switch f.Kind() {
+	case reflect.String:
+		return f.Len() > 0
+	case reflect.Bool:
+		return f.Bool()
+	case reflect.Int32, reflect.Int64:
+		return f.Int() != 0
+	case reflect.Uint32, reflect.Uint64:
+		return f.Uint() != 0
+	case reflect.Float32, reflect.Float64:
+		return f.Float() != 0 || math.Signbit(f.Float())
+	case reflect.Slice, reflect.Map:
+		return f.Len() > 0
+	case reflect.Pointer, reflect.Interface:
+		return !f.IsNil()
+	}
+	return false
+}
+
+// setStructValue writes one value (a field or a list element) of plan fp.
+func setStructValue(dst pcommon.Value, f reflect.Value, fp *fieldPlan) {
+	if fp.msg != nil {
+		if f.IsNil() {
+			dst.SetEmptyMap()
+			return
+		}
+		sv := f.Elem()
+		switch fp.msg.wkt {
+		case wktTimestamp:
+			dst.SetStr(formatTimestamp(sv.Field(fp.msg.secs).Int(), int32(sv.Field(fp.msg.nanos).Int())))
+		case wktWrapper:
+			setStructValue(dst, sv.Field(fp.msg.value.goIdx), fp.msg.value)
+		default:
+			putStruct(dst.SetEmptyMap(), sv, fp.msg)
+		}
+		return
+	}
+	switch fp.kind {
+	case protoreflect.StringKind:
+		dst.SetStr(f.String())
+	case protoreflect.BoolKind:
+		dst.SetBool(f.Bool())
+	case protoreflect.BytesKind:
+		dst.SetStr(base64.StdEncoding.EncodeToString(f.Bytes()))
+	case protoreflect.EnumKind:
+		if name, ok := fp.names.name(protoreflect.EnumNumber(f.Int())); ok {
+			dst.SetStr(name)
+		} else {
+			dst.SetInt(f.Int())
+		}
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		dst.SetDouble(f.Float())
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		dst.SetInt(int64(f.Uint()))
+	default:
+		dst.SetInt(f.Int())
+	}
 }

@@ -49,9 +49,12 @@ const (
 )
 
 type msgPlan struct {
-	typ    reflect.Type          // the generated struct
-	fields map[string]*fieldPlan // by proto name and JSON name
-	wkt    wktKind
+	typ     reflect.Type          // the generated struct
+	fields  map[string]*fieldPlan // by proto name and JSON name
+	order   []*fieldPlan          // declaration order, oneof members included
+	oneofs  []int                 // struct indexes of the oneof interface fields
+	members map[reflect.Type]*fieldPlan
+	wkt     wktKind
 	value  *fieldPlan // wrappers: the value field
 	secs   int        // timestamps: struct field indexes
 	nanos  int
@@ -67,6 +70,7 @@ type fieldPlan struct {
 	elem  reflect.Type // list element type
 	msg   *msgPlan     // message kind (element kind for lists)
 	enum  map[string]protoreflect.EnumNumber
+	names enumNames // for the body
 	// oneof members: the oneof's index and the generated wrapper struct,
 	// whose only field holds the value.
 	oneof   int
@@ -97,6 +101,45 @@ func (b *planBuilder) unsupported(what string) {
 	if b.err == nil {
 		b.err = errors.New("fast JSON decoder: " + what)
 	}
+}
+
+// enumNames finds an enum value's name without hashing for dense enums.
+type enumNames struct {
+	dense  []string // by number, "" when unnamed
+	sparse map[protoreflect.EnumNumber]string
+}
+
+func newEnumNames(ed protoreflect.EnumDescriptor) enumNames {
+	vals := ed.Values()
+	var n enumNames
+	n.sparse = map[protoreflect.EnumNumber]string{}
+	for i := 0; i < vals.Len(); i++ {
+		v := vals.Get(i)
+		if _, dup := n.sparse[v.Number()]; !dup {
+			n.sparse[v.Number()] = string(v.Name()) // the first name of an alias wins, as in protojson
+		}
+	}
+	for num := range n.sparse {
+		if num < 0 || num >= 256 {
+			return n
+		}
+	}
+	n.dense = make([]string, 256)
+	for num, name := range n.sparse {
+		n.dense[num] = name
+	}
+	return n
+}
+
+func (n *enumNames) name(num protoreflect.EnumNumber) (string, bool) {
+	if n.dense != nil {
+		if num >= 0 && int(num) < len(n.dense) && n.dense[num] != "" {
+			return n.dense[num], true
+		}
+		return "", false
+	}
+	s, ok := n.sparse[num]
+	return s, ok
 }
 
 func enumTable(ed protoreflect.EnumDescriptor) map[string]protoreflect.EnumNumber {
@@ -169,7 +212,11 @@ func (b *planBuilder) build(msg proto.Message) *msgPlan {
 			b.unsupported(string(fd.FullName()))
 			continue
 		}
-		if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() {
+		if fd.HasPresence() && fd.Message() == nil && fd.ContainingOneof() != nil && fd.ContainingOneof().IsSynthetic() {
+			b.unsupported("proto3 optional " + string(fd.FullName()))
+			continue
+		}
+		if od := fd.ContainingOneof(); od != nil {
 			fp.oneof = od.Index()
 			fp.goIdx = oneofs[string(od.Name())]
 			// Setting the member through protoreflect reveals its wrapper type.
@@ -180,6 +227,10 @@ func (b *planBuilder) build(msg proto.Message) *msgPlan {
 				probe.Set(fd, fd.Default())
 			}
 			fp.wrapper = reflect.ValueOf(probe.Interface()).Elem().Field(fp.goIdx).Elem().Type()
+			if p.members == nil {
+				p.members = map[reflect.Type]*fieldPlan{}
+			}
+			p.members[fp.wrapper] = fp
 			if fp.msg = nil; fd.Message() != nil {
 				fp.msg = b.build(reflect.New(fp.wrapper.Elem().Field(0).Type.Elem()).Interface().(proto.Message))
 			}
@@ -210,7 +261,12 @@ func (b *planBuilder) build(msg proto.Message) *msgPlan {
 				b.unsupported(string(fd.FullName()))
 			}
 			fp.enum = enumTable(fd.Enum())
+			fp.names = newEnumNames(fd.Enum())
 		}
+	}
+	p.order = plans
+	for i := 0; i < md.Oneofs().Len(); i++ {
+		p.oneofs = append(p.oneofs, oneofs[string(md.Oneofs().Get(i).Name())])
 	}
 	for _, fp := range plans {
 		p.fields[fp.name] = fp // protojson's TextName for plain fields
