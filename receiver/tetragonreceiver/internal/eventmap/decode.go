@@ -55,9 +55,9 @@ type msgPlan struct {
 	oneofs  []int                 // struct indexes of the oneof interface fields
 	members map[reflect.Type]*fieldPlan
 	wkt     wktKind
-	value  *fieldPlan // wrappers: the value field
-	secs   int        // timestamps: struct field indexes
-	nanos  int
+	value   *fieldPlan // wrappers: the value field
+	secs    int        // timestamps: struct field indexes
+	nanos   int
 }
 
 type fieldPlan struct {
