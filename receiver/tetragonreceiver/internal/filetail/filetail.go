@@ -254,10 +254,20 @@ func (t *Tailer) step(ctx context.Context) (switched bool, err error) {
 
 func (t *Tailer) flushIfDue(ctx context.Context) error {
 	if t.sink.Due(time.Now()) {
-		if err := t.sink.Flush(ctx); err != nil {
-			return err
-		}
+		return t.flush(ctx)
 	}
+	return nil
+}
+
+// flush delivers the sink's records and, once they are accepted, moves the
+// checkpoint to the end of the last line read: every line before it is then
+// delivered or was skipped. Committing here, not only when idle, keeps the
+// checkpoint fresh while the file grows without pause.
+func (t *Tailer) flush(ctx context.Context) error {
+	if err := t.sink.Flush(ctx); err != nil {
+		return err
+	}
+	t.commit(ctx)
 	return nil
 }
 
@@ -571,7 +581,7 @@ func (t *Tailer) consumeLines(ctx context.Context, now time.Time) error {
 			continue
 		}
 		if t.sink.Due(now) {
-			if err := t.sink.Flush(ctx); err != nil {
+			if err := t.flush(ctx); err != nil {
 				return err
 			}
 		}

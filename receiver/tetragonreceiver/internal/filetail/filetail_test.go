@@ -5,6 +5,7 @@ package filetail
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
@@ -144,4 +146,67 @@ func TestTruncatedFileIsReadFromStart(t *testing.T) {
 	appendLines(t, path, "new")
 	steps(t, tl, 3)
 	assert.Equal(t, []string{"old1", "old2", "new"}, sink.lines)
+}
+
+// batchSink delivers in batches of size; Flush fails while down is set.
+type batchSink struct {
+	size      int
+	pending   []string
+	delivered []string
+	down      bool
+}
+
+func (s *batchSink) Line(line []byte, _ string, _ int64) { s.pending = append(s.pending, string(line)) }
+func (s *batchSink) Due(time.Time) bool                  { return len(s.pending) >= s.size }
+func (s *batchSink) Pending() bool                       { return len(s.pending) > 0 }
+func (s *batchSink) Deadline() time.Time                 { return time.Time{} }
+func (s *batchSink) Flush(context.Context) error {
+	if s.down {
+		return context.Canceled
+	}
+	s.delivered = append(s.delivered, s.pending...)
+	s.pending = nil
+	return nil
+}
+
+type mapClient struct{ data map[string][]byte }
+
+func (c *mapClient) Get(_ context.Context, k string) ([]byte, error)    { return c.data[k], nil }
+func (c *mapClient) Set(_ context.Context, k string, v []byte) error    { c.data[k] = v; return nil }
+func (c *mapClient) Delete(_ context.Context, k string) error           { delete(c.data, k); return nil }
+func (c *mapClient) Batch(context.Context, ...*storage.Operation) error { return nil }
+func (c *mapClient) Close(context.Context) error                        { return nil }
+
+func savedOffset(t *testing.T, c *mapClient) int64 {
+	t.Helper()
+	var cp checkpoint
+	require.NoError(t, json.Unmarshal(c.data[CheckpointKey], &cp))
+	return cp.Offset
+}
+
+// The checkpoint follows every delivered batch even when a partial batch is
+// always waiting (a file that never stops growing), and never covers lines
+// that were not delivered.
+func TestCheckpointFollowsDeliveredBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tetragon.log")
+	appendLines(t, path, "l1", "l2", "l3", "l4", "l5") // 3 bytes each
+	sink := &batchSink{size: 2}
+	client := &mapClient{data: map[string][]byte{}}
+	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(t, err)
+	tl := New(Settings{
+		Path: path, FromBeginning: true, MaxLineBytes: 4096, PollInterval: time.Millisecond, Storage: client,
+		Logger: zap.NewNop(), RateLog: ratelog.New(zap.NewNop(), time.Second), Telemetry: tb,
+	}, sink)
+	require.NoError(t, tl.Open(context.Background()))
+	steps(t, tl, 1)
+	assert.Equal(t, []string{"l1", "l2", "l3", "l4"}, sink.delivered)
+	assert.True(t, sink.Pending(), "l5 waits for its batch")
+	assert.Equal(t, int64(12), savedOffset(t, client), "checkpoint after l4, not after l5")
+
+	sink.down = true
+	appendLines(t, path, "l6", "l7")
+	_, err = tl.step(context.Background())
+	require.Error(t, err)
+	assert.Equal(t, int64(12), savedOffset(t, client), "undelivered lines are not checkpointed")
 }
