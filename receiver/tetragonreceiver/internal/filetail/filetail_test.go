@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,4 +210,40 @@ func TestCheckpointFollowsDeliveredBatches(t *testing.T) {
 	_, err = tl.step(context.Background())
 	require.Error(t, err)
 	assert.Equal(t, int64(12), savedOffset(t, client), "undelivered lines are not checkpointed")
+}
+
+type countSink struct{ n, bytes int }
+
+func (s *countSink) Line(line []byte, _ string, _ int64) { s.n++; s.bytes += len(line) }
+func (s *countSink) Due(time.Time) bool                  { return false }
+func (s *countSink) Pending() bool                       { return false }
+func (s *countSink) Deadline() time.Time                 { return time.Time{} }
+func (s *countSink) Flush(context.Context) error         { return nil }
+
+// BenchmarkReadLines measures the tailer alone: 2 KiB lines read from the
+// file and handed to the sink (see the ns/line metric).
+func BenchmarkReadLines(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "tetragon.log")
+	line := strings.Repeat("x", 2047) + "\n"
+	const perFile = 20000
+	require.NoError(b, os.WriteFile(path, []byte(strings.Repeat(line, perFile)), 0o600))
+	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(b, err)
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		sink := &countSink{}
+		tl := New(Settings{
+			Path: path, FromBeginning: true, MaxLineBytes: 16 << 20, PollInterval: time.Millisecond,
+			Logger: zap.NewNop(), RateLog: ratelog.New(zap.NewNop(), time.Second), Telemetry: tb,
+		}, sink)
+		require.NoError(b, tl.Open(context.Background()))
+		require.NoError(b, tl.readToEOF(context.Background()))
+		require.NoError(b, tl.Finish(context.Background()))
+		require.Equal(b, perFile, sink.n)
+		done += perFile
+	}
+	// b.N is rounded up to whole files: report per line read.
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64((b.N+perFile-1)/perFile*perFile), "ns/line")
 }
