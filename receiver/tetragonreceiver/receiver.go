@@ -145,14 +145,13 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 	}()
 	r.finish = func(ctx context.Context) error {
 		// Events already received from Tetragon are delivered, not dropped.
-		for {
+		for drained := false; !drained; {
 			select {
 			case ev := <-events:
 				_ = b.Add(ev, nil, time.Now())
-				continue
 			default:
+				drained = true
 			}
-			break
 		}
 		return b.Flush(ctx)
 	}
