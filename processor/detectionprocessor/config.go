@@ -17,7 +17,8 @@ type Config struct {
 	RulesFiles []string `mapstructure:"rules_files"`
 	// DisabledRules names rules (built-in or from files) to turn off.
 	DisabledRules []string `mapstructure:"disabled_rules"`
-	// DropUnmatched drops records that no rule matched.
+	// DropUnmatched drops records that carry no detection: none of this instance's rules matched
+	// and no upstream detection processor tagged them.
 	DropUnmatched bool `mapstructure:"drop_unmatched"`
 	// ReloadInterval is how often rules_files are checked for changes (stat
 	// and content hash) in addition to filesystem notifications; 0 turns
@@ -59,8 +60,10 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("disabled_rules[%d] is empty", i))
 		}
 	}
-	if !c.BuiltinRules && len(c.RulesFiles) == 0 {
-		errs = append(errs, errors.New("no rules: set builtin_rules: true or list rules_files"))
+	// With no rules at all the processor only makes sense as a filter that keeps what an upstream
+	// instance tagged (drop_unmatched: true).
+	if !c.BuiltinRules && len(c.RulesFiles) == 0 && !c.DropUnmatched {
+		errs = append(errs, errors.New("no rules: set builtin_rules: true or list rules_files (or drop_unmatched: true to keep only records an upstream detection processor tagged)"))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

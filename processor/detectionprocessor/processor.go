@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/suppress"
@@ -116,7 +117,7 @@ func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 	rls.RemoveIf(func(rl plog.ResourceLogs) bool {
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				if p.processRecord(ctx, st, sc, rl, sl, lr) || !drop {
+				if p.processRecord(ctx, st, sc, rl, sl, lr) || !drop || carriesDetection(lr) {
 					return false
 				}
 				dropped++
@@ -182,6 +183,13 @@ func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *s
 		p.tb.ProcessorDetectionMatches.Add(ctx, 1, st.ruleAttrs[m.rule.Order])
 	}
 	return true
+}
+
+// carriesDetection reports whether an upstream detection processor already tagged the record, so
+// that a second instance with drop_unmatched and no rules of its own keeps exactly the detections.
+func carriesDetection(lr plog.LogRecord) bool {
+	_, ok := lr.Attributes().Get(attrkey.RuleName)
+	return ok
 }
 
 // suppressionKey is the rule name and the key attributes' values, NUL-separated.

@@ -245,6 +245,30 @@ func TestDropUnmatched(t *testing.T) {
 	metadatatest.AssertEqualProcessorDetectionRecordsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
 }
 
+// A second instance with no rules and drop_unmatched keeps exactly what an upstream instance
+// tagged: the detections-only pipeline of distribution/config.yaml.
+func TestDropUnmatchedKeepsUpstreamDetections(t *testing.T) {
+	upstream, _ := newTestProcessor(t, testConfig())
+	ld, err := upstream.processLogs(context.Background(), logsOf(t,
+		execRec("default", "a", "ls", "x"),
+		execRec("default", "b", "bash", "x"),
+	))
+	require.NoError(t, err)
+	require.Equal(t, 2, ld.LogRecordCount())
+
+	cfg := testConfig()
+	cfg.BuiltinRules = false
+	cfg.RulesFiles = nil
+	cfg.DropUnmatched = true
+	require.NoError(t, cfg.Validate())
+	only, _ := newTestProcessor(t, cfg)
+	out, err := only.processLogs(context.Background(), ld)
+	require.NoError(t, err)
+	require.Equal(t, 1, out.LogRecordCount())
+	pod, _ := out.ResourceLogs().At(0).Resource().Attributes().Get("k8s.pod.name")
+	assert.Equal(t, "b", pod.Str())
+}
+
 func TestSuppressionWindowAndCount(t *testing.T) {
 	cfg := testConfig()
 	cfg.DropUnmatched = true
