@@ -88,12 +88,20 @@ type Process struct {
 // Start runs name with args; the process is stopped (SIGTERM, then SIGKILL) at test cleanup.
 func Start(t testing.TB, name string, bin string, args ...string) *Process {
 	t.Helper()
+	return start(t, name, nil, bin, args...)
+}
+
+func start(t testing.TB, name string, env []string, bin string, args ...string) *Process {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -228,4 +236,10 @@ func Expand(tmpl string, vars map[string]string) string {
 		tmpl = strings.ReplaceAll(tmpl, "{{"+k+"}}", v)
 	}
 	return tmpl
+}
+
+// StartEnv is Start with extra environment variables (KEY=VALUE) on top of the test's own.
+func StartEnv(t testing.TB, name string, env []string, bin string, args ...string) *Process {
+	t.Helper()
+	return start(t, name, env, bin, args...)
 }
