@@ -48,7 +48,7 @@ var catalogue = []struct {
 	{"credential_file_search", "warning", []string{"T1552.001"}},
 }
 
-func builtin(t *testing.T) *rules.Ruleset {
+func builtin(t testing.TB) *rules.Ruleset {
 	t.Helper()
 	rs, err := rulestest.Builtin()
 	if err != nil {

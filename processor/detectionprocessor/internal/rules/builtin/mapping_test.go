@@ -37,7 +37,7 @@ type record struct {
 // mapLines runs lines (one Tetragon event each) through the tetragon receiver
 // and returns every record it produced, failing the test when the receiver
 // does not deliver want records.
-func mapLines(t *testing.T, lines [][]byte, want int) []record {
+func mapLines(t testing.TB, lines [][]byte, want int) []record {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tetragon.log")
@@ -97,7 +97,7 @@ func mapLines(t *testing.T, lines [][]byte, want int) []record {
 
 // readLines reads a JSONL file, gunzipping *.gz, and returns its non-empty
 // lines.
-func readLines(t *testing.T, path string) [][]byte {
+func readLines(t testing.TB, path string) [][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
