@@ -119,25 +119,30 @@ func putWellKnownNet(attrs pcommon.Map, a *tetragon.KprobeArgument) bool {
 	switch v := a.GetArg().(type) {
 	case *tetragon.KprobeArgument_SockArg:
 		sk := v.SockArg
-		if sk.GetDaddr() == "" && sk.GetDport() == 0 {
+		if !putPeer(attrs, sk.GetDaddr(), sk.GetDport()) {
 			return false
 		}
-		attrs.PutStr(attrkey.NetworkPeerAddress, sk.GetDaddr())
-		attrs.PutInt(attrkey.NetworkPeerPort, int64(sk.GetDport()))
 		if t := transport(sk.GetProtocol()); t != "" {
 			attrs.PutStr(attrkey.NetworkTransport, t)
 		}
 		return true
 	case *tetragon.KprobeArgument_SockaddrArg:
-		sa := v.SockaddrArg
-		if sa.GetAddr() == "" && sa.GetPort() == 0 {
-			return false
-		}
-		attrs.PutStr(attrkey.NetworkPeerAddress, sa.GetAddr())
-		attrs.PutInt(attrkey.NetworkPeerPort, int64(sa.GetPort()))
-		return true
+		return putPeer(attrs, v.SockaddrArg.GetAddr(), v.SockaddrArg.GetPort())
 	}
 	return false
+}
+
+func putPeer(attrs pcommon.Map, addr string, port uint32) bool {
+	if addr == "" && port == 0 {
+		return false
+	}
+	if addr != "" {
+		attrs.PutStr(attrkey.NetworkPeerAddress, addr)
+	}
+	if port != 0 {
+		attrs.PutInt(attrkey.NetworkPeerPort, int64(port))
+	}
+	return true
 }
 
 // transport turns Tetragon's protocol name (IPPROTO_TCP) into the semconv

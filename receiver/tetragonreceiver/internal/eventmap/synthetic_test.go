@@ -490,3 +490,15 @@ func TestUnknownEventTypeErrorMessage(t *testing.T) {
 		t.Error("empty message")
 	}
 }
+
+func TestSyntheticPeerPartial(t *testing.T) {
+	ev := synth(t, TypeProcessKprobe)
+	ev.GetProcessKprobe().Args = []*tetragon.KprobeArgument{
+		{Arg: &tetragon.KprobeArgument_SockArg{SockArg: &tetragon.KprobeSock{}}}, // nothing known: skipped
+		{Arg: &tetragon.KprobeArgument_SockaddrArg{SockaddrArg: &tetragon.KprobeSockaddr{Family: "AF_INET6", Addr: "::1"}}},
+		{Arg: &tetragon.KprobeArgument_SockaddrArg{SockaddrArg: &tetragon.KprobeSockaddr{Addr: "10.0.0.1", Port: 22}}},
+	}
+	r := mapEvent(t, ev, nil, Options{})
+	wantStr(t, r.attrs, attrkey.NetworkPeerAddress, "::1")
+	wantAbsent(t, r.attrs, attrkey.NetworkPeerPort, attrkey.NetworkTransport)
+}
