@@ -172,7 +172,8 @@ func (r *Replay) addLine(line []byte, tooLong bool, where string, opts ReplayOpt
 		r.Skipped.add(SkipUnknownType, where, "no known event type in "+firstKey(line))
 		return
 	}
-	f, err := NewFrame(ev, opts.JSON)
+	// A restamped event's JSON comes from its template; the plain rendering would go unused.
+	f, err := NewFrame(ev, opts.JSON && !opts.Restamp)
 	if err != nil {
 		r.Skipped.add(SkipMalformed, where, err.Error())
 		return
