@@ -394,7 +394,6 @@ const (
 	oRDONLY  = 0
 	oWRONLY  = 1
 	oCREAT   = 0o100
-	oTRUNC   = 0o1000
 	oAPPEND  = 0o2000
 	oCLOEXEC = 0o2000000
 )
@@ -465,15 +464,10 @@ const (
 // Syscall numbers (x86-64).
 const (
 	sysPtrace      = 101
-	sysPivotRoot   = 155
-	sysMount       = 165
-	sysInitModule  = 175
 	sysUnshare     = 272
 	sysSetns       = 308
 	sysFinitModule = 313
-	sysBpf         = 321
 	ptraceAttach   = 16
-	ptraceSeize    = 0x4206
 )
 
 func (g *Generator) setnsTP(h *ph, fd, nstype int32) step {

@@ -366,7 +366,7 @@ func (g *Generator) containerStart(w *workloadSpec) {
 		g.tracepoint(initp, "syscalls", "sys_enter_mount", hookMount, stringArg("proc"), stringArg("/proc"), stringArg("proc"), sizeArg(14)),
 		g.tracepoint(initp, "syscalls", "sys_enter_pivot_root", hookPivotRoot, stringArg("."), stringArg(".")),
 	)
-	mainOpts := execOpts{binary: w.main.bin, args: w.main.args, uid: w.uid, cwd: w.cwd}
+	mainOpts := execOpts{binary: w.main.bin, args: g.mainArgs(w), uid: w.uid, cwd: w.cwd}
 	if w.entry != nil {
 		g.add(g.exec(entry, shim, execOpts{binary: w.entry.bin, args: w.entry.args, pod: pd, initTree: boolp(true), cwd: w.cwd}))
 		if w.shell != "" {

@@ -245,7 +245,7 @@ func (s *Sim) Run(ctx context.Context) (*Stats, error) {
 	serveErr := make(chan error, 1)
 	if s.server != nil {
 		go func() { serveErr <- s.server.Serve(s.listener) }()
-		defer s.server.Stop(time.Second)
+		defer s.server.Stop(2 * time.Second)
 	}
 	if s.export != nil {
 		defer s.export.Close()

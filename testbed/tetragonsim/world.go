@@ -242,7 +242,7 @@ func (g *Generator) buildPods(now time.Time) {
 			// The shim and the container's main process were found in /proc at Tetragon start.
 			pd.shim = g.existingProc(g.containerd, nil, g.hostPID(), 0, "/usr/local/bin/containerd-shim-runc-v2",
 				"-namespace k8s.io -id "+g.hex(64)+" -address /run/containerd/containerd.sock", shimTaskRoot+pd.cid, started, false)
-			pd.main = g.existingProc(pd.shim, pd, g.hostPID(), w.uid, w.main.bin, w.main.args, w.cwd, started.Add(150*time.Millisecond), true)
+			pd.main = g.existingProc(pd.shim, pd, g.hostPID(), w.uid, w.main.bin, g.mainArgs(w), w.cwd, started.Add(150*time.Millisecond), true)
 		}
 	}
 }
@@ -309,4 +309,9 @@ func (g *Generator) pickPod(keep func(*workloadSpec) bool) *pod {
 		return nil
 	}
 	return pick(g, pods)
+}
+
+// mainArgs are the main process's arguments on this node (kube-proxy names the node).
+func (g *Generator) mainArgs(w *workloadSpec) string {
+	return strings.ReplaceAll(w.main.args, "="+DefaultNodeName, "="+g.node)
 }
