@@ -273,3 +273,43 @@ func sameSet(a, b []string) bool {
 	sort.Strings(b)
 	return slices.Equal(slices.Compact(a), slices.Compact(b))
 }
+
+// readmeYAMLBlocks returns the ```yaml blocks of deploy/README.md.
+func readmeYAMLBlocks(t testing.TB) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []string
+	for _, part := range strings.Split(string(data), "```yaml\n")[1:] {
+		block, _, ok := strings.Cut(part, "```")
+		if !ok {
+			t.Fatal("unterminated yaml block in deploy/README.md")
+		}
+		blocks = append(blocks, block)
+	}
+	return blocks
+}
+
+// TestReadmeRulesExampleLoads loads the scoping example of deploy/README.md in the detection
+// processor (its rule names must exist, its syntax must be right).
+func TestReadmeRulesExampleLoads(t *testing.T) {
+	var n int
+	for _, b := range readmeYAMLBlocks(t) {
+		if !strings.HasPrefix(strings.TrimSpace(b), "overrides:") {
+			continue
+		}
+		n++
+		p := filepath.Join(t.TempDir(), "example.yaml")
+		if err := os.WriteFile(p, []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := validateRules(p); err != nil {
+			t.Errorf("README rules example: %v", err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no rules example (a yaml block starting with overrides:) in deploy/README.md")
+	}
+}

@@ -198,3 +198,34 @@ func mustYAML(t *testing.T, s string) any {
 	}
 	return v
 }
+
+// TestReadmeTenantExampleValidates merges the per-tenant routing example of deploy/README.md
+// over the default configuration, as a second --config, and validates it: the documented
+// approach works with the components we ship.
+func TestReadmeTenantExampleValidates(t *testing.T) {
+	bin := otelcolBin(t)
+	var fragment, rules string
+	for _, b := range readmeYAMLBlocks(t) {
+		switch {
+		case strings.Contains(b, "logs/team-a:"):
+			fragment = b
+		case strings.HasPrefix(strings.TrimSpace(b), "overrides:"):
+			rules = b
+		}
+	}
+	if fragment == "" || rules == "" {
+		t.Fatal("deploy/README.md lacks the tenant configuration or the rules example")
+	}
+	layout := podLayout(t)
+	configs, env := writeVariant(t, variants[0], layout)
+	extra, err := layout.WriteFiles([]ConfigFile{
+		{Path: "/etc/otelcol-runtime-security/config/team-a.yaml", Data: []byte(fragment)},
+		{Path: rulesDir + "/team-a.yaml", Data: []byte(rules)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := validate(t, bin, append(configs, extra[0]), env); err != nil {
+		t.Fatalf("validate: %v\n%s", err, out)
+	}
+}
