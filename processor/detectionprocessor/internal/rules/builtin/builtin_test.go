@@ -80,6 +80,20 @@ func TestCatalogueContract(t *testing.T) {
 			t.Errorf("%s: description %q category %q ruleset %q", c.name, r.Description, r.Category, r.Ruleset)
 		}
 	}
+	// Every list is used by some rule (a list nothing reads is a tuning knob
+	// that silently does nothing).
+	for name := range rs.Lists() {
+		used := false
+		for _, r := range rs.Rules() {
+			if strings.Contains(r.Condition, "@"+name+")") || strings.Contains(r.Condition, "@"+name+",") {
+				used = true
+				break
+			}
+		}
+		if !used {
+			t.Errorf("list %s is not used by any rule", name)
+		}
+	}
 	got := rs.Names()
 	sort.Strings(got)
 	sort.Strings(want)

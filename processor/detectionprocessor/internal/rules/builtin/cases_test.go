@@ -254,6 +254,7 @@ func allCases() []ruleCase {
 		{"namespace_escape/runc exec setns on the host (captured)", tp("syscalls/sys_enter_setns", runcExec, hostBash, intArg(6), intArg(134217728)), nil},
 		{"namespace_escape/unshare(0) in a pod", tp("syscalls/sys_enter_unshare", p("/usr/local/bin/app", "", pod), podShell, sizeArg(0)), nil},
 		{"namespace_escape/cilium-agent enters a pod netns", kprobe("__x64_sys_setns", p("/usr/bin/cilium-agent", "--config-dir=/tmp/cilium/config-map", pod, initTree(true)), shim, intArg(12), intArg(0x40000000)), nil},
+		{"namespace_escape/systemd sandboxing a service on a kind node (docker-only container)", tp("syscalls/sys_enter_unshare", p("/usr/lib/systemd/systemd", "", inDocker), p("/usr/lib/systemd/systemd", "", inDocker), sizeArg(0x20000)), nil},
 		{"namespace_escape/nsenter -t 1 on the host", exec(p("/usr/bin/nsenter", "-t 1 -m"), hostBash), nil},
 
 		// container_escape_mount
@@ -269,6 +270,7 @@ func allCases() []ruleCase {
 		{"container_escape_mount/runc mount on the host (captured)", tp("syscalls/sys_enter_mount", p("/usr/sbin/runc", "--root /opt/lab/runc-state run -d x", initTree(true)), hostBash, strArg(""), strArg("/"), strArg(""), sizeArg(540672)), nil},
 		{"container_escape_mount/CSI node plugin mounts a volume", tp("syscalls/sys_enter_mount", p("/bin/aws-ebs-csi-driver", "node", pod, initTree(true)), shim, strArg("/dev/nvme1n1"), strArg("/var/lib/kubelet/pods/x/volumes/y"), strArg("ext4"), sizeArg(0)), nil},
 		{"container_escape_mount/mount helper run by a CSI plugin", exec(p("/usr/bin/mount", "-t nfs srv:/x /var/lib/kubelet/pods/x/volumes/y", pod, initTree(true)), p("/bin/nfsplugin", "--nodeid=n1", pod, initTree(true))), nil},
+		{"container_escape_mount/kubelet mounts a secret volume on a kind node", tp("syscalls/sys_enter_mount", p("/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml", inDocker), p("/usr/lib/systemd/systemd", "", inDocker), strArg("tmpfs"), strArg("/var/lib/kubelet/pods/x/volumes/kubernetes.io~projected/kube-api-access-y"), strArg("tmpfs"), sizeArg(0)), nil},
 		{"container_escape_mount/mount listing", exec(p("/usr/bin/mount", "", pod, initTree(false)), podShell), nil},
 
 		// bpf_program_load
