@@ -71,6 +71,9 @@ type fieldPlan struct {
 	msg   *msgPlan     // message kind (element kind for lists)
 	enum  map[string]protoreflect.EnumNumber
 	names enumNames // for the body
+	// skipHint: the proto name also names another field's JSON name, so a
+	// name match alone does not identify this field (lookup goes by map).
+	skipHint bool
 	// oneof members: the oneof's index and the generated wrapper struct,
 	// whose only field holds the value.
 	oneof   int
@@ -275,6 +278,9 @@ func (b *planBuilder) build(msg proto.Message) *msgPlan {
 	for i, fp := range plans {
 		p.fields[fields.Get(i).JSONName()] = fp
 	}
+	for _, fp := range plans {
+		fp.skipHint = p.fields[fp.name] != fp
+	}
 	return p
 }
 
@@ -383,6 +389,7 @@ func (d *decoder) message(sv reflect.Value, p *msgPlan) error {
 		return nil
 	}
 	var seen, seenOneof uint64
+	hint := 0 // Tetragon writes fields in declaration order: try the next one first
 	for {
 		if d.next() != '"' {
 			return d.unexpected()
@@ -392,7 +399,18 @@ func (d *decoder) message(sv reflect.Value, p *msgPlan) error {
 		if err != nil {
 			return err
 		}
-		fp := p.fields[string(name)]
+		var fp *fieldPlan
+		for hint < len(p.order) && p.order[hint].skipHint {
+			hint++
+		}
+		if hint < len(p.order) && p.order[hint].name == string(name) {
+			fp = p.order[hint]
+		} else {
+			fp = p.fields[string(name)]
+		}
+		if fp != nil {
+			hint = fp.index + 1
+		}
 		if d.next() != ':' {
 			return d.unexpected()
 		}
@@ -484,7 +502,7 @@ func (d *decoder) list(dst reflect.Value, fp *fieldPlan) error {
 	}
 	i0, s0, b0, m0 := len(d.ints), len(d.strs), len(d.byteses), len(d.msgs)
 	for {
-		if err := d.element(fp); err != nil {
+		if err := d.element(fp, i0); err != nil {
 			return err
 		}
 		switch d.next() {
@@ -534,7 +552,18 @@ func (d *decoder) list(dst reflect.Value, fp *fieldPlan) error {
 	return nil
 }
 
-func (d *decoder) element(fp *fieldPlan) error {
+func (d *decoder) element(fp *fieldPlan, i0 int) error {
+	if fp.kind == protoreflect.EnumKind && len(d.ints) > i0 && d.next() == '"' {
+		// Lists of enums (capabilities) usually run in number order: try the
+		// successor of the previous element before the name table.
+		if name, ok := fp.names.name(protoreflect.EnumNumber(d.ints[len(d.ints)-1] + 1)); ok {
+			if end := d.pos + 1 + len(name); end < len(d.buf) && d.buf[end] == '"' && string(d.buf[d.pos+1:end]) == name {
+				d.pos = end + 1
+				d.ints = append(d.ints, d.ints[len(d.ints)-1]+1)
+				return nil
+			}
+		}
+	}
 	if fp.msg != nil {
 		ptr := reflect.New(fp.msg.typ)
 		if err := d.message(ptr.Elem(), fp.msg); err != nil {

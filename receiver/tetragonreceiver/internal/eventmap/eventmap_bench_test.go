@@ -62,6 +62,25 @@ func BenchmarkDecodeJSON(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeProtojson is the reference DecodeJSON replaces:
+// protojson.Unmarshal with DiscardUnknown.
+func BenchmarkDecodeProtojson(b *testing.B) {
+	for _, c := range benchCorpora {
+		b.Run(c.name, func(b *testing.B) {
+			lines, avg := benchLines(b, c.pattern)
+			var ev tetragon.GetEventsResponse
+			b.SetBytes(avg)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := jsonDecoder.Unmarshal(lines[i%len(lines)], &ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkProtoUnmarshal(b *testing.B) {
 	for _, c := range benchCorpora {
 		b.Run(c.name, func(b *testing.B) {
