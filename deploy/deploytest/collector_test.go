@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
@@ -155,6 +156,13 @@ func TestCollectorConfigWiring(t *testing.T) {
 					t.Errorf("metrics/detections exporters %v, want [prometheus_remote_write]", metricsExp)
 				}
 				durable = append(durable, "exporters::prometheus_remote_write::wal::directory")
+				// With a WAL, remote write sends what it holds every truncate_frequency (default
+				// 1m): above the connector's flush interval it delays every alert.
+				tf, err1 := time.ParseDuration(Str(conf, "exporters::prometheus_remote_write::wal::truncate_frequency"))
+				fi, err2 := time.ParseDuration(Str(conf, "connectors::detection_metrics::flush_interval"))
+				if err1 != nil || err2 != nil || tf > fi {
+					t.Errorf("prometheus_remote_write wal.truncate_frequency %v must be set and at most detection_metrics flush_interval %v (%v, %v)", tf, fi, err1, err2)
+				}
 			}
 			for _, k := range durable {
 				p := Str(conf, k)

@@ -26,6 +26,9 @@ func otelcolBin(t *testing.T) string {
 	if bin == "" {
 		bin = filepath.Join(repoRoot(t), "bin", "otelcol-runtime-security")
 	}
+	if !filepath.IsAbs(bin) {
+		bin = filepath.Join(repoRoot(t), bin)
+	}
 	if st, err := os.Stat(bin); err != nil || st.IsDir() {
 		t.Fatalf("collector binary %s not found (set OTELCOL_BIN or run `make build`): %v", bin, err)
 	}

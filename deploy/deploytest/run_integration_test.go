@@ -1,0 +1,283 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+//go:build integration
+
+package deploytest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+)
+
+// otlpSink is a stand-in for Loki's /otlp endpoint that keeps what it receives per tenant.
+type otlpSink struct {
+	mu sync.Mutex
+	// records and detections count log records per X-Scope-OrgID; detections are records
+	// carrying security_rule.name.
+	records, detections map[string]int
+	errors              []string
+}
+
+func (s *otlpSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err == nil && r.Header.Get("Content-Encoding") == "gzip" {
+		var zr *gzip.Reader
+		if zr, err = gzip.NewReader(bytes.NewReader(body)); err == nil {
+			body, err = io.ReadAll(zr)
+		}
+	}
+	req := plogotlp.NewExportRequest()
+	if err == nil {
+		err = req.UnmarshalProto(body)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || r.URL.Path != "/otlp/v1/logs" {
+		s.errors = append(s.errors, fmt.Sprintf("%s: %v", r.URL.Path, err))
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	tenant := r.Header.Get("X-Scope-OrgID")
+	rls := req.Logs().ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				s.records[tenant]++
+				if _, ok := lrs.At(k).Attributes().Get(attrkey.RuleName); ok {
+					s.detections[tenant]++
+				}
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *otlpSink) counts(tenant string) (records, detections int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.records[tenant], s.detections[tenant]
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+func simBin(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("TETRAGON_SIM_BIN")
+	if bin == "" {
+		bin = filepath.Join(repoRoot(t), "bin", "tetragon-sim")
+	}
+	if !filepath.IsAbs(bin) {
+		bin = filepath.Join(repoRoot(t), bin)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("tetragon-sim binary %s not found (set TETRAGON_SIM_BIN or run `make build`): %v", bin, err)
+	}
+	return bin
+}
+
+// TestDefaultDeploymentRunsEndToEnd runs the collector with the configuration and environment
+// `kubectl apply -k deploy/kubernetes` gives the pod (paths moved to a temporary directory,
+// ports to free ones, endpoints to local stand-ins) against tetragon-sim on the unix socket,
+// and checks what reaches Loki and Prometheus: every event under LOGS_TENANT, only
+// detections under DETECTIONS_TENANT, and detection metrics by remote write.
+func TestDefaultDeploymentRunsEndToEnd(t *testing.T) {
+	bin, sim := otelcolBin(t), simBin(t)
+	layout := podLayout(t)
+	configs, env := writeVariant(t, variants[0], layout)
+
+	// Free ports instead of the pod's fixed ones, so that parallel test packages do not clash.
+	health, metrics := freePort(t), freePort(t)
+	for _, c := range configs[:1] {
+		data, err := os.ReadFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		for old, repl := range map[string]string{
+			"0.0.0.0:13133":   "127.0.0.1:" + health,
+			"port: 8888":      "port: " + metrics,
+			"host: 0.0.0.0":   "host: 127.0.0.1",
+			"127.0.0.1:1777":  "127.0.0.1:" + freePort(t),
+			"127.0.0.1:55679": "127.0.0.1:" + freePort(t),
+		} {
+			if !strings.Contains(s, old) {
+				t.Fatalf("%s has no %q to move", c, old)
+			}
+			s = strings.ReplaceAll(s, old, repl)
+		}
+		if err := os.WriteFile(c, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	loki := &otlpSink{records: map[string]int{}, detections: map[string]int{}}
+	lokiSrv := httptest.NewServer(loki)
+	defer lokiSrv.Close()
+	var prwMu sync.Mutex
+	prwRequests := 0
+	prwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		prwMu.Lock()
+		prwRequests++
+		prwMu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer prwSrv.Close()
+
+	for k, v := range env {
+		env[k] = layout.Local(v)
+	}
+	env["LOGS_OTLP_ENDPOINT"] = lokiSrv.URL + "/otlp/v1/logs"
+	env["DETECTIONS_OTLP_ENDPOINT"] = lokiSrv.URL + "/otlp/v1/logs"
+	env["LOGS_TENANT"] = "all-events"
+	env["DETECTIONS_TENANT"] = "detections"
+	env["PROMETHEUS_REMOTE_WRITE_URL"] = prwSrv.URL + "/api/v1/write"
+	socket := strings.TrimPrefix(env["TETRAGON_ENDPOINT"], "unix://")
+	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	simCmd := exec.CommandContext(ctx, sim, "--listen", "unix://"+socket, "--generate", "--scenario", "demo",
+		"--rate", "500", "--count", "3000")
+	var simOut bytes.Buffer
+	simCmd.Stdout, simCmd.Stderr = &simOut, &simOut
+	if err := simCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = simCmd.Process.Kill(); _ = simCmd.Wait() }()
+
+	args := []string{}
+	for _, c := range configs {
+		args = append(args, "--config="+c)
+	}
+	col := exec.CommandContext(ctx, bin, args...)
+	col.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		col.Env = append(col.Env, k+"="+v)
+	}
+	var colOut bytes.Buffer
+	col.Stdout, col.Stderr = &colOut, &colOut
+	if err := col.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- col.Wait() }()
+	defer func() {
+		if t.Failed() {
+			t.Logf("collector output:\n%s\nsimulator output:\n%s", tail(colOut.String(), 4000), tail(simOut.String(), 2000))
+		}
+	}()
+
+	// Poll, bounded, until everything expected has arrived.
+	start := time.Now()
+	firstSeen := map[string]time.Duration{}
+	deadline := time.Now().Add(90 * time.Second)
+	var healthy bool
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("collector exited early: %v", err)
+		case <-time.After(500 * time.Millisecond):
+		}
+		if resp, err := http.Get("http://127.0.0.1:" + health + "/"); err == nil {
+			healthy = healthy || resp.StatusCode == http.StatusOK
+			resp.Body.Close()
+		}
+		allRec, _ := loki.counts("all-events")
+		detRec, _ := loki.counts("detections")
+		prwMu.Lock()
+		prw := prwRequests
+		prwMu.Unlock()
+		for name, ok := range map[string]bool{"healthy": healthy, "events": allRec > 0, "detections": detRec > 0, "remote write": prw > 0} {
+			if _, seen := firstSeen[name]; ok && !seen {
+				firstSeen[name] = time.Since(start).Round(100 * time.Millisecond)
+			}
+		}
+		if healthy && allRec > 0 && detRec > 0 && prw > 0 {
+			break
+		}
+	}
+	allRec, allDet := loki.counts("all-events")
+	detRec, detDet := loki.counts("detections")
+	prwMu.Lock()
+	prw := prwRequests
+	prwMu.Unlock()
+	t.Logf("after %v: all-events tenant: %d records (%d detections); detections tenant: %d records; remote-write requests: %d",
+		time.Since(start).Round(time.Second), allRec, allDet, detRec, prw)
+	t.Logf("first seen: %v", firstSeen)
+	if !healthy {
+		t.Error("health_check never answered 200")
+	}
+	if allRec == 0 || detRec == 0 || prw == 0 {
+		t.Fatal("not everything arrived: see the counts above")
+	}
+	if detDet != detRec {
+		t.Errorf("the detections tenant got %d records of which only %d are detections", detRec, detDet)
+	}
+	if allRec <= detRec || allDet == 0 {
+		t.Errorf("the all-events tenant got %d records (%d detections): want every event, detections included", allRec, allDet)
+	}
+	if len(loki.errors) > 0 {
+		t.Errorf("bad requests to Loki: %v", loki.errors)
+	}
+	// Durable state is on the storage hostPath.
+	for _, d := range []string{"file_storage", "prw-wal"} {
+		if entries, err := os.ReadDir(layout.Local(storageDir + "/" + d)); err != nil || len(entries) == 0 {
+			t.Errorf("%s/%s is empty or missing: %v", storageDir, d, err)
+		}
+	}
+
+	stopAt := time.Now()
+	if err := col.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("collector exit after SIGTERM: %v", err)
+		}
+		t.Logf("stopped %v after SIGTERM", time.Since(stopAt).Round(time.Millisecond))
+	case <-time.After(30 * time.Second):
+		t.Error("collector did not stop within 30s of SIGTERM")
+		_ = col.Process.Kill()
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
