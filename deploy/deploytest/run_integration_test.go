@@ -110,10 +110,16 @@ func simBin(t *testing.T) string {
 // ports to free ones, endpoints to local stand-ins) against tetragon-sim on the unix socket,
 // and checks what reaches Loki and Prometheus: every event under LOGS_TENANT, only
 // detections under DETECTIONS_TENANT, and detection metrics by remote write.
-func TestDefaultDeploymentRunsEndToEnd(t *testing.T) {
+func TestDeploymentRunsEndToEnd(t *testing.T) {
+	for _, v := range []variant{variants[0], variants[3]} {
+		t.Run(v.name, func(t *testing.T) { runEndToEnd(t, v) })
+	}
+}
+
+func runEndToEnd(t *testing.T, v variant) {
 	bin, sim := otelcolBin(t), simBin(t)
 	layout := podLayout(t)
-	configs, env := writeVariant(t, variants[0], layout)
+	configs, env := writeVariant(t, v, layout)
 
 	// Free ports instead of the pod's fixed ones, so that parallel test packages do not clash.
 	health, metrics := freePort(t), freePort(t)
@@ -163,20 +169,37 @@ func TestDefaultDeploymentRunsEndToEnd(t *testing.T) {
 	env["DETECTIONS_TENANT"] = "detections"
 	env["PROMETHEUS_REMOTE_WRITE_URL"] = prwSrv.URL + "/api/v1/write"
 	socket := strings.TrimPrefix(env["TETRAGON_ENDPOINT"], "unix://")
-	if err := os.MkdirAll(filepath.Dir(socket), 0o755); err != nil {
-		t.Fatal(err)
+	for _, d := range []string{filepath.Dir(socket), layout.Local(tetragonExport)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	simCmd := exec.CommandContext(ctx, sim, "--listen", "unix://"+socket, "--generate", "--scenario", "demo",
-		"--rate", "500", "--count", "3000")
+	// gRPC: the simulator serves the socket and waits for the receiver. Export file: it writes
+	// the file Tetragon would, once the collector is up (the receiver starts at the end).
+	simArgs := []string{"--generate", "--scenario", "demo", "--rate", "500", "--count", "3000"}
+	exportFile := layout.Local(tetragonExport + "/tetragon.log")
+	if v.fileMode {
+		simArgs = append(simArgs, "--export-file", exportFile)
+	} else {
+		simArgs = append(simArgs, "--listen", "unix://"+socket)
+	}
+	simCmd := exec.CommandContext(ctx, sim, simArgs...)
 	var simOut bytes.Buffer
 	simCmd.Stdout, simCmd.Stderr = &simOut, &simOut
-	if err := simCmd.Start(); err != nil {
-		t.Fatal(err)
+	defer func() {
+		if simCmd.Process != nil {
+			_ = simCmd.Process.Kill()
+			_ = simCmd.Wait()
+		}
+	}()
+	if !v.fileMode {
+		if err := simCmd.Start(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	defer func() { _ = simCmd.Process.Kill(); _ = simCmd.Wait() }()
 
 	args := []string{}
 	for _, c := range configs {
@@ -214,6 +237,11 @@ func TestDefaultDeploymentRunsEndToEnd(t *testing.T) {
 		if resp, err := http.Get("http://127.0.0.1:" + health + "/"); err == nil {
 			healthy = healthy || resp.StatusCode == http.StatusOK
 			resp.Body.Close()
+		}
+		if healthy && v.fileMode && simCmd.Process == nil {
+			if err := simCmd.Start(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		allRec, _ := loki.counts("all-events")
 		detRec, _ := loki.counts("detections")
