@@ -68,15 +68,11 @@ func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Ti
 		return &UnknownEventTypeError{Keys: populatedKeys(ev)}
 	}
 	var body string
-	if b.opts.Body == BodyJSON && raw == nil {
-		out, err := jsonEncoder.Marshal(ev)
-		if err != nil {
+	if b.opts.Body == BodyJSON {
+		var err error
+		if body, err = jsonBody(ev, raw); err != nil {
 			return err
 		}
-		raw = out
-	}
-	if b.opts.Body == BodyJSON {
-		body = string(raw)
 	}
 
 	proc := mainProcess(ev)
@@ -106,6 +102,18 @@ func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Ti
 	}
 	b.n++
 	return nil
+}
+
+// jsonBody is the original line, else the event marshalled as protojson.
+func jsonBody(ev *tetragon.GetEventsResponse, raw []byte) (string, error) {
+	if raw != nil {
+		return string(raw), nil
+	}
+	if out, ok, err := marshalEventJSON(ev); ok {
+		return out, err
+	}
+	out, err := jsonEncoder.Marshal(ev)
+	return string(out), err
 }
 
 var eventNames = map[string]string{}

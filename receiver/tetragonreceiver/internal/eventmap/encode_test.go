@@ -1,0 +1,281 @@
+package eventmap
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// The body=json encoder must write what protojson (proto names) writes: the
+// same bytes once protojson's randomised spacing is compacted away, and the
+// same errors.
+
+var protoNames = protojson.MarshalOptions{UseProtoNames: true}
+
+// checkEncodeLikeProtojson reports whether the event was refused (by both).
+func checkEncodeLikeProtojson(t testing.TB, ev *tetragon.GetEventsResponse) (refused bool) {
+	t.Helper()
+	want, wantErr := protoNames.Marshal(ev)
+	got, ok, gotErr := marshalEventJSON(ev)
+	if !ok {
+		t.Fatalf("encoder plan unsupported: %v", planErr)
+	}
+	if (wantErr == nil) != (gotErr == nil) {
+		t.Fatalf("event %v\nprotojson err: %v\nencoder err:   %v", ev, wantErr, gotErr)
+	}
+	if wantErr != nil {
+		return true
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, want); err != nil {
+		t.Fatal(err)
+	}
+	if got != compact.String() {
+		t.Fatalf("encoder output differs from protojson\nencoder:   %s\nprotojson: %s", got, compact.String())
+	}
+	var back tetragon.GetEventsResponse
+	if err := protojson.Unmarshal([]byte(got), &back); err != nil {
+		t.Fatalf("encoder output does not decode: %v\n%s", err, got)
+	}
+	if !proto.Equal(ev, &back) {
+		t.Fatalf("encoder output does not round trip\nin:   %v\nback: %v", ev, &back)
+	}
+	return false
+}
+
+func corpusEvents(t testing.TB) []*tetragon.GetEventsResponse {
+	var evs []*tetragon.GetEventsResponse
+	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
+		for _, l := range readCorpus(t, pattern) {
+			ev := new(tetragon.GetEventsResponse)
+			if err := DecodeJSON(l.data, ev); err != nil {
+				continue // legacy event types in the book file
+			}
+			evs = append(evs, ev)
+		}
+	}
+	if len(evs) < 1800 {
+		t.Fatalf("only %d corpus events", len(evs))
+	}
+	return evs
+}
+
+func TestEncodeMatchesProtojsonOnCorpus(t *testing.T) {
+	evs := append(corpusEvents(t), syntheticEvents()...)
+	for _, ev := range evs {
+		checkEncodeLikeProtojson(t, ev)
+	}
+	t.Logf("%d events compared", len(evs))
+}
+
+// TestEncodeMatchesProtojsonOnOddValues sets strings that need escaping, values
+// at the edges of their types, unknown enum numbers, nil list elements and
+// oneof members, and values protojson refuses.
+func TestEncodeMatchesProtojsonOnOddValues(t *testing.T) {
+	oddStrings := []string{"", "a\"b\\c/d", "\b\f\n\r\t\x00\x01\x1f\x7f", "é中😀\ufffd", "\u2028\u2029<>&",
+		"\xff", "a\xc3", "\xed\xa0\x80", strings.Repeat("x", 5000)}
+	for _, s := range oddStrings {
+		p := synthProcess()
+		p.Binary, p.Arguments = s, s
+		p.Pod.PodLabels = map[string]string{s: s, "b": "2", "a": "1", "A": "0"}
+		checkEncodeLikeProtojson(t, envelope(&tetragon.GetEventsResponse{
+			Event: &tetragon.GetEventsResponse_ProcessExec{ProcessExec: &tetragon.ProcessExec{Process: p}}}))
+	}
+	procs := []*tetragon.Process{
+		{Pid: wrapperspb.UInt32(0), Uid: wrapperspb.UInt32(math.MaxUint32), InInitTree: wrapperspb.Bool(false)},
+		{Cap: &tetragon.Capabilities{Permitted: []tetragon.CapabilitiesType{0, 40, 63, 64, 1 << 30, -1}}},
+		{Refcnt: math.MaxUint32, StartTime: &timestamppb.Timestamp{}},
+		{StartTime: &timestamppb.Timestamp{Seconds: -62135596800}},
+		{StartTime: &timestamppb.Timestamp{Seconds: 253402300799, Nanos: 999999999}},
+		{StartTime: &timestamppb.Timestamp{Seconds: 1, Nanos: 1000}},
+		{StartTime: &timestamppb.Timestamp{Seconds: 1, Nanos: 1000000}},
+		{StartTime: &timestamppb.Timestamp{Seconds: 253402300800}},
+		{StartTime: &timestamppb.Timestamp{Seconds: -62135596801}},
+		{StartTime: &timestamppb.Timestamp{Nanos: 1000000000}},
+		{StartTime: &timestamppb.Timestamp{Nanos: -1}},
+		{EnvironmentVariables: []*tetragon.EnvVar{nil, {Key: "K"}, {}}},
+		{Pod: &tetragon.Pod{}, Ns: &tetragon.Namespaces{}},
+	}
+	for _, p := range procs {
+		checkEncodeLikeProtojson(t, &tetragon.GetEventsResponse{
+			Event: &tetragon.GetEventsResponse_ProcessExec{ProcessExec: &tetragon.ProcessExec{Process: p}}})
+	}
+	for _, ev := range []*tetragon.GetEventsResponse{
+		{Event: &tetragon.GetEventsResponse_ProcessExec{}},
+		{Event: &tetragon.GetEventsResponse_ProcessKprobe{ProcessKprobe: &tetragon.ProcessKprobe{
+			Action: 999, Args: []*tetragon.KprobeArgument{nil, {}, {Arg: &tetragon.KprobeArgument_IntArg{}},
+				{Arg: &tetragon.KprobeArgument_SizeArg{SizeArg: math.MaxUint64}},
+				{Arg: &tetragon.KprobeArgument_LongArg{LongArg: math.MinInt64}},
+				{Arg: &tetragon.KprobeArgument_BytesArg{BytesArg: []byte{}}},
+				{Arg: &tetragon.KprobeArgument_BytesArg{BytesArg: []byte{0xfb, 0xff}}},
+				{Arg: &tetragon.KprobeArgument_StringArg{StringArg: "\xff"}},
+				{Arg: &tetragon.KprobeArgument_FileArg{}}}}}},
+		{NodeLabels: map[string]string{"\xff": "v"}, Event: &tetragon.GetEventsResponse_ProcessExec{}},
+		{NodeLabels: map[string]string{}, ClusterName: "c", Event: &tetragon.GetEventsResponse_RateLimitInfo{
+			RateLimitInfo: &tetragon.RateLimitInfo{NumberOfDroppedProcessEvents: math.MaxUint64}}},
+		{},
+	} {
+		checkEncodeLikeProtojson(t, ev)
+	}
+}
+
+// TestEncodeMatchesProtojsonOnMutations changes random string and integer
+// fields of corpus events.
+func TestEncodeMatchesProtojsonOnMutations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	strs := []string{"", "\x00", "\"", "\\", "\xff", "é", "\U0001F600", "a\nb"}
+	evs := corpusEvents(t)
+	refused := 0
+	const n = 600
+	for i := 0; i < n; i++ {
+		ev := proto.Clone(evs[rng.IntN(len(evs))]).(*tetragon.GetEventsResponse)
+		mutate(reflect.ValueOf(ev).Elem(), rng, strs, 0)
+		if checkEncodeLikeProtojson(t, ev) {
+			refused++
+		}
+	}
+	// Both verdicts must have been exercised.
+	if refused == 0 || refused == n {
+		t.Errorf("%d of %d mutated events refused", refused, n)
+	}
+	t.Logf("%d of %d mutated events refused by both", refused, n)
+}
+
+// mutate changes about one settable scalar in eight below v.
+func mutate(v reflect.Value, rng *rand.Rand, strs []string, depth int) {
+	if depth > 12 {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			mutate(v.Elem(), rng, strs, depth+1)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				mutate(v.Field(i), rng, strs, depth+1)
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			if rng.IntN(8) == 0 {
+				v.SetBytes([]byte{byte(rng.Uint32()), 0xff})
+			}
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			mutate(v.Index(i), rng, strs, depth+1)
+		}
+	case reflect.String:
+		if rng.IntN(8) == 0 {
+			v.SetString(v.String() + strs[rng.IntN(len(strs))])
+		}
+	case reflect.Int32, reflect.Int64:
+		if rng.IntN(8) == 0 && v.CanSet() {
+			v.SetInt(int64(rng.Uint64()) >> rng.IntN(64))
+		}
+	case reflect.Uint32, reflect.Uint64:
+		if rng.IntN(8) == 0 && v.CanSet() {
+			v.SetUint(rng.Uint64() >> rng.IntN(64))
+		}
+	case reflect.Bool:
+		if rng.IntN(8) == 0 {
+			v.SetBool(!v.Bool())
+		}
+	}
+}
+
+// Tetragon's API has no float fields; the float writer is checked on the
+// wrapper types against protojson directly.
+func TestEncodeFloatsLikeProtojson(t *testing.T) {
+	var b planBuilder
+	b.plans = map[reflect.Type]*msgPlan{}
+	dp := b.build(&wrapperspb.DoubleValue{})
+	fp := b.build(&wrapperspb.FloatValue{})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1e-6, 123456789, 1e20, 1e21, 1e300, 5e-324,
+		math.MaxFloat32, math.SmallestNonzeroFloat32, 0.1, 1.0 / 3, math.NaN(), math.Inf(1), math.Inf(-1)} {
+		for _, m := range []proto.Message{wrapperspb.Double(f), wrapperspb.Float(float32(f))} {
+			want, err := protojson.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &encoder{}
+			plan := dp
+			if _, ok := m.(*wrapperspb.FloatValue); ok {
+				plan = fp
+			}
+			if err := e.message(reflect.ValueOf(m).Elem(), plan); err != nil {
+				t.Fatal(err)
+			}
+			if string(e.buf) != strings.TrimSpace(string(want)) {
+				t.Errorf("%T(%v): encoder %s, protojson %s", m, f, e.buf, want)
+			}
+		}
+	}
+}
+
+func TestEncodeErrorsReachBatch(t *testing.T) {
+	b := NewBatch(Options{Body: BodyJSON})
+	ev := &tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessExec{
+		ProcessExec: &tetragon.ProcessExec{Process: &tetragon.Process{Binary: "\xff"}}}}
+	if err := b.Add(ev, nil, observedAt); err == nil {
+		t.Error("invalid UTF-8 accepted")
+	}
+	if b.Len() != 0 {
+		t.Error("a failed event was added")
+	}
+}
+
+func FuzzEncodeJSON(f *testing.F) {
+	for _, l := range readCorpus(f, "real/*.jsonl") {
+		if len(l.data) < 4000 {
+			f.Add(l.data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var ev tetragon.GetEventsResponse
+		if protojson.Unmarshal(in, &ev) != nil {
+			return
+		}
+		_ = checkEncodeLikeProtojson(t, &ev)
+	})
+}
+
+func BenchmarkMarshalJSON(b *testing.B) {
+	for _, c := range benchCorpora {
+		lines, _ := benchLines(b, c.pattern)
+		evs := benchEvents(b, lines)
+		b.Run(c.name+"/encoder", func(b *testing.B) {
+			b.ReportAllocs()
+			defer startCPU(b)()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := marshalEventJSON(evs[i%len(evs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/protojson", func(b *testing.B) {
+			b.ReportAllocs()
+			defer startCPU(b)()
+			for i := 0; i < b.N; i++ {
+				if _, err := protoNames.Marshal(evs[i%len(evs)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

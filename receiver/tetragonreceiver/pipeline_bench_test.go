@@ -1,0 +1,210 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+)
+
+// cpuTime is the CPU time (user+system) the process used so far, GC workers
+// included. Benchmarks report it per op beside wall time: on a machine shared
+// with other builds, wall time measures the neighbours too.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startCPU resets the benchmark timer and returns a func that reports
+// cpu-ns/op; call it before any teardown.
+func startCPU(b *testing.B) func() {
+	b.ResetTimer()
+	start := cpuTime()
+	return func() {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+// pipelineCorpus is a set of events as both Tetragon wire encodings.
+type pipelineCorpus struct {
+	lines [][]byte // JSON export lines
+	bins  [][]byte // the same events as gRPC message bytes
+}
+
+func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
+	b.Helper()
+	var lines [][]byte
+	switch name {
+	case "captured":
+		lines = capturedLines(b, "main-grpc.jsonl.gz")
+	case "real":
+		files, err := filepath.Glob(filepath.Join(eventsDir(b), "real", "*.jsonl"))
+		require.NoError(b, err)
+		require.NotEmpty(b, files)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			require.NoError(b, err)
+			for _, l := range bytes.Split(data, []byte("\n")) {
+				if len(bytes.TrimSpace(l)) > 0 {
+					lines = append(lines, l)
+				}
+			}
+		}
+	}
+	var c pipelineCorpus
+	for _, l := range lines {
+		var ev tetragon.GetEventsResponse
+		if eventmap.DecodeJSON(l, &ev) != nil {
+			continue // legacy event types in the book file
+		}
+		bin, err := proto.Marshal(&ev)
+		require.NoError(b, err)
+		c.lines = append(c.lines, l)
+		c.bins = append(c.bins, bin)
+	}
+	require.NotEmpty(b, c.lines)
+	return c
+}
+
+// exportSink encodes each batch as the otlp_http exporter sends it: an
+// ExportLogsServiceRequest in protobuf, gzip-compressed (its default).
+type exportSink struct {
+	gz    *gzip.Writer
+	bytes int64
+}
+
+func (e *exportSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	data, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	if err != nil {
+		return err
+	}
+	e.bytes += int64(len(data))
+	e.gz.Reset(io.Discard)
+	if _, err := e.gz.Write(data); err != nil {
+		return err
+	}
+	return e.gz.Close()
+}
+
+// BenchmarkPipeline is the collector's per-event cost from Tetragon's bytes
+// to the exporter's request body, one op = one event: decode (gRPC: the
+// protobuf unmarshal gRPC does; file: DecodeJSON of the export line) →
+// receiver mapping and batching (512) → detection processor (built-in
+// catalogue) → detection_metrics connector and the otlp_http encoding
+// (protobuf + gzip). The decode_only cases are the floor: decoding alone.
+//
+//	go test -run '^$' -bench Pipeline -benchmem ./receiver/tetragonreceiver/
+func BenchmarkPipeline(b *testing.B) {
+	for _, corpus := range []string{"captured", "real"} {
+		c := loadPipelineCorpus(b, corpus)
+		b.Run(corpus+"/grpc/decode_only", func(b *testing.B) {
+			b.ReportAllocs()
+			report := startCPU(b)
+			for i := 0; i < b.N; i++ {
+				ev := new(tetragon.GetEventsResponse)
+				if err := proto.Unmarshal(c.bins[i%len(c.bins)], ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report()
+		})
+		for _, mode := range []string{"grpc", "file"} {
+			for _, body := range []eventmap.BodyMode{eventmap.BodyMap, eventmap.BodyJSON, eventmap.BodyNone} {
+				b.Run(corpus+"/"+mode+"/body="+string(body), func(b *testing.B) {
+					benchPipeline(b, c, mode, body)
+				})
+			}
+		}
+	}
+}
+
+func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.BodyMode) {
+	ctx := context.Background()
+	export := &exportSink{gz: gzip.NewWriter(io.Discard)}
+	conn, err := detectionmetricsconnector.NewFactory().CreateLogsToMetrics(ctx,
+		connectortest.NewNopSettings(detectionmetricsconnector.NewFactory().Type()),
+		detectionmetricsconnector.NewFactory().CreateDefaultConfig(), consumertest.NewNop())
+	require.NoError(b, err)
+	require.NoError(b, conn.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(b, conn.Shutdown(ctx)) }()
+	fanout, err := consumer.NewLogs(func(ctx context.Context, ld plog.Logs) error {
+		if err := conn.ConsumeLogs(ctx, ld); err != nil {
+			return err
+		}
+		return export.ConsumeLogs(ctx, ld)
+	})
+	require.NoError(b, err)
+	pf := detectionprocessor.NewFactory()
+	proc, err := pf.CreateLogs(ctx, processortest.NewNopSettings(pf.Type()), pf.CreateDefaultConfig(), fanout)
+	require.NoError(b, err)
+	require.NoError(b, proc.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(b, proc.Shutdown(ctx)) }()
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.Body = body
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, proc)
+	require.NoError(b, err)
+	bt := r.newBatcher(mode)
+	fileEv := new(tetragon.GetEventsResponse)
+
+	b.ReportAllocs()
+	report := startCPU(b)
+	for i := 0; i < b.N; i++ {
+		j := i % len(c.lines)
+		now := time.Now()
+		if mode == "grpc" {
+			ev := new(tetragon.GetEventsResponse)
+			if err := proto.Unmarshal(c.bins[j], ev); err != nil {
+				b.Fatal(err)
+			}
+			if err := bt.Add(ev, nil, now); err != nil {
+				b.Fatal(err)
+			}
+		} else {
+			if err := eventmap.DecodeJSON(c.lines[j], fileEv); err != nil {
+				b.Fatal(err)
+			}
+			if err := bt.Add(fileEv, c.lines[j], now); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if bt.Full() {
+			if err := bt.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if err := bt.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	report()
+	b.ReportMetric(float64(export.bytes)/float64(b.N), "otlp-B/op")
+}
