@@ -41,8 +41,11 @@ unit:
 	go vet ./...
 	go test -count=1 ./...
 
+# Every package with a file behind the `integration` build tag: they drive the built binaries.
+INTEGRATION_PKGS = $(shell grep -rl --include='*.go' '^//go:build integration' . | xargs -n1 dirname | sort -u)
+
 integration: build
-	OTELCOL_BIN=$(COLLECTOR) TETRAGON_SIM_BIN=$(SIM) go test -count=1 -tags integration ./tests/integration/...
+	OTELCOL_BIN=$(COLLECTOR) TETRAGON_SIM_BIN=$(SIM) go test -count=1 -timeout 20m -tags integration $(INTEGRATION_PKGS)
 
 e2e: build
 	./scripts/e2e.sh
