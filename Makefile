@@ -62,8 +62,11 @@ fmt:
 image:
 	./scripts/build-image.sh
 
+## loadtest: every load scenario at 2,000 events/s with a CPU profile (see testbed/README.md), e.g.
+##   make loadtest LOADTEST_FLAGS='--scenario captured --max'
+LOADTEST_FLAGS ?= --scenario all --profile 10s
 loadtest: build
-	go run ./testbed/cmd/loadtest
+	go run ./testbed/cmd/loadtest $(LOADTEST_FLAGS)
 
 clean:
 	rm -rf $(BIN)

@@ -1,0 +1,198 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Command loadtest runs the built distribution under load from tetragon-sim and reports
+// throughput, loss, CPU per event against the bare protobuf decode cost, peak RSS and latency;
+// with --target baseline it compares the distribution with a stock contrib collector. See
+// testbed/README.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/loadtest"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	var (
+		scenario    = fs.String("scenario", "captured", "scenario: "+strings.Join(loadtest.Scenarios, ", ")+", or all")
+		rate        = fs.Float64("rate", 2000, "events per second (burst: the steady rate; the burst is 10×)")
+		maxMode     = fs.Bool("max", false, "search the highest rate with zero loss (doubling, then bisecting)")
+		maxStart    = fs.Float64("max-start", 2000, "--max: first trial rate")
+		maxBudget   = fs.Duration("max-budget", 5*time.Minute, "--max: total time allowed for the search")
+		duration    = fs.Duration("duration", 20*time.Second, "sending time per run (--max trials: 10s unless set)")
+		target      = fs.String("target", "ours", "ours: the distribution over gRPC; baseline: ours vs the stock contrib collector, both reading the same export file")
+		events      = fs.Int64("events", 30000, "--target baseline: events in the export file")
+		collector   = fs.String("collector", "", "distribution binary (default bin/otelcol-runtime-security)")
+		sim         = fs.String("sim", "", "tetragon-sim binary (default bin/tetragon-sim)")
+		baselineBin = fs.String("baseline-bin", "", "baseline binary (default bin/otelcol-baseline, built by testbed/baseline/build.sh)")
+		baselineCfg = fs.String("baseline-config", "", "baseline configuration (default testbed/baseline/config.yaml)")
+		config      = fs.String("config", "", "run this collector configuration instead of the generated one (endpoints via the env vars of distribution/config.yaml)")
+		out         = fs.String("out", "", "directory for JSON results and profiles (default testbed/out)")
+		eventsDir   = fs.String("events-dir", "", "the shared Tetragon corpus (default ../shared/tetragon-events beside the repository)")
+		profile     = fs.Duration("profile", 0, "fetch a CPU profile of this length from the collector during the steady window (e.g. 10s)")
+		compression = fs.String("compression", "", "otlp_http compression: gzip (default, as shipped) or none")
+		batchSize   = fs.Int("batch-size", 0, "batch processor send_batch_size (default 2048, as shipped)")
+		batchTO     = fs.Duration("batch-timeout", 0, "batch processor timeout (default 1s, as shipped)")
+		recvBatchTO = fs.Duration("receiver-batch-timeout", 0, "tetragon receiver batch.timeout (default 200ms)")
+		live        = fs.Bool("live-generate", false, "generator scenarios: run tetragon-sim's generator live instead of replaying a pre-generated pool")
+		verify      = fs.Bool("verify-sink", false, "cross-check every OTLP request with a full plogotlp decode (costs CPU)")
+		quiet       = fs.Bool("quiet", false, "no progress on stderr")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	root, err := repoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		return 1
+	}
+	def := func(v *string, p string) {
+		if *v == "" {
+			*v = p
+		}
+	}
+	def(collector, filepath.Join(root, "bin", "otelcol-runtime-security"))
+	def(sim, filepath.Join(root, "bin", "tetragon-sim"))
+	def(baselineBin, filepath.Join(root, "bin", "otelcol-baseline"))
+	def(baselineCfg, filepath.Join(root, "testbed", "baseline", "config.yaml"))
+	def(out, filepath.Join(root, "testbed", "out"))
+	def(eventsDir, filepath.Join(root, "..", "shared", "tetragon-events"))
+	durationSet := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "duration" {
+			durationSet = true
+		}
+	})
+	if *maxMode && !durationSet {
+		*duration = 10 * time.Second
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := loadtest.Options{
+		Rate: *rate, Duration: *duration,
+		CollectorBin: *collector, SimBin: *sim, ConfigPath: *config,
+		EventsDir: *eventsDir, CacheDir: filepath.Join(*out, "cache"), OutDir: *out,
+		LiveGenerate: *live, Profile: *profile, VerifySink: *verify,
+		Compression: *compression, BatchSize: *batchSize, BatchTimeout: *batchTO, ReceiverBatchTimeout: *recvBatchTO,
+		Log: os.Stderr,
+	}
+	if *quiet {
+		opts.Log = nil
+	}
+	scenarios := []string{*scenario}
+	if *scenario == "all" {
+		scenarios = loadtest.Scenarios
+	}
+
+	var report bytes.Buffer
+	var runs []*loadtest.Result
+	var failed bool
+	for _, sc := range scenarios {
+		o := opts
+		o.Scenario = sc
+		switch {
+		case *target == "baseline":
+			c, err := loadtest.CompareBaseline(ctx, o, loadtest.BaselineOptions{BaselineBin: *baselineBin, BaselineConfig: *baselineCfg, Events: *events})
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "loadtest: %s: %v\n", sc, err)
+				failed = true
+				continue
+			}
+			fmt.Fprintf(&report, "\n### %s: otelcol-runtime-security vs stock baseline\n\n", sc)
+			loadtest.WriteComparison(&report, c)
+			for _, p := range []string{c.Ours.ProfilePath, c.Baseline.ProfilePath} {
+				writeProfileTop(&report, p)
+			}
+		case *target != "ours":
+			fmt.Fprintf(os.Stderr, "loadtest: --target must be ours or baseline, got %q\n", *target)
+			return 2
+		case *maxMode:
+			sr, err := loadtest.FindMaxRate(ctx, o, *maxStart, *maxBudget)
+			if sr != nil {
+				fmt.Fprintf(&report, "\n### %s: highest zero-loss rate\n\n", sc)
+				loadtest.WriteSearchTable(&report, sr)
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "loadtest: %s: %v\n", sc, err)
+				failed = true
+			}
+		default:
+			r, err := loadtest.Run(ctx, o)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "loadtest: %s: %v\n", sc, err)
+				failed = true
+				continue
+			}
+			runs = append(runs, r)
+			if !r.Passed() {
+				failed = true
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(runs) > 0 {
+		report.WriteString("\n")
+		loadtest.WriteRunTable(&report, runs)
+		for _, r := range runs {
+			writeProfileTop(&report, r.ProfilePath)
+		}
+	}
+	os.Stdout.Write(report.Bytes())
+	if *out != "" {
+		fmt.Fprintf(os.Stderr, "loadtest: JSON results in %s\n", *out)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func writeProfileTop(w *bytes.Buffer, path string) {
+	if path == "" {
+		return
+	}
+	top, err := loadtest.ProfileTop(path, 15)
+	if err != nil {
+		fmt.Fprintf(w, "\nprofile %s: %v\n", path, err)
+		return
+	}
+	fmt.Fprintf(w, "\nCPU profile %s:\n\n```\n%s```\n", path, top)
+}
+
+// repoRoot walks up from the working directory to the root go.mod of otelcol-runtime-security.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
+			bytes.Contains(b, []byte("module github.com/otelcol-runtime-security/otelcol-runtime-security\n")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run inside the otelcol-runtime-security repository (its go.mod not found above the working directory)")
+		}
+		dir = parent
+	}
+}

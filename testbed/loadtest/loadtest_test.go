@@ -1,0 +1,290 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"google.golang.org/protobuf/proto"
+	"gopkg.in/yaml.v3"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
+)
+
+func TestParseStat(t *testing.T) {
+	// The command name may hold spaces and parentheses.
+	stat := []byte("4242 (otel col) (x)) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 12 0 100 1000000 2000 18446744073709551615")
+	cpu, err := parseStatCPU(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu != 3250*time.Millisecond {
+		t.Errorf("cpu = %v, want 3.25s (325 ticks)", cpu)
+	}
+	if _, err := parseStatCPU([]byte("garbage")); err == nil {
+		t.Error("no error for garbage")
+	}
+	rss, hwm := parseStatusMem([]byte("Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n"))
+	if rss != 1024*1024 || hwm != 2048*1024 {
+		t.Errorf("rss %d hwm %d", rss, hwm)
+	}
+}
+
+func TestReadProcSelf(t *testing.T) {
+	before, err := ReadProc(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn a little CPU so that the tick counter moves.
+	deadline := time.Now().Add(150 * time.Millisecond)
+	x := 0
+	for time.Now().Before(deadline) {
+		x++
+	}
+	after, err := ReadProc(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.CPU <= before.CPU || after.HWM == 0 || after.RSS == 0 || after.HWM < after.RSS {
+		t.Errorf("before %+v after %+v (x=%d)", before, after, x)
+	}
+	if selfCPU() == 0 {
+		t.Error("selfCPU is zero")
+	}
+}
+
+func TestParseCounters(t *testing.T) {
+	text := `# HELP otelcol_receiver_accepted_log_records_total x
+otelcol_receiver_accepted_log_records_total{receiver="tetragon",transport="grpc"} 100
+otelcol_receiver_accepted_log_records_total{receiver="tetragon/1",transport="grpc"} 50
+otelcol_receiver_refused_log_records_total{receiver="tetragon"} 2
+otelcol_exporter_sent_log_records_total{exporter="otlp_http/logs"} 140
+otelcol_exporter_sent_log_records_total{exporter="otlp_http/detections"} 7
+otelcol_exporter_send_failed_log_records_total{exporter="otlp_http/logs"} 1
+otelcol_receiver_tetragon_decode_errors_total{reason="malformed"} 3
+otelcol_receiver_accepted_log_records_totalx 9
+`
+	c := parseCounters(text)
+	want := Counters{Accepted: 150, Refused: 2, Sent: 140, SendFailed: 1, DecodeErrors: 3}
+	if c != want {
+		t.Errorf("got %+v, want %+v", c, want)
+	}
+}
+
+func TestPipelineConfigRender(t *testing.T) {
+	cfg, err := PipelineConfig{
+		Sockets: []string{"/tmp/a.sock", "/tmp/b.sock"}, LogsEndpoint: "http://127.0.0.1:1/v1/logs",
+		PRWEndpoint: "http://127.0.0.1:2/api/v1/write", MetricsPort: 3, PprofPort: 4,
+	}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Receivers  map[string]map[string]any `yaml:"receivers"`
+		Processors map[string]any            `yaml:"processors"`
+		Exporters  map[string]map[string]any `yaml:"exporters"`
+		Service    struct {
+			Pipelines map[string]struct {
+				Receivers  []string `yaml:"receivers"`
+				Processors []string `yaml:"processors"`
+				Exporters  []string `yaml:"exporters"`
+			} `yaml:"pipelines"`
+		} `yaml:"service"`
+	}
+	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, cfg)
+	}
+	if doc.Receivers["tetragon"]["endpoint"] != "unix:///tmp/a.sock" || doc.Receivers["tetragon/1"]["endpoint"] != "unix:///tmp/b.sock" {
+		t.Errorf("receivers: %v", doc.Receivers)
+	}
+	ingest := doc.Service.Pipelines["logs/ingest"]
+	if strings.Join(ingest.Receivers, ",") != "tetragon,tetragon/1" || strings.Join(ingest.Processors, ",") != "memory_limiter,detection" {
+		t.Errorf("logs/ingest: %+v", ingest)
+	}
+	if doc.Exporters["otlp_http/logs"]["compression"] != "gzip" || doc.Exporters["otlp_http/logs"]["logs_endpoint"] != "http://127.0.0.1:1/v1/logs" {
+		t.Errorf("otlp_http: %v", doc.Exporters["otlp_http/logs"])
+	}
+	if !strings.Contains(cfg, "send_batch_size: 2048") || !strings.Contains(cfg, "timeout: 1s") || !strings.Contains(cfg, "endpoint: 127.0.0.1:4") {
+		t.Errorf("shipped batch defaults or pprof missing:\n%s", cfg)
+	}
+
+	file, err := PipelineConfig{ExportFile: "/tmp/t.log", Compression: "none", BatchTimeout: 20 * time.Millisecond}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(file, "path: /tmp/t.log") || !strings.Contains(file, "start_at: beginning") ||
+		!strings.Contains(file, "compression: none") || !strings.Contains(file, "timeout: 20ms") || strings.Contains(file, "unix://") {
+		t.Errorf("file mode config:\n%s", file)
+	}
+	if _, err := (PipelineConfig{}).Render(); err == nil {
+		t.Error("no receiver: no error")
+	}
+	if _, err := (PipelineConfig{ExportFile: "x", Sockets: []string{"y"}}).Render(); err == nil {
+		t.Error("both modes: no error")
+	}
+}
+
+func TestSearchBracketsThenBisects(t *testing.T) {
+	var rates []float64
+	capacity := 13_000.0
+	trial := func(_ context.Context, rate float64) (*Result, error) {
+		rates = append(rates, rate)
+		r := &Result{TargetRate: rate, Sent: 100, Sustained: rate <= capacity}
+		if !r.Sustained {
+			r.Lost = 1
+		}
+		return r, nil
+	}
+	sr, err := search(context.Background(), "x", 1000, time.Hour, 0, trial, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.MaxRate > capacity || sr.MaxRate < capacity/1.1 || sr.FirstFail <= capacity {
+		t.Errorf("max %v first fail %v, capacity %v (rates %v)", sr.MaxRate, sr.FirstFail, capacity, rates)
+	}
+	if fmt.Sprint(rates[:5]) != "[1000 2000 4000 8000 16000]" {
+		t.Errorf("doubling phase: %v", rates)
+	}
+	if len(sr.Trials) != len(rates) || sr.Stopped != "within 10%" {
+		t.Errorf("%d trials for %d rates, stopped %q", len(sr.Trials), len(rates), sr.Stopped)
+	}
+
+	// A failing start halves until something passes.
+	rates = nil
+	capacity = 300
+	sr, err = search(context.Background(), "x", 1000, time.Hour, 0, trial, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(rates[:3]) != "[1000 500 250]" || sr.MaxRate < 250 || sr.MaxRate > 300 {
+		t.Errorf("halving: rates %v max %v", rates, sr.MaxRate)
+	}
+
+	// The budget stops the search and keeps what was learnt.
+	rates = nil
+	capacity = 1e9
+	slow := func(ctx context.Context, rate float64) (*Result, error) {
+		time.Sleep(100 * time.Millisecond)
+		return trial(ctx, rate)
+	}
+	sr, err = search(context.Background(), "x", 1000, 300*time.Millisecond, 100*time.Millisecond, slow, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Stopped != "time budget" || len(rates) == 0 || len(rates) > 3 || sr.MaxRate == 0 {
+		t.Errorf("budget: stopped %q after %v, max %v", sr.Stopped, rates, sr.MaxRate)
+	}
+	if roundRate(12345) != 12000 || roundRate(1550) != 1600 || roundRate(42.4) != 42 {
+		t.Errorf("roundRate: %v %v %v", roundRate(12345), roundRate(1550), roundRate(42.4))
+	}
+}
+
+func TestDecodeFloor(t *testing.T) {
+	g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: "demo", Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wires [][]byte
+	for range 50 {
+		b, err := proto.Marshal(g.Next())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wires = append(wires, b)
+	}
+	f, err := MeasureDecodeFloor(wires, 50*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.CPUNsPerEvent <= 0 || f.Decoded < 50 || f.Events != 50 || f.WireBytes < 100 {
+		t.Errorf("floor %+v", f)
+	}
+	if _, err := MeasureDecodeFloor(nil, time.Millisecond); err == nil {
+		t.Error("no events: no error")
+	}
+	if _, err := MeasureDecodeFloor([][]byte{{0xff, 0xff}}, time.Millisecond); err == nil {
+		t.Error("garbage: no error")
+	}
+}
+
+func TestGeneratedPoolIsReplayable(t *testing.T) {
+	dir := t.TempDir()
+	path, err := GeneratedPool(dir, "exec-heavy", 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tetragonsim.LoadReplay([]string{path}, tetragonsim.ReplayOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Frames) != 200 || r.Skipped.Total != 0 {
+		t.Fatalf("%d frames, %d skipped", len(r.Frames), r.Skipped.Total)
+	}
+	var execs int
+	for _, f := range r.Frames {
+		ev := &tetragon.GetEventsResponse{}
+		if err := proto.Unmarshal(f.Wire, ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetProcessExec() != nil || ev.GetProcessExit() != nil {
+			execs++
+		}
+	}
+	if execs < 150 {
+		t.Errorf("exec-heavy pool has %d exec/exit of 200", execs)
+	}
+	fi, _ := os.Stat(path)
+	again, err := GeneratedPool(dir, "exec-heavy", 200)
+	if err != nil || again != path {
+		t.Fatalf("second call: %s %v", again, err)
+	}
+	if fi2, _ := os.Stat(again); !fi2.ModTime().Equal(fi.ModTime()) {
+		t.Error("pool regenerated instead of reused")
+	}
+	wires, err := Source{ReplayFile: path}.Wires(10)
+	if err != nil || len(wires) != 10 {
+		t.Errorf("wires: %d %v", len(wires), err)
+	}
+	if _, err := GeneratedPool(dir, "no-such-scenario", 10); err == nil {
+		t.Error("unknown scenario: no error")
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	base := Options{Scenario: "captured", Rate: 100, Duration: 5 * time.Second, EventsDir: testenv.EventsDir(t),
+		CollectorBin: filepath.Join(root, "go.mod"), SimBin: filepath.Join(root, "go.mod")}
+	if err := base.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	if base.Warmup != time.Second {
+		t.Errorf("warmup %v, want 1s (a fifth of 5s)", base.Warmup)
+	}
+	for name, mut := range map[string]func(o *Options){
+		"scenario":  func(o *Options) { o.Scenario = "nope" },
+		"rate":      func(o *Options) { o.Rate = 0 },
+		"duration":  func(o *Options) { o.Duration = time.Second },
+		"collector": func(o *Options) { o.CollectorBin = "/nonexistent" },
+		"corpus":    func(o *Options) { o.EventsDir = "/nonexistent" },
+	} {
+		o := base
+		mut(&o)
+		if err := o.defaults(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	burst := base
+	burst.Scenario = "burst"
+	if err := burst.defaults(); err != nil || burst.Duration != 50*time.Second {
+		t.Errorf("burst: %v %v", burst.Duration, err)
+	}
+}

@@ -1,0 +1,78 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package loadtest
+
+import (
+	"fmt"
+	"io"
+)
+
+const mib = 1 << 20
+
+// WriteRunTable writes one Markdown row per run.
+func WriteRunTable(w io.Writer, runs []*Result) {
+	fmt.Fprintln(w, "| scenario | target ev/s | sent/s | accepted/s | delivered/s | sent | delivered | lost | CPU µs/event | decode floor µs/event | ratio | CPU % of a core | peak RSS MiB | latency p50 / p99 / max ms |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range runs {
+		rate := fmt.Sprintf("%.0f", r.TargetRate)
+		if r.PeakRate > 0 {
+			rate += fmt.Sprintf(" (%.0f burst)", r.PeakRate)
+		}
+		sustained := ""
+		if !r.Sustained {
+			sustained = " (short)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %.0f%s | %.0f | %.0f | %d | %d | %d | %.1f | %.2f | %.1f× | %.1f | %.0f | %s |\n",
+			r.Scenario, rate, r.SentPerSec, sustained, r.AcceptedPerSec, r.DeliveredPerSec, r.Sent, r.Delivered, r.Lost,
+			r.CPUNsPerEvent/1e3, r.Floor.CPUNsPerEvent/1e3, r.RatioToFloor, 100*r.CPUCores, float64(r.PeakRSSBytes)/mib,
+			latencyCell(r.Latency))
+	}
+	for _, r := range runs {
+		if r.PeakRate > 0 {
+			fmt.Fprintf(w, "\nburst %s: latency before %s · during the burst %s · after %s (p50 / p99 / max ms)\n",
+				r.Scenario, latencyCell(r.Latency), latencyCell(r.LatencyBurst), latencyCell(r.LatencyAfter))
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(w, "\nnote (%s): %s\n", r.Scenario, n)
+		}
+	}
+}
+
+func latencyCell(l LatencyStats) string {
+	if l.Count == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f / %.0f / %.0f", l.P50ms, l.P99ms, l.MaxMs)
+}
+
+// WriteSearchTable writes the trials of a max-rate search.
+func WriteSearchTable(w io.Writer, sr *SearchResult) {
+	fmt.Fprintf(w, "Highest zero-loss rate for %s: **%.0f events/s**", sr.Scenario, sr.MaxRate)
+	if sr.FirstFail > 0 {
+		fmt.Fprintf(w, " (%.0f failed)", sr.FirstFail)
+	}
+	fmt.Fprintf(w, "; search stopped: %s.\n\n", sr.Stopped)
+	WriteRunTable(w, sr.Trials)
+}
+
+// WriteComparison writes the baseline comparison.
+func WriteComparison(w io.Writer, c *Comparison) {
+	fmt.Fprintf(w, "Same export file for both: %d %s events, %.0f MiB.\n\n", c.Events, c.Scenario, float64(c.ExportBytes)/mib)
+	fmt.Fprintln(w, "| collector | delivered | detections tagged | CPU s | events per CPU-second | wall s | events/s | peak RSS MiB |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	for _, f := range []FileRun{c.Ours, c.Baseline} {
+		name := "otelcol-runtime-security (file mode)"
+		if f.Target == "baseline" {
+			name = "stock contrib baseline (file_log + OTTL)"
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %.2f | %.0f | %.1f | %.0f | %.0f |\n", name, f.Delivered, f.Detected, f.CPUSeconds,
+			f.EventsPerCPUSecond, f.WallSeconds, f.EventsPerSecond, float64(f.PeakRSSBytes)/mib)
+	}
+	fmt.Fprintf(w, "\nRatio (ours / baseline, events per CPU-second): **%.1f×**\n", c.Ratio)
+	for _, f := range []FileRun{c.Ours, c.Baseline} {
+		for _, n := range f.Notes {
+			fmt.Fprintf(w, "\nnote (%s): %s\n", f.Target, n)
+		}
+	}
+}
