@@ -4,16 +4,17 @@
 package deploytest
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
@@ -22,9 +23,9 @@ import (
 )
 
 // collectorConfig is the merged configuration the DaemonSet's collector container runs.
-func collectorConfig(t testing.TB, objs []Object, ds *appsv1.DaemonSet) *confmap.Conf {
+func collectorConfig(t testing.TB, objs []Object, ps *corev1.PodSpec) *confmap.Conf {
 	t.Helper()
-	files, err := CollectorConfigFiles(objs, ds, "otelcol")
+	files, err := CollectorConfigFiles(objs, ps, "otelcol")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestCollectorConfigWiring(t *testing.T) {
 			}
 			ps := &ds.Spec.Template.Spec
 			c := &ps.Containers[0]
-			files, err := CollectorConfigFiles(objs, ds, c.Name)
+			files, err := CollectorConfigFiles(objs, &ds.Spec.Template.Spec, c.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,6 +128,11 @@ func TestCollectorConfigWiring(t *testing.T) {
 				if found, ro := hostPathUnder(ps, c, sock); !found || !ro || filepath.Dir(sock) != tetragonRunDir {
 					t.Errorf("socket %s is not in the read-only hostPath %s", sock, tetragonRunDir)
 				}
+			}
+
+			if v.gateway {
+				checkAgentForwards(t, objs, conf, env, ps, c)
+				return
 			}
 
 			procs := Strings(conf, "service::pipelines::logs/ingest::processors")
@@ -194,7 +200,7 @@ func TestCollectorConfigWiring(t *testing.T) {
 					t.Errorf("rules file %s is not in %s", r, rulesDir)
 					continue
 				}
-				if _, err := MountedFile(objs, ds, c, r); err != nil {
+				if _, err := MountedFile(objs, &ds.Spec.Template.Spec, c, r); err != nil {
 					t.Error(err)
 				}
 			}
@@ -214,11 +220,11 @@ func TestOwnComponentsAcceptTheConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := &ds.Spec.Template.Spec.Containers[0]
-			conf := collectorConfig(t, objs, ds)
+			conf := collectorConfig(t, objs, &ds.Spec.Template.Spec)
 			env := podEnv(t, objs, c)
 			layout := PodLayout{Mounts: map[string]string{rulesDir: t.TempDir()}}
 			for _, r := range Strings(conf, "processors::detection::rules_files") {
-				data, err := MountedFile(objs, ds, c, r)
+				data, err := MountedFile(objs, &ds.Spec.Template.Spec, c, r)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -240,7 +246,9 @@ func TestOwnComponentsAcceptTheConfig(t *testing.T) {
 					checks["processors::"+id] = detectionprocessor.NewFactory()
 				}
 			}
-			checks["connectors::detection_metrics"] = detectionmetricsconnector.NewFactory()
+			if conf.IsSet("connectors::detection_metrics") {
+				checks["connectors::detection_metrics"] = detectionmetricsconnector.NewFactory()
+			}
 			for key, f := range checks {
 				cfg := f.CreateDefaultConfig()
 				section, err := conf.Sub(key)
@@ -320,4 +328,44 @@ func validateRules(path string) error {
 	cfg := detectionprocessor.NewFactory().CreateDefaultConfig().(*detectionprocessor.Config)
 	cfg.RulesFiles = []string{path}
 	return confmap.Validate(cfg)
+}
+
+// checkAgentForwards: in the gateway variant the DaemonSet only forwards, through a persistent
+// queue on the storage hostPath, to the gateway Service.
+func checkAgentForwards(t *testing.T, objs []Object, conf *confmap.Conf, env map[string]string, ps *corev1.PodSpec, c *corev1.Container) {
+	t.Helper()
+	if got := Strings(conf, "service::pipelines::logs/ingest::exporters"); !slices.Equal(got, []string{"otlp_grpc/gateway"}) {
+		t.Errorf("agent exporters %v, want [otlp_grpc/gateway]", got)
+	}
+	if got := Keys(conf, "service::pipelines"); !slices.Equal(got, []string{"logs/ingest"}) {
+		t.Errorf("agent pipelines %v, want only logs/ingest", got)
+	}
+	if conf.IsSet("processors::detection") {
+		t.Error("the agent evaluates rules; the gateway should")
+	}
+	if s := Str(conf, "exporters::otlp_grpc/gateway::sending_queue::storage"); s != "file_storage" {
+		t.Errorf("agent queue storage %q, want file_storage", s)
+	}
+	for _, k := range []string{"extensions::file_storage::directory", "extensions::file_storage::compaction::directory"} {
+		if found, ro := hostPathUnder(ps, c, Str(conf, k)); !found || ro {
+			t.Errorf("%s is not on the writable storage hostPath", k)
+		}
+	}
+	host, port, err := net.SplitHostPort(ExpandEnv(Str(conf, "exporters::otlp_grpc/gateway::endpoint"), env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, o := range Find(objs, "Service") {
+		svc := o.Typed.(*corev1.Service)
+		if host != svc.Name+"."+o.Namespace+".svc" {
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			found = found || strconv.Itoa(int(p.Port)) == port
+		}
+	}
+	if !found {
+		t.Errorf("GATEWAY_ENDPOINT %s:%s is no Service port of the overlay", host, port)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/collector/confmap"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -270,48 +271,64 @@ func TestDaemonSetMountsAndProbes(t *testing.T) {
 				}
 			}
 
-			// The rules ConfigMap: a directory mount of a ConfigMap without hash suffix, so that
-			// `kubectl apply` updates it in place and the kubelet refreshes the files.
-			rm, ok := mounts[rulesDir]
-			if !ok || !rm.ReadOnly || vols[rm.Name].ConfigMap == nil {
-				t.Fatalf("no read-only ConfigMap directory mount at %s", rulesDir)
-			}
-			if name := vols[rm.Name].ConfigMap.Name; name != "otelcol-runtime-security-rules" {
-				t.Errorf("rules volume uses ConfigMap %q: a hash-suffixed name changes on every edit and restarts the pods instead of hot-reloading", name)
-			}
-			if len(vols[rm.Name].ConfigMap.Items) != 0 {
-				t.Error("rules volume remaps items: mount the whole ConfigMap")
-			}
-
-			// Probes on the health_check extension's port; metrics port on the telemetry port.
-			conf := collectorConfig(t, objs, ds)
-			ports := map[string]int32{}
-			for _, p := range c.Ports {
-				ports[p.Name] = p.ContainerPort
-			}
-			healthPort := portOf(t, Str(conf, "extensions::health_check::endpoint"))
-			for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
-				if p == nil || p.HTTPGet == nil {
-					t.Errorf("%s probe must be an httpGet on health_check", name)
-					continue
+			if v.gateway {
+				// The agent evaluates no rule; the gateway Deployment mounts them (TestGateway).
+				if _, ok := mounts[rulesDir]; ok {
+					t.Errorf("the gateway variant's agent still mounts %s", rulesDir)
 				}
-				port := p.HTTPGet.Port.IntVal
-				if p.HTTPGet.Port.StrVal != "" {
-					port = ports[p.HTTPGet.Port.StrVal]
-				}
-				if port != healthPort || p.HTTPGet.Path != "/" {
-					t.Errorf("%s probe %s:%d, want /:%d (health_check)", name, p.HTTPGet.Path, port, healthPort)
-				}
+			} else {
+				checkRulesMount(t, vols, mounts)
 			}
-			readers, _ := conf.Get("service::telemetry::metrics::readers").([]any)
-			if len(readers) != 1 {
-				t.Fatalf("%d telemetry metric readers, want 1", len(readers))
-			}
-			prom, _ := dig(readers[0], "pull", "exporter", "prometheus").(map[string]any)
-			if fmt.Sprint(prom["port"]) != strconv.Itoa(int(ports["metrics"])) {
-				t.Errorf("self-telemetry on port %v, container port metrics is %d", prom["port"], ports["metrics"])
-			}
+			checkProbesAndPorts(t, collectorConfig(t, objs, ps), c)
 		})
+	}
+}
+
+// checkRulesMount: the rules ConfigMap is a directory mount of a ConfigMap without hash suffix,
+// so that `kubectl apply` updates it in place and the kubelet refreshes the files.
+func checkRulesMount(t *testing.T, vols map[string]corev1.Volume, mounts map[string]corev1.VolumeMount) {
+	t.Helper()
+	rm, ok := mounts[rulesDir]
+	if !ok || !rm.ReadOnly || vols[rm.Name].ConfigMap == nil {
+		t.Fatalf("no read-only ConfigMap directory mount at %s", rulesDir)
+	}
+	if name := vols[rm.Name].ConfigMap.Name; name != "otelcol-runtime-security-rules" {
+		t.Errorf("rules volume uses ConfigMap %q: a hash-suffixed name changes on every edit and restarts the pods instead of hot-reloading", name)
+	}
+	if len(vols[rm.Name].ConfigMap.Items) != 0 {
+		t.Error("rules volume remaps items: mount the whole ConfigMap")
+	}
+}
+
+// checkProbesAndPorts: probes on the health_check extension's port, the metrics port on the
+// self-telemetry port.
+func checkProbesAndPorts(t *testing.T, conf *confmap.Conf, c *corev1.Container) {
+	t.Helper()
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	healthPort := portOf(t, Str(conf, "extensions::health_check::endpoint"))
+	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		if p == nil || p.HTTPGet == nil {
+			t.Errorf("%s probe must be an httpGet on health_check", name)
+			continue
+		}
+		port := p.HTTPGet.Port.IntVal
+		if p.HTTPGet.Port.StrVal != "" {
+			port = ports[p.HTTPGet.Port.StrVal]
+		}
+		if port != healthPort || p.HTTPGet.Path != "/" {
+			t.Errorf("%s probe %s:%d, want /:%d (health_check)", name, p.HTTPGet.Path, port, healthPort)
+		}
+	}
+	readers, _ := conf.Get("service::telemetry::metrics::readers").([]any)
+	if len(readers) != 1 {
+		t.Fatalf("%d telemetry metric readers, want 1", len(readers))
+	}
+	prom, _ := dig(readers[0], "pull", "exporter", "prometheus").(map[string]any)
+	if fmt.Sprint(prom["port"]) != strconv.Itoa(int(ports["metrics"])) {
+		t.Errorf("self-telemetry on port %v, container port metrics is %d", prom["port"], ports["metrics"])
 	}
 }
 

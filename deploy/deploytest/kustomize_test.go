@@ -28,6 +28,7 @@ type variant struct {
 	fileMode   bool // tetragon/file receiver instead of gRPC
 	runAsRoot  bool // components/export-file-root
 	scrape     bool // components/metrics-scrape
+	gateway    bool // overlays/gateway: forwarding agents and a detection gateway Deployment
 }
 
 var variants = []variant{
@@ -47,6 +48,7 @@ var variants = []variant{
 		name: "export-file+metrics-scrape", dir: "deploy/kubernetes/overlays/export-file", fileMode: true, scrape: true,
 		components: []string{"deploy/kubernetes/components/metrics-scrape"},
 	},
+	{name: "gateway", dir: "deploy/kubernetes/overlays/gateway", gateway: true},
 }
 
 func repoRoot(t testing.TB) string {
@@ -96,7 +98,10 @@ func TestKustomizeRendersStrictObjects(t *testing.T) {
 			objs := render(t, v)
 			want := map[string]int{
 				"Namespace": 1, "ServiceAccount": 1, "DaemonSet": 1, "Service": 1,
-				"ServiceMonitor": 1, "PrometheusRule": 1,
+				"ServiceMonitor": 1, "PrometheusRule": 1, "Deployment": 0,
+			}
+			if v.gateway {
+				want["Service"], want["Deployment"], want["PodDisruptionBudget"], want["NetworkPolicy"] = 2, 1, 1, 1
 			}
 			for kind, n := range want {
 				if got := len(Find(objs, kind)); got != n {
@@ -154,15 +159,25 @@ func TestServiceMonitorScrapesTheDaemonSet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc := Find(objs, "Service")[0].Typed.(*corev1.Service)
+			var svc *corev1.Service
+			for _, o := range Find(objs, "Service") {
+				if o.Name == "otelcol-runtime-security-metrics" {
+					svc = o.Typed.(*corev1.Service)
+				}
+			}
+			if svc == nil {
+				t.Fatal("no Service otelcol-runtime-security-metrics")
+			}
 			sm := Find(objs, "ServiceMonitor")[0].Typed.(*monitoringv1.ServiceMonitor)
 
 			if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(ds.Spec.Template.Labels)) || len(svc.Spec.Selector) == 0 {
 				t.Errorf("Service selector %v does not select the DaemonSet pods %v", svc.Spec.Selector, ds.Spec.Template.Labels)
 			}
 			smSel := labels.SelectorFromSet(sm.Spec.Selector.MatchLabels)
-			if len(sm.Spec.Selector.MatchLabels) == 0 || !smSel.Matches(labels.Set(svc.Labels)) {
-				t.Errorf("ServiceMonitor selector %v does not select the Service (labels %v)", sm.Spec.Selector.MatchLabels, svc.Labels)
+			for _, o := range Find(objs, "Service") {
+				if len(sm.Spec.Selector.MatchLabels) == 0 || !smSel.Matches(labels.Set(o.Typed.(*corev1.Service).Labels)) {
+					t.Errorf("ServiceMonitor selector %v does not select Service %s", sm.Spec.Selector.MatchLabels, o.Name)
+				}
 			}
 			c, err := Container(&ds.Spec.Template.Spec, "otelcol")
 			if err != nil {

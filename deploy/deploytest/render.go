@@ -20,6 +20,8 @@ import (
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -84,10 +86,10 @@ func Build(dir string) ([]Object, error) {
 }
 
 // StrictDecoder decodes YAML into the Go types of the kinds deploy/ ships (core/v1, apps/v1,
-// monitoring.coreos.com/v1), rejecting unknown and duplicate fields.
+// networking/v1, policy/v1, monitoring.coreos.com/v1), rejecting unknown and duplicate fields.
 func StrictDecoder() runtime.Decoder {
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, monitoringv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, networkingv1.AddToScheme, policyv1.AddToScheme, monitoringv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			panic(err) // static registration; cannot fail for these packages
 		}
@@ -126,6 +128,16 @@ func DaemonSet(objs []Object) (*appsv1.DaemonSet, error) {
 	return ds[0].Typed.(*appsv1.DaemonSet), nil
 }
 
+// Deployment returns the Deployment named name.
+func Deployment(objs []Object, name string) (*appsv1.Deployment, error) {
+	for _, o := range Find(objs, "Deployment") {
+		if o.Name == name {
+			return o.Typed.(*appsv1.Deployment), nil
+		}
+	}
+	return nil, fmt.Errorf("no Deployment %s", name)
+}
+
 // ConfigMap returns the ConfigMap whose name is name or name plus kustomize's hash suffix.
 func ConfigMap(objs []Object, name string) (*corev1.ConfigMap, error) {
 	var found []*corev1.ConfigMap
@@ -150,10 +162,10 @@ func Container(ps *corev1.PodSpec, name string) (*corev1.Container, error) {
 	return nil, fmt.Errorf("no container %q", name)
 }
 
-// CollectorConfigFiles returns, in --config order, the files the collector container of ds
-// reads and their contents, resolved through its volume mounts to the ConfigMaps in objs.
-func CollectorConfigFiles(objs []Object, ds *appsv1.DaemonSet, container string) ([]ConfigFile, error) {
-	c, err := Container(&ds.Spec.Template.Spec, container)
+// CollectorConfigFiles returns, in --config order, the files the collector container of pod
+// spec ps reads and their contents, resolved through its volume mounts to the ConfigMaps in objs.
+func CollectorConfigFiles(objs []Object, ps *corev1.PodSpec, container string) ([]ConfigFile, error) {
+	c, err := Container(ps, container)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +175,7 @@ func CollectorConfigFiles(objs []Object, ds *appsv1.DaemonSet, container string)
 		if !ok {
 			continue
 		}
-		data, err := MountedFile(objs, ds, c, p)
+		data, err := MountedFile(objs, ps, c, p)
 		if err != nil {
 			return nil, fmt.Errorf("--config=%s: %w", p, err)
 		}
@@ -183,13 +195,13 @@ type ConfigFile struct {
 
 // MountedFile returns the content of path inside container c, which must lie in a ConfigMap
 // volume mount (whole ConfigMap, no subPath, no items remapping).
-func MountedFile(objs []Object, ds *appsv1.DaemonSet, c *corev1.Container, path string) ([]byte, error) {
+func MountedFile(objs []Object, ps *corev1.PodSpec, c *corev1.Container, path string) ([]byte, error) {
 	for _, m := range c.VolumeMounts {
 		rel, err := filepath.Rel(m.MountPath, path)
 		if err != nil || strings.HasPrefix(rel, "..") || strings.Contains(rel, "/") {
 			continue
 		}
-		for _, v := range ds.Spec.Template.Spec.Volumes {
+		for _, v := range ps.Volumes {
 			if v.Name != m.Name || v.ConfigMap == nil {
 				continue
 			}

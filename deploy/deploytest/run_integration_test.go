@@ -111,7 +111,7 @@ func simBin(t *testing.T) string {
 // and checks what reaches Loki and Prometheus: every event under LOGS_TENANT, only
 // detections under DETECTIONS_TENANT, and detection metrics by remote write.
 func TestDeploymentRunsEndToEnd(t *testing.T) {
-	for _, v := range []variant{variants[0], variants[3]} {
+	for _, v := range []variant{variants[0], variants[3], gatewayVariant(t)} {
 		t.Run(v.name, func(t *testing.T) { runEndToEnd(t, v) })
 	}
 }
@@ -121,30 +121,7 @@ func runEndToEnd(t *testing.T, v variant) {
 	layout := podLayout(t)
 	configs, env := writeVariant(t, v, layout)
 
-	// Free ports instead of the pod's fixed ones, so that parallel test packages do not clash.
-	health, metrics := freePort(t), freePort(t)
-	for _, c := range configs[:1] {
-		data, err := os.ReadFile(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := string(data)
-		for old, repl := range map[string]string{
-			"0.0.0.0:13133":   "127.0.0.1:" + health,
-			"port: 8888":      "port: " + metrics,
-			"host: 0.0.0.0":   "host: 127.0.0.1",
-			"127.0.0.1:1777":  "127.0.0.1:" + freePort(t),
-			"127.0.0.1:55679": "127.0.0.1:" + freePort(t),
-		} {
-			if !strings.Contains(s, old) {
-				t.Fatalf("%s has no %q to move", c, old)
-			}
-			s = strings.ReplaceAll(s, old, repl)
-		}
-		if err := os.WriteFile(c, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	health, _ := movePorts(t, configs[0], nil)
 
 	loki := &otlpSink{records: map[string]int{}, detections: map[string]int{}}
 	lokiSrv := httptest.NewServer(loki)
@@ -201,25 +178,30 @@ func runEndToEnd(t *testing.T, v variant) {
 		}
 	}
 
-	args := []string{}
-	for _, c := range configs {
-		args = append(args, "--config="+c)
+	// Gateway tier: the gateway gets the Loki and remote-write stand-ins, the agent the
+	// gateway's address; the gateway's storage is its own.
+	var gateway *collector
+	if v.gateway {
+		gwLayout := podLayout(t)
+		gwConfigs, gwEnv := writeGateway(t, v, gwLayout)
+		otlp := freePort(t)
+		movePorts(t, gwConfigs[0], map[string]string{"0.0.0.0:4317": "127.0.0.1:" + otlp})
+		for _, k := range []string{"LOGS_OTLP_ENDPOINT", "DETECTIONS_OTLP_ENDPOINT", "LOGS_TENANT", "DETECTIONS_TENANT", "PROMETHEUS_REMOTE_WRITE_URL"} {
+			gwEnv[k] = env[k]
+		}
+		env["GATEWAY_ENDPOINT"] = "127.0.0.1:" + otlp
+		gateway = startCollector(t, ctx, bin, gwConfigs, gwEnv)
+		defer func() {
+			if t.Failed() {
+				t.Logf("gateway output:\n%s", tail(gateway.out.String(), 4000))
+			}
+		}()
 	}
-	col := exec.CommandContext(ctx, bin, args...)
-	col.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	for k, v := range env {
-		col.Env = append(col.Env, k+"="+v)
-	}
-	var colOut bytes.Buffer
-	col.Stdout, col.Stderr = &colOut, &colOut
-	if err := col.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- col.Wait() }()
+	col := startCollector(t, ctx, bin, configs, env)
+	exited := col.exited
 	defer func() {
 		if t.Failed() {
-			t.Logf("collector output:\n%s\nsimulator output:\n%s", tail(colOut.String(), 4000), tail(simOut.String(), 2000))
+			t.Logf("collector output:\n%s\nsimulator output:\n%s", tail(col.out.String(), 4000), tail(simOut.String(), 2000))
 		}
 	}()
 
@@ -280,26 +262,98 @@ func runEndToEnd(t *testing.T, v variant) {
 	if len(loki.errors) > 0 {
 		t.Errorf("bad requests to Loki: %v", loki.errors)
 	}
-	// Durable state is on the storage hostPath.
-	for _, d := range []string{"file_storage", "prw-wal"} {
+	// Durable state is on the storage hostPath (the agent's queue only, in the gateway tier).
+	durable := []string{"file_storage", "prw-wal"}
+	if v.gateway {
+		durable = durable[:1]
+	}
+	for _, d := range durable {
 		if entries, err := os.ReadDir(layout.Local(storageDir + "/" + d)); err != nil || len(entries) == 0 {
 			t.Errorf("%s/%s is empty or missing: %v", storageDir, d, err)
 		}
 	}
+	col.stop(t, "collector")
+	if gateway != nil {
+		gateway.stop(t, "gateway")
+	}
+}
 
+// movePorts rewrites the pod's fixed listen addresses in config to free loopback ports, so
+// that parallel test packages do not clash, and returns the health and metrics ports. extra
+// maps more addresses to replace.
+func movePorts(t *testing.T, config string, extra map[string]string) (health, metrics string) {
+	t.Helper()
+	data, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	health, metrics = freePort(t), freePort(t)
+	required := map[string]string{
+		"0.0.0.0:13133": "127.0.0.1:" + health,
+		"port: 8888":    "port: " + metrics,
+		"host: 0.0.0.0": "host: 127.0.0.1",
+	}
+	for k, v := range extra {
+		required[k] = v
+	}
+	for old, repl := range required {
+		if !strings.Contains(s, old) {
+			t.Fatalf("%s has no %q to move", config, old)
+		}
+		s = strings.ReplaceAll(s, old, repl)
+	}
+	for _, old := range []string{"127.0.0.1:1777", "127.0.0.1:55679"} { // pprof, zpages where present
+		s = strings.ReplaceAll(s, old, "127.0.0.1:"+freePort(t))
+	}
+	if err := os.WriteFile(config, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return health, metrics
+}
+
+// collector is a running otelcol-runtime-security.
+type collector struct {
+	cmd    *exec.Cmd
+	out    bytes.Buffer
+	exited chan error
+}
+
+func startCollector(t *testing.T, ctx context.Context, bin string, configs []string, env map[string]string) *collector {
+	t.Helper()
+	var args []string
+	for _, c := range configs {
+		args = append(args, "--config="+c)
+	}
+	col := &collector{cmd: exec.CommandContext(ctx, bin, args...), exited: make(chan error, 1)}
+	col.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		col.cmd.Env = append(col.cmd.Env, k+"="+v)
+	}
+	col.cmd.Stdout, col.cmd.Stderr = &col.out, &col.out
+	if err := col.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { col.exited <- col.cmd.Wait() }()
+	return col
+}
+
+// stop sends SIGTERM and checks a clean exit.
+func (c *collector) stop(t *testing.T, name string) {
+	t.Helper()
 	stopAt := time.Now()
-	if err := col.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
+	case err := <-c.exited:
 		if err != nil {
-			t.Errorf("collector exit after SIGTERM: %v", err)
+			t.Errorf("%s exit after SIGTERM: %v", name, err)
 		}
-		t.Logf("stopped %v after SIGTERM", time.Since(stopAt).Round(time.Millisecond))
+		t.Logf("%s stopped %v after SIGTERM", name, time.Since(stopAt).Round(time.Millisecond))
 	case <-time.After(30 * time.Second):
-		t.Error("collector did not stop within 30s of SIGTERM")
-		_ = col.Process.Kill()
+		t.Errorf("%s did not stop within 30s of SIGTERM", name)
+		_ = c.cmd.Process.Kill()
 	}
 }
 

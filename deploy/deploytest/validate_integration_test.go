@@ -78,8 +78,24 @@ func writeVariant(t *testing.T, v variant, layout PodLayout) ([]string, map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &ds.Spec.Template.Spec.Containers[0]
-	files, err := CollectorConfigFiles(objs, ds, c.Name)
+	return writePod(t, objs, &ds.Spec.Template.Spec, layout)
+}
+
+// writeGateway is writeVariant for the gateway Deployment of the gateway variant.
+func writeGateway(t *testing.T, v variant, layout PodLayout) ([]string, map[string]string) {
+	t.Helper()
+	objs := render(t, v)
+	gw, err := Deployment(objs, "otelcol-runtime-security-gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writePod(t, objs, &gw.Spec.Template.Spec, layout)
+}
+
+func writePod(t *testing.T, objs []Object, ps *corev1.PodSpec, layout PodLayout) ([]string, map[string]string) {
+	t.Helper()
+	c := &ps.Containers[0]
+	files, err := CollectorConfigFiles(objs, ps, c.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +104,7 @@ func writeVariant(t *testing.T, v variant, layout PodLayout) ([]string, map[stri
 		t.Fatal(err)
 	}
 	for _, r := range Strings(conf, "processors::detection::rules_files") {
-		data, err := MountedFile(objs, ds, c, r)
+		data, err := MountedFile(objs, ps, c, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,6 +130,12 @@ func TestCollectorValidatesRenderedConfig(t *testing.T) {
 			configs, env := writeVariant(t, v, podLayout(t))
 			if out, err := validate(t, bin, configs, env); err != nil {
 				t.Fatalf("validate %v: %v\n%s", configs, err, out)
+			}
+			if v.gateway {
+				configs, env := writeGateway(t, v, podLayout(t))
+				if out, err := validate(t, bin, configs, env); err != nil {
+					t.Fatalf("validate gateway %v: %v\n%s", configs, err, out)
+				}
 			}
 		})
 	}
