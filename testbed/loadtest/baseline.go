@@ -182,7 +182,7 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		bin = opts.CollectorBin
 		cfg, err := PipelineConfig{
 			ExportFile: path, LogsEndpoint: logs.Endpoint(), PRWEndpoint: prw.Endpoint(),
-			MetricsPort: metricsPort, PprofPort: pprofPort, Compression: opts.Compression,
+			MetricsPort: metricsPort, PprofPort: pprofPort, Compression: opts.Compression, Body: opts.Body,
 			BatchSize: opts.BatchSize, BatchTimeout: opts.BatchTimeout, ReceiverBatchTimeout: opts.ReceiverBatchTimeout,
 		}.Render()
 		if err != nil {

@@ -34,6 +34,8 @@ type PipelineConfig struct {
 	ReceiverBatchTimeout time.Duration
 	// MetricsFlush is detection_metrics' flush_interval.
 	MetricsFlush time.Duration
+	// Body is the tetragon receiver's body mode: map (default, as shipped), json or none.
+	Body string
 }
 
 func (c *PipelineConfig) defaults() {
@@ -69,6 +71,9 @@ receivers:
       start_at: beginning
     batch:
       timeout: {{.ReceiverBatchTimeout}}
+{{- if .Body}}
+    body: {{.Body}}
+{{- end}}
 {{- else}}
 {{- range $i, $s := .Sockets}}
   {{receiverName $i}}:
@@ -79,6 +84,9 @@ receivers:
       max_interval: 500ms
     batch:
       timeout: {{$.ReceiverBatchTimeout}}
+{{- if $.Body}}
+    body: {{$.Body}}
+{{- end}}
 {{- end}}
 {{- end}}
 

@@ -69,6 +69,7 @@ type Options struct {
 	Profile time.Duration
 	// Pipeline tuning passed to the generated configuration (zero values: shipped defaults).
 	Compression          string
+	Body                 string
 	BatchSize            int
 	BatchTimeout         time.Duration
 	ReceiverBatchTimeout time.Duration
@@ -340,7 +341,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	// The end: every simulator done, every event delivered (or delivery stalled).
-	simTimeout := opts.Duration*4 + time.Minute
+	// Bounded runs: a collector that cannot keep up slows the simulators down (they never drop);
+	// past half the duration again they are stopped, and what they sent is still counted.
+	stopAt := t0.Add(opts.Duration*3/2 + 10*time.Second)
 	var sent int64
 	var sentSeconds float64
 	for i := range socks {
@@ -352,8 +355,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		simsMu.Lock()
 		sim := sims[i]
 		simsMu.Unlock()
-		if err := sim.wait(simTimeout); err != nil {
-			return nil, fmt.Errorf("tetragon-sim: %v\n%s", err, sim.tail(2000))
+		if err := sim.wait(max(time.Until(stopAt), time.Second)); err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("tetragon-sim %d stopped after %s: it could not send at its rate", i, time.Since(t0).Round(time.Second)))
+			if err := sim.stop(90 * time.Second); err != nil && !isSignalExit(err) {
+				return nil, fmt.Errorf("tetragon-sim: %v\n%s", err, sim.tail(2000))
+			}
 		}
 		st, err := sim.simStats()
 		if err != nil {
@@ -409,6 +415,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.LatencyAll = logs.Latency(time.Time{}, time.Time{})
 	res.Latency = logs.Latency(winStart, winEnd)
 	if opts.Scenario == "burst" {
+		res.Latency = logs.Latency(winStart, t0.Add(burstBefore))
 		res.LatencyBurst = logs.Latency(t0.Add(burstBefore), t0.Add(burstBefore+BurstLength))
 		res.LatencyAfter = logs.Latency(t0.Add(burstBefore+BurstLength+2*time.Second), time.Time{})
 	}
@@ -458,7 +465,7 @@ func startCollector(opts *Options, work string, socks []string, logs *LogsSink, 
 	if cfgPath == "" {
 		cfg, err := PipelineConfig{
 			Sockets: socks, LogsEndpoint: logs.Endpoint(), PRWEndpoint: prw.Endpoint(),
-			MetricsPort: metricsPort, PprofPort: pprofPort, Compression: opts.Compression,
+			MetricsPort: metricsPort, PprofPort: pprofPort, Compression: opts.Compression, Body: opts.Body,
 			BatchSize: opts.BatchSize, BatchTimeout: opts.BatchTimeout, ReceiverBatchTimeout: opts.ReceiverBatchTimeout,
 		}.Render()
 		if err != nil {

@@ -47,6 +47,7 @@ func run(args []string) int {
 		eventsDir   = fs.String("events-dir", "", "the shared Tetragon corpus (default ../shared/tetragon-events beside the repository)")
 		profile     = fs.Duration("profile", 0, "fetch a CPU profile of this length from the collector during the steady window (e.g. 10s)")
 		compression = fs.String("compression", "", "otlp_http compression: gzip (default, as shipped) or none")
+		body        = fs.String("body", "", "tetragon receiver body mode: map (default, as shipped), json or none")
 		batchSize   = fs.Int("batch-size", 0, "batch processor send_batch_size (default 2048, as shipped)")
 		batchTO     = fs.Duration("batch-timeout", 0, "batch processor timeout (default 1s, as shipped)")
 		recvBatchTO = fs.Duration("receiver-batch-timeout", 0, "tetragon receiver batch.timeout (default 200ms)")
@@ -90,7 +91,7 @@ func run(args []string) int {
 		CollectorBin: *collector, SimBin: *sim, ConfigPath: *config,
 		EventsDir: *eventsDir, CacheDir: filepath.Join(*out, "cache"), OutDir: *out,
 		LiveGenerate: *live, Profile: *profile, VerifySink: *verify,
-		Compression: *compression, BatchSize: *batchSize, BatchTimeout: *batchTO, ReceiverBatchTimeout: *recvBatchTO,
+		Compression: *compression, Body: *body, BatchSize: *batchSize, BatchTimeout: *batchTO, ReceiverBatchTimeout: *recvBatchTO,
 		Log: os.Stderr,
 	}
 	if *quiet {
