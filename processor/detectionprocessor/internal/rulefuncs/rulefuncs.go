@@ -30,10 +30,10 @@ func Custom() []ottl.Factory[TC] {
 	return []ottl.Factory[TC]{
 		newGlobMatchFactory(),
 		newGlobMatchAnyFactory(),
-		newStringsFactory("HasAnyPrefix", strings.HasPrefix),
-		newStringsFactory("HasAnySuffix", strings.HasSuffix),
-		newStringsFactory("ContainsAny", strings.Contains),
-		newInListFactory(),
+		newStringsFactory("HasAnyPrefix"),
+		newStringsFactory("HasAnySuffix"),
+		newStringsFactory("ContainsAny"),
+		newStringsFactory("InList"),
 		newPathFactory("Basename", basename),
 		newPathFactory("Dirname", dirname),
 		newArgStringFactory(),
@@ -122,14 +122,12 @@ func newGlobMatchFactory() ottl.Factory[TC] {
 		if !ok {
 			return nil, errors.New("GlobMatch: unexpected arguments type")
 		}
-		if err := validatePatterns("GlobMatch", []string{args.Pattern}); err != nil {
+		match, err := StringMatcher("GlobMatch", []string{args.Pattern})
+		if err != nil {
 			return nil, err
 		}
-		pattern := args.Pattern
 		return func(ctx context.Context, tCtx TC) (any, error) {
-			return eachString(getOrNil(ctx, args.Target, tCtx), func(s string) bool {
-				return doublestar.MatchUnvalidated(pattern, s)
-			}), nil
+			return eachString(getOrNil(ctx, args.Target, tCtx), match), nil
 		}, nil
 	})
 }
@@ -147,33 +145,76 @@ func newGlobMatchAnyFactory() ottl.Factory[TC] {
 		if !ok {
 			return nil, errors.New("GlobMatchAny: unexpected arguments type")
 		}
-		if err := validatePatterns("GlobMatchAny", args.Patterns); err != nil {
+		match, err := StringMatcher("GlobMatchAny", args.Patterns)
+		if err != nil {
 			return nil, err
 		}
-		// Patterns without meta characters are compared as plain strings.
-		exact := make(map[string]struct{})
-		var globs []string
-		for _, p := range args.Patterns {
-			if strings.ContainsAny(p, `*?[{\`) {
-				globs = append(globs, p)
-			} else {
-				exact[p] = struct{}{}
-			}
-		}
 		return func(ctx context.Context, tCtx TC) (any, error) {
-			return eachString(getOrNil(ctx, args.Target, tCtx), func(s string) bool {
-				if _, ok := exact[s]; ok {
-					return true
-				}
-				for _, g := range globs {
-					if doublestar.MatchUnvalidated(g, s) {
-						return true
-					}
-				}
-				return false
-			}), nil
+			return eachString(getOrNil(ctx, args.Target, tCtx), match), nil
 		}, nil
 	})
+}
+
+// StringMatcher returns the string predicate of the function name (InList,
+// HasAnyPrefix, HasAnySuffix, ContainsAny, GlobMatchAny, or GlobMatch with one
+// pattern) over values: the test these functions apply to a string target or
+// to each string element of a list target. The detection engine's
+// prefilters use it so that they test exactly what the functions test.
+func StringMatcher(name string, values []string) (func(string) bool, error) {
+	switch name {
+	case "InList":
+		set := make(map[string]struct{}, len(values))
+		for _, v := range values {
+			set[v] = struct{}{}
+		}
+		return func(s string) bool {
+			_, ok := set[s]
+			return ok
+		}, nil
+	case "HasAnyPrefix":
+		return anyOf(values, strings.HasPrefix), nil
+	case "HasAnySuffix":
+		return anyOf(values, strings.HasSuffix), nil
+	case "ContainsAny":
+		return anyOf(values, strings.Contains), nil
+	case "GlobMatch":
+		if len(values) != 1 {
+			return nil, errors.New("GlobMatch: one pattern")
+		}
+		if err := validatePatterns(name, values); err != nil {
+			return nil, err
+		}
+		return newGlobSet(values).match, nil
+	case "GlobMatchAny":
+		if err := validatePatterns(name, values); err != nil {
+			return nil, err
+		}
+		return newGlobSet(values).match, nil
+	}
+	return nil, fmt.Errorf("no string matcher named %q", name)
+}
+
+func anyOf(values []string, pred func(s, v string) bool) func(string) bool {
+	return func(s string) bool {
+		for _, v := range values {
+			if pred(s, v) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// MatchValue applies match to v as the string functions do: to a string, or
+// to every string element of a list (any one suffices); other types never match.
+func MatchValue(v pcommon.Value, match func(string) bool) bool {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return match(v.Str())
+	case pcommon.ValueTypeSlice:
+		return eachString(v.Slice(), match)
+	}
+	return false
 }
 
 // HasAnyPrefix / HasAnySuffix / ContainsAny (target, [strings])
@@ -183,46 +224,23 @@ type stringsArgs struct {
 	Values []string
 }
 
-func newStringsFactory(name string, pred func(s, v string) bool) ottl.Factory[TC] {
+func newStringsFactory(name string) ottl.Factory[TC] {
 	return ottl.NewFactory(name, &stringsArgs{}, func(_ ottl.FunctionContext, a ottl.Arguments) (ottl.ExprFunc[TC], error) {
 		args, ok := a.(*stringsArgs)
 		if !ok {
 			return nil, fmt.Errorf("%s: unexpected arguments type", name)
 		}
-		values := args.Values
+		match, err := StringMatcher(name, args.Values)
+		if err != nil {
+			return nil, err
+		}
 		return func(ctx context.Context, tCtx TC) (any, error) {
-			return eachString(getOrNil(ctx, args.Target, tCtx), func(s string) bool {
-				for _, v := range values {
-					if pred(s, v) {
-						return true
-					}
-				}
-				return false
-			}), nil
+			return eachString(getOrNil(ctx, args.Target, tCtx), match), nil
 		}, nil
 	})
 }
 
-// InList(target, [values])
-
-func newInListFactory() ottl.Factory[TC] {
-	return ottl.NewFactory("InList", &stringsArgs{}, func(_ ottl.FunctionContext, a ottl.Arguments) (ottl.ExprFunc[TC], error) {
-		args, ok := a.(*stringsArgs)
-		if !ok {
-			return nil, errors.New("InList: unexpected arguments type")
-		}
-		set := make(map[string]struct{}, len(args.Values))
-		for _, v := range args.Values {
-			set[v] = struct{}{}
-		}
-		return func(ctx context.Context, tCtx TC) (any, error) {
-			return eachString(getOrNil(ctx, args.Target, tCtx), func(s string) bool {
-				_, ok := set[s]
-				return ok
-			}), nil
-		}, nil
-	})
-}
+// InList(target, [values]) is a set lookup, see StringMatcher.
 
 // Basename(target) / Dirname(target)
 

@@ -175,11 +175,13 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 		return nil, fmt.Errorf("create OTTL parser: %w", err)
 	}
 	rs := &Ruleset{byName: map[string]*Rule{}, byEvent: map[string][]*Rule{}, lists: lists}
+	var pf prefilterBuilder
 	for _, e := range entries {
 		r := compileRule(e, lists, &parser, &errs)
 		if r == nil {
 			continue
 		}
+		r.prefilter = pf.derive(r.Expanded)
 		r.Order = len(rs.rules)
 		rs.rules = append(rs.rules, r)
 		rs.byName[r.Name] = r
@@ -199,6 +201,7 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 		return nil, err
 	}
 	for _, r := range rs.rules {
+		r.pfFields = pf.fields
 		if !r.Enabled {
 			continue
 		}

@@ -36,6 +36,8 @@ type Rule struct {
 	Order       int // position in the catalogue
 
 	cond       *ottl.Condition[rulefuncs.TC]
+	prefilter  *pred      // necessary condition of cond, nil when none is known
+	pfFields   []FieldRef // the fields prefilter indexes (the Ruleset's)
 	hookSet    map[string]struct{}
 	scope      scope
 	exceptions []exception
@@ -100,6 +102,7 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 	res := tc.GetResource().Attributes()
 	attrs := lr.Attributes()
 	hook, hookRead := "", false
+	var view recordView // the prefilters' attribute cache, set up on first use
 	for _, r := range candidates {
 		if r.hookSet != nil {
 			if !hookRead {
@@ -115,6 +118,14 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 		if !r.scope.admits(res) {
 			continue
 		}
+		if r.prefilter != nil {
+			if view.fields == nil {
+				view.res, view.attrs, view.lr, view.fields = res, attrs, lr, r.pfFields
+			}
+			if !r.prefilter.eval(&view) {
+				continue
+			}
+		}
 		ok, err := r.cond.Eval(ctx, tc)
 		if err != nil {
 			if onError != nil {
@@ -128,6 +139,31 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 		dst = append(dst, r)
 	}
 	return dst
+}
+
+// Prefilter describes the necessary condition derived from the rule's
+// condition and checked before OTTL runs (see prefilter.go); "" when none.
+func (r *Rule) Prefilter() string {
+	if r.prefilter == nil {
+		return ""
+	}
+	return r.prefilter.String()
+}
+
+// PrefilterAdmits reports whether the rule's prefilter lets the record of tc
+// through to the OTTL condition (true when the rule has none).
+func (r *Rule) PrefilterAdmits(tc rulefuncs.TC) bool {
+	if r.prefilter == nil {
+		return true
+	}
+	lr := tc.GetLogRecord()
+	return r.prefilter.eval(&recordView{res: tc.GetResource().Attributes(), attrs: lr.Attributes(), lr: lr, fields: r.pfFields})
+}
+
+// ConditionMatches evaluates the rule's OTTL condition alone (no prefilter,
+// hooks, scope or exceptions).
+func (r *Rule) ConditionMatches(ctx context.Context, tc rulefuncs.TC) (bool, error) {
+	return r.cond.Eval(ctx, tc)
 }
 
 // EvaluateRecord is Evaluate for a record given by its parts.
