@@ -53,6 +53,7 @@ type pred struct {
 	lit   string
 	num   int64
 	match func(string) bool
+	in    []string // the values of an InList atom, for merging
 	subs  []*pred
 	desc  string // the atom as written, for Prefilter()
 }
@@ -197,7 +198,38 @@ func (b *prefilterBuilder) or(toks []token) *pred {
 			out.subs = append(out.subs, p)
 		}
 	}
-	return out
+	return mergeInLists(out)
+}
+
+// mergeInLists turns InList atoms of one field under an or into one set
+// lookup (the union: a value in either set is in the union, element-wise for
+// lists too).
+func mergeInLists(or *pred) *pred {
+	var out []*pred
+	byField := map[int]*pred{}
+	for _, s := range or.subs {
+		if s.in == nil {
+			out = append(out, s)
+			continue
+		}
+		m, ok := byField[s.field]
+		if !ok {
+			m = &pred{kind: predMatch, field: s.field, in: append([]string(nil), s.in...), desc: s.desc}
+			byField[s.field] = m
+			out = append(out, m)
+			continue
+		}
+		m.in = append(m.in, s.in...)
+		m.desc += " or " + s.desc
+	}
+	for _, m := range byField {
+		m.match, _ = rulefuncs.StringMatcher("InList", m.in)
+	}
+	if len(out) == 1 {
+		return out[0]
+	}
+	or.subs = out
+	return or
 }
 
 func (b *prefilterBuilder) and(toks []token) *pred {
@@ -264,7 +296,11 @@ func (b *prefilterBuilder) atom(toks []token) *pred {
 		if !ok {
 			return nil
 		}
-		return &pred{kind: predMatch, field: i, match: match, desc: desc}
+		p := &pred{kind: predMatch, field: i, match: match, desc: desc}
+		if name == "InList" {
+			p.in = values
+		}
+		return p
 	}
 	// event_name == "lit"
 	if len(toks) == 3 && toks[0].kind == tokIdent && toks[0].text == "event_name" && toks[1].is("==") && toks[2].kind == tokString {
