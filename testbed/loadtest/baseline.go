@@ -15,20 +15,21 @@ import (
 
 // FileRun is one collector reading a whole export file as fast as it can.
 type FileRun struct {
-	Target             string  `json:"target"`
-	Events             int64   `json:"events"`
-	Delivered          int64   `json:"delivered"`
-	Detected           int64   `json:"detected"`
-	CPUSeconds         float64 `json:"cpu_seconds"`
-	WallSeconds        float64 `json:"wall_seconds"`
-	EventsPerCPUSecond float64 `json:"events_per_cpu_second"`
-	EventsPerSecond    float64 `json:"events_per_second"`
-	PeakRSSBytes       uint64  `json:"peak_rss_bytes"`
-	MetricsSamples     int64   `json:"remote_write_samples"`
-	EventsTotalMetric  float64 `json:"events_total_metric"`
-	ProfilePath        string  `json:"profile,omitempty"`
-	ConfigPath         string  `json:"config,omitempty"`
-	Notes              []string
+	Target             string         `json:"target"`
+	Events             int64          `json:"events"`
+	Delivered          int64          `json:"delivered"`
+	Detected           int64          `json:"detected"`
+	Rules              map[string]int `json:"rules,omitempty"`
+	CPUSeconds         float64        `json:"cpu_seconds"`
+	WallSeconds        float64        `json:"wall_seconds"`
+	EventsPerCPUSecond float64        `json:"events_per_cpu_second"`
+	EventsPerSecond    float64        `json:"events_per_second"`
+	PeakRSSBytes       uint64         `json:"peak_rss_bytes"`
+	MetricsSamples     int64          `json:"remote_write_samples"`
+	EventsTotalMetric  float64        `json:"events_total_metric"`
+	ProfilePath        string         `json:"profile,omitempty"`
+	ConfigPath         string         `json:"config,omitempty"`
+	Notes              []string       `json:"notes,omitempty"`
 }
 
 // Comparison is otelcol-runtime-security against the stock baseline on the same export file.
@@ -40,7 +41,8 @@ type Comparison struct {
 	Ours        FileRun   `json:"ours"`
 	Baseline    FileRun   `json:"baseline"`
 	// Ratio is ours / baseline in events per CPU-second.
-	Ratio float64 `json:"ratio"`
+	Ratio       float64 `json:"ratio"`
+	LoadAverage float64 `json:"load_average"`
 }
 
 // BaselineOptions add what the comparison needs to Options.
@@ -56,9 +58,8 @@ type BaselineOptions struct {
 // as the gRPC runs) and the stock baseline (file_log + json_parser + transform) each read it from
 // the beginning, and compares their CPU time for the whole file.
 func CompareBaseline(ctx context.Context, opts Options, b BaselineOptions) (*Comparison, error) {
-	if opts.Rate == 0 {
-		opts.Rate = 1 // unused, satisfies defaults()
-	}
+	// Rate and duration do not apply to file mode; set them so defaults() is satisfied.
+	opts.Rate, opts.Duration = 1, 10*time.Second
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func CompareBaseline(ctx context.Context, opts Options, b BaselineOptions) (*Com
 	if err != nil {
 		return nil, err
 	}
-	cmp := &Comparison{Scenario: opts.Scenario, Started: time.Now().UTC(), Events: b.Events, ExportBytes: fi.Size()}
+	cmp := &Comparison{Scenario: opts.Scenario, Started: time.Now().UTC(), Events: b.Events, ExportBytes: fi.Size(), LoadAverage: loadAverage()}
 	stamp := cmp.Started.Format("20060102T150405")
 	opts.logf("baseline comparison: %d %s events (%.0f MiB export file)", b.Events, opts.Scenario, float64(fi.Size())/(1<<20))
 	ours, err := runFile(ctx, &opts, "ours", export, b, stamp)
@@ -255,7 +256,7 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		fr.Notes = append(fr.Notes, "profile: "+profErr.Error())
 	}
 	time.Sleep(3 * time.Second) // the count connector / detection_metrics flush
-	fr.Delivered, fr.Detected = logs.Records(), logs.Detected()
+	fr.Delivered, fr.Detected, fr.Rules = logs.Records(), logs.Detected(), logs.Rules()
 	fr.CPUSeconds = (c1.CPU - c0.CPU).Seconds()
 	fr.WallSeconds = logs.LastArrival().Sub(started).Seconds()
 	if fr.CPUSeconds > 0 {

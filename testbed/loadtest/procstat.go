@@ -181,3 +181,17 @@ func parseCounters(text string) Counters {
 	}
 	return c
 }
+
+// loadAverage is the 1-minute load average of the machine (0 if unreadable).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
+}

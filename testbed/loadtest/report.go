@@ -6,6 +6,7 @@ package loadtest
 import (
 	"fmt"
 	"io"
+	"sort"
 )
 
 const mib = 1 << 20
@@ -58,7 +59,7 @@ func WriteSearchTable(w io.Writer, sr *SearchResult) {
 
 // WriteComparison writes the baseline comparison.
 func WriteComparison(w io.Writer, c *Comparison) {
-	fmt.Fprintf(w, "Same export file for both: %d %s events, %.0f MiB.\n\n", c.Events, c.Scenario, float64(c.ExportBytes)/mib)
+	fmt.Fprintf(w, "Same export file for both: %d %s events, %.0f MiB (load average %.1f at the start).\n\n", c.Events, c.Scenario, float64(c.ExportBytes)/mib, c.LoadAverage)
 	fmt.Fprintln(w, "| collector | delivered | detections tagged | CPU s | events per CPU-second | wall s | events/s | peak RSS MiB |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, f := range []FileRun{c.Ours, c.Baseline} {
@@ -70,6 +71,24 @@ func WriteComparison(w io.Writer, c *Comparison) {
 			f.EventsPerCPUSecond, f.WallSeconds, f.EventsPerSecond, float64(f.PeakRSSBytes)/mib)
 	}
 	fmt.Fprintf(w, "\nRatio (ours / baseline, events per CPU-second): **%.1f×**\n", c.Ratio)
+	if len(c.Ours.Rules)+len(c.Baseline.Rules) > 0 {
+		names := map[string]bool{}
+		for n := range c.Ours.Rules {
+			names[n] = true
+		}
+		for n := range c.Baseline.Rules {
+			names[n] = true
+		}
+		sorted := make([]string, 0, len(names))
+		for n := range names {
+			sorted = append(sorted, n)
+		}
+		sort.Strings(sorted)
+		fmt.Fprintln(w, "\n| rule (records tagged) | ours | baseline |\n|---|---|---|")
+		for _, n := range sorted {
+			fmt.Fprintf(w, "| %s | %d | %d |\n", n, c.Ours.Rules[n], c.Baseline.Rules[n])
+		}
+	}
 	for _, f := range []FileRun{c.Ours, c.Baseline} {
 		for _, n := range f.Notes {
 			fmt.Fprintf(w, "\nnote (%s): %s\n", f.Target, n)

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
 // Scenarios the harness knows.
@@ -92,14 +94,15 @@ type Result struct {
 	PeakRate   float64   `json:"peak_rate,omitempty"`
 	Seconds    float64   `json:"seconds"`
 
-	Sent            int64   `json:"sent"`
-	SentPerSec      float64 `json:"sent_per_sec"`
-	Accepted        int64   `json:"accepted"`
-	AcceptedPerSec  float64 `json:"accepted_per_sec"`
-	Delivered       int64   `json:"delivered"`
-	DeliveredPerSec float64 `json:"delivered_per_sec"`
-	Lost            int64   `json:"lost"`
-	Detected        int64   `json:"detected"`
+	Sent            int64          `json:"sent"`
+	SentPerSec      float64        `json:"sent_per_sec"`
+	Accepted        int64          `json:"accepted"`
+	AcceptedPerSec  float64        `json:"accepted_per_sec"`
+	Delivered       int64          `json:"delivered"`
+	DeliveredPerSec float64        `json:"delivered_per_sec"`
+	Lost            int64          `json:"lost"`
+	Detected        int64          `json:"detected"`
+	Rules           map[string]int `json:"rules,omitempty"`
 	// Sustained: the simulator reached at least 95 % of the target rate. tetragon-sim slows down
 	// rather than drop when its client is slow, so a collector that cannot keep up shows as a
 	// shortfall here, not as loss. (The simulator's own pacing loses up to ~3 % on a loaded
@@ -130,6 +133,9 @@ type Result struct {
 	Telemetry   Counters `json:"collector_telemetry"`
 	ProfilePath string   `json:"profile,omitempty"`
 	ConfigPath  string   `json:"config,omitempty"`
+	// LoadAverage is the machine's 1-minute load average when the run started: other work on
+	// the machine inflates CPU per event (shared caches) and latency tails.
+	LoadAverage float64  `json:"load_average"`
 	Notes       []string `json:"notes,omitempty"`
 }
 
@@ -146,8 +152,9 @@ type Window struct {
 func (r *Result) Passed() bool { return r.Lost == 0 && r.Sustained && r.Sent > 0 }
 
 func (o *Options) defaults() error {
-	if !slices.Contains(Scenarios, o.Scenario) {
-		return fmt.Errorf("unknown scenario %q (have %s)", o.Scenario, strings.Join(Scenarios, ", "))
+	if !slices.Contains(Scenarios, o.Scenario) && !slices.Contains(tetragonsim.Scenarios(), o.Scenario) {
+		return fmt.Errorf("unknown scenario %q (have %s, or any tetragon-sim generator scenario: %s)",
+			o.Scenario, strings.Join(Scenarios, ", "), strings.Join(tetragonsim.Scenarios(), ", "))
 	}
 	if o.Rate <= 0 {
 		return errors.New("rate must be > 0")
@@ -211,7 +218,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Scenario: opts.Scenario, Target: "ours", Started: time.Now().UTC(), TargetRate: opts.Rate}
+	res := &Result{Scenario: opts.Scenario, Target: "ours", Started: time.Now().UTC(), TargetRate: opts.Rate, LoadAverage: loadAverage()}
 	work, err := os.MkdirTemp("", "loadtest-")
 	if err != nil {
 		return nil, err
@@ -402,7 +409,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	res.Delivered = logs.Records()
-	res.Detected = logs.Detected()
+	res.Detected, res.Rules = logs.Detected(), logs.Rules()
 	res.Lost = res.Sent - res.Delivered
 	if span := logs.LastArrival().Sub(t0).Seconds(); span > 0 {
 		res.DeliveredPerSec = float64(res.Delivered) / span

@@ -56,6 +56,7 @@ type LogsSink struct {
 	first     time.Time
 	last      time.Time
 	verifyErr error
+	rules     map[string]int // security_rule.name → records
 
 	gz sync.Pool
 }
@@ -66,7 +67,7 @@ func NewLogsSink() (*LogsSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &LogsSink{addr: l.Addr().String(), start: time.Now()}
+	s := &LogsSink{addr: l.Addr().String(), start: time.Now(), rules: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc(LogsPath, func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, false) })
 	mux.HandleFunc(DetectionsPath, func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, true) })
@@ -89,6 +90,17 @@ func (s *LogsSink) Records() int64 { return s.records.Load() }
 
 // Detected is the number of those records carrying security_rule.name.
 func (s *LogsSink) Detected() int64 { return s.detected.Load() }
+
+// Rules counts the delivered records per security_rule.name.
+func (s *LogsSink) Rules() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.rules))
+	for k, v := range s.rules {
+		out[k] = v
+	}
+	return out
+}
 
 // DetectionsOnly is the number of records received on DetectionsPath.
 func (s *LogsSink) DetectionsOnly() int64 { return s.other.Load() }
@@ -209,6 +221,9 @@ func (s *LogsSink) handle(w http.ResponseWriter, r *http.Request, detectionsOnly
 			s.arrivals = append(s.arrivals, at)
 			s.latencies = append(s.latencies, l)
 		}
+		for r, n := range sum.rules {
+			s.rules[r] += n
+		}
 		s.mu.Unlock()
 		s.records.Add(int64(sum.records))
 		s.detected.Add(int64(sum.detected))
@@ -285,6 +300,7 @@ type requestSummary struct {
 	records   int
 	detected  int
 	latencies []int64 // arrival - time_unix_nano of each record that has a time
+	rules     map[string]int
 }
 
 // Field numbers of opentelemetry/proto/logs/v1 and collector/logs/v1.
@@ -295,6 +311,8 @@ const (
 	fieldRecordTime          = 1 // LogRecord.time_unix_nano (fixed64)
 	fieldRecordAttributes    = 6 // LogRecord.attributes (KeyValue)
 	fieldKeyValueKey         = 1 // KeyValue.key
+	fieldKeyValueValue       = 2 // KeyValue.value (AnyValue)
+	fieldAnyValueString      = 1 // AnyValue.string_value
 )
 
 var errTruncated = errors.New("truncated protobuf")
@@ -324,9 +342,27 @@ func walkLogsRequest(b []byte, arrivalNs int64) (requestSummary, error) {
 					case num == fieldRecordTime && typ == protowire.Fixed64Type:
 						ts = fixed
 					case num == fieldRecordAttributes && typ == protowire.BytesType && !tagged:
-						return eachField(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-							if num == fieldKeyValueKey && typ == protowire.BytesType && bytes.Equal(v, ruleNameKey) {
-								tagged = true
+						var isRule bool
+						var value []byte
+						err := eachField(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+							switch {
+							case num == fieldKeyValueKey && typ == protowire.BytesType:
+								isRule = bytes.Equal(v, ruleNameKey)
+							case num == fieldKeyValueValue && typ == protowire.BytesType:
+								value = v
+							}
+							return nil
+						})
+						if err != nil || !isRule {
+							return err
+						}
+						tagged = true
+						return eachField(value, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
+							if num == fieldAnyValueString && typ == protowire.BytesType {
+								if sum.rules == nil {
+									sum.rules = map[string]int{}
+								}
+								sum.rules[string(v)]++
 							}
 							return nil
 						})

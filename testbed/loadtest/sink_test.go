@@ -69,8 +69,8 @@ func TestWalkLogsRequestAgreesWithPlogotlp(t *testing.T) {
 		if sum.records != n || sum.records != req.Logs().LogRecordCount() {
 			t.Errorf("%v: walker counted %d records, plogotlp %d, built %d", shape, sum.records, req.Logs().LogRecordCount(), n)
 		}
-		if sum.detected != tagged {
-			t.Errorf("%v: walker counted %d tagged, want %d", shape, sum.detected, tagged)
+		if sum.detected != tagged || sum.rules["reverse_shell"] != tagged || len(sum.rules) > 1 {
+			t.Errorf("%v: walker counted %d tagged (%v), want %d reverse_shell", shape, sum.detected, sum.rules, tagged)
 		}
 		if len(sum.latencies) != timed {
 			t.Errorf("%v: %d latencies, want %d (records without Timestamp have none)", shape, len(sum.latencies), timed)
@@ -145,6 +145,9 @@ func TestLogsSinkCountsAndLatency(t *testing.T) {
 	}
 	if got := s.Detected(); got != int64(2*tagged) {
 		t.Errorf("Detected = %d, want %d", got, 2*tagged)
+	}
+	if got := s.Rules(); len(got) != 1 || got["reverse_shell"] != 2*tagged {
+		t.Errorf("Rules = %v, want reverse_shell: %d", got, 2*tagged)
 	}
 	if got := s.DetectionsOnly(); got != int64(n) {
 		t.Errorf("DetectionsOnly = %d, want %d", got, n)

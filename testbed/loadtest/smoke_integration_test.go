@@ -95,10 +95,3 @@ func TestSmokeCaptured(t *testing.T) {
 		t.Errorf("%d JSON results written, want 1", jsons)
 	}
 }
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
-}
