@@ -85,6 +85,17 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, eventmap.BodyNone, cfg.Body)
 	})
 
+	t.Run("lean", func(t *testing.T) {
+		cfg := loadConfig(t, "tetragon/lean")
+		r := &tetragonReceiver{cfg: cfg}
+		req, err := r.eventsRequest()
+		require.NoError(t, err)
+		require.Len(t, req.FieldFilters, 1)
+		assert.Equal(t, tetragon.FieldFilterAction_EXCLUDE, req.FieldFilters[0].Action)
+		assert.Contains(t, req.FieldFilters[0].Fields.Paths, "ancestors.cap")
+		assert.Len(t, req.FieldFilters[0].EventSet, 8)
+	})
+
 	t.Run("export_defaults", func(t *testing.T) {
 		cfg := loadConfig(t, "tetragon/export_defaults")
 		require.True(t, cfg.fileMode())

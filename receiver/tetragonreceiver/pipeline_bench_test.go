@@ -17,6 +17,7 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -24,12 +25,14 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
 // cpuTime is the CPU time (user+system) the process used so far, GC workers
@@ -63,7 +66,7 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 	b.Helper()
 	var lines [][]byte
 	switch name {
-	case "captured":
+	case "captured", "captured-lean":
 		lines = capturedLines(b, "main-grpc.jsonl.gz")
 	case "real":
 		files, err := filepath.Glob(filepath.Join(eventsDir(b), "real", "*.jsonl"))
@@ -79,11 +82,21 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 			}
 		}
 	}
+	var filters tetragonsim.FieldFilters
+	if name == "captured-lean" {
+		filters = leanFilters(b)
+	}
 	var c pipelineCorpus
 	for _, l := range lines {
 		var ev tetragon.GetEventsResponse
 		if eventmap.DecodeJSON(l, &ev) != nil {
 			continue // legacy event types in the book file
+		}
+		if filters != nil {
+			filters.Apply(&ev)
+			var err error
+			l, err = protojson.MarshalOptions{UseProtoNames: true}.Marshal(&ev)
+			require.NoError(b, err)
 		}
 		bin, err := proto.Marshal(&ev)
 		require.NoError(b, err)
@@ -92,6 +105,22 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 	}
 	require.NotEmpty(b, c.lines)
 	return c
+}
+
+// leanFilters are the field filters of the tetragon/lean example (README,
+// "Asking Tetragon for less"), applied as Tetragon applies them.
+func leanFilters(b *testing.B) tetragonsim.FieldFilters {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(b, err)
+	sub, err := cm.Sub("tetragon/lean")
+	require.NoError(b, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(b, sub.Unmarshal(cfg))
+	req, err := (&tetragonReceiver{cfg: cfg}).eventsRequest()
+	require.NoError(b, err)
+	filters, err := tetragonsim.CompileFieldFilters(req)
+	require.NoError(b, err)
+	return filters
 }
 
 // exportSink encodes each batch as the otlp_http exporter sends it: an
@@ -120,10 +149,12 @@ func (e *exportSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 // receiver mapping and batching (512) → detection processor (built-in
 // catalogue) → detection_metrics connector and the otlp_http encoding
 // (protobuf + gzip). The decode_only cases are the floor: decoding alone.
+// captured-lean is the captured corpus with the field filters of the
+// tetragon/lean example applied, as Tetragon would send it.
 //
 //	go test -run '^$' -bench Pipeline -benchmem ./receiver/tetragonreceiver/
 func BenchmarkPipeline(b *testing.B) {
-	for _, corpus := range []string{"captured", "real"} {
+	for _, corpus := range []string{"captured", "captured-lean", "real"} {
 		c := loadPipelineCorpus(b, corpus)
 		b.Run(corpus+"/grpc/decode_only", func(b *testing.B) {
 			b.ReportAllocs()
