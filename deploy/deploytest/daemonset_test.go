@@ -6,9 +6,13 @@ package deploytest
 import (
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"go.opentelemetry.io/collector/confmap"
@@ -120,8 +124,9 @@ func effectiveUser(psc *corev1.PodSecurityContext, sc *corev1.SecurityContext) (
 	return uid, nonRoot
 }
 
-// checkStorageInit: the init container that hands the storage hostPath to the collector's uid
-// must have CAP_CHOWN and nothing else, and chown to that uid.
+// checkStorageInit: the init container that hands the storage hostPath to the collector must
+// have CAP_CHOWN and CAP_FOWNER only, and chown to the collector's own uid and gid (a capability-
+// less collector cannot write into a 0700 directory it does not own, uid 0 included).
 func checkStorageInit(t *testing.T, ps *corev1.PodSpec, uid int64) {
 	t.Helper()
 	if len(ps.InitContainers) != 1 {
@@ -130,8 +135,8 @@ func checkStorageInit(t *testing.T, ps *corev1.PodSpec, uid int64) {
 	ic := ps.InitContainers[0]
 	sc := ic.SecurityContext
 	if sc == nil || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") ||
-		!slices.Equal(sc.Capabilities.Add, []corev1.Capability{"CHOWN"}) {
-		t.Errorf("init container %s capabilities %+v: want drop [ALL], add [CHOWN] only", ic.Name, sc.Capabilities)
+		!slices.Equal(sc.Capabilities.Add, []corev1.Capability{"CHOWN", "FOWNER"}) {
+		t.Errorf("init container %s capabilities %+v: want drop [ALL], add [CHOWN, FOWNER] only", ic.Name, sc.Capabilities)
 	}
 	if sc != nil && (sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation) {
 		t.Errorf("init container %s: want readOnlyRootFilesystem and no privilege escalation", ic.Name)
@@ -139,13 +144,32 @@ func checkStorageInit(t *testing.T, ps *corev1.PodSpec, uid int64) {
 	if !slices.ContainsFunc(ic.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == storageDir && !m.ReadOnly }) {
 		t.Errorf("init container %s does not mount %s read-write", ic.Name, storageDir)
 	}
+	gid := effectiveGroup(ps.SecurityContext, ps.Containers[0].SecurityContext)
+	env := map[string]string{}
+	for _, e := range ic.Env {
+		env[e.Name] = e.Value
+	}
+	if env["STORAGE_UID"] != strconv.FormatInt(uid, 10) || env["STORAGE_GID"] != strconv.FormatInt(gid, 10) {
+		t.Errorf("init container hands the storage to %s:%s, the collector runs as %d:%d", env["STORAGE_UID"], env["STORAGE_GID"], uid, gid)
+	}
 	script := strings.Join(ic.Command, " ")
-	if want := fmt.Sprintf("chown %d:", uid); uid != 0 && !strings.Contains(script, want) {
-		t.Errorf("init container does not %q (the collector's uid)", want)
+	if !strings.Contains(script, `chown "$STORAGE_UID:$STORAGE_GID"`) {
+		t.Error("init container script does not chown to STORAGE_UID:STORAGE_GID")
 	}
 	if strings.Contains(script, "$(") && !strings.Contains(script, "$$(") {
 		t.Error("init container script uses $( unescaped: Kubernetes expands $(VAR) in commands, write $$(")
 	}
+}
+
+func effectiveGroup(psc *corev1.PodSecurityContext, sc *corev1.SecurityContext) int64 {
+	gid := int64(0)
+	if psc.RunAsGroup != nil {
+		gid = *psc.RunAsGroup
+	}
+	if sc.RunAsGroup != nil {
+		gid = *sc.RunAsGroup
+	}
+	return gid
 }
 
 func TestDaemonSetResourcesAndMemoryLimit(t *testing.T) {
@@ -390,4 +414,71 @@ func hostPathUnder(ps *corev1.PodSpec, c *corev1.Container, p string) (found, re
 		}
 	}
 	return false, false
+}
+
+// TestStorageInitScript runs the init container's script (as the kubelet hands it to sh, with
+// $$ unescaped) with exactly the capabilities the manifest grants it (setpriv bounding set) on a
+// root-owned directory, then checks that the collector's user, with no capability at all, can
+// write there: for uid 10001 (default) and for uid 0 (components/export-file-root), and when
+// switching between the two.
+func TestStorageInitScript(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test changes owners and drops capabilities: it must run as root (as CI and the dev machines do)")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Fatalf("setpriv (util-linux) is needed to run the script with the init container's capabilities: %v", err)
+	}
+	ds, err := DaemonSet(render(t, variants[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := ds.Spec.Template.Spec.InitContainers[0]
+	if len(ic.Command) != 3 || ic.Command[0] != "sh" || ic.Command[1] != "-c" {
+		t.Fatalf("init command %q, want sh -c <script>", ic.Command)
+	}
+	bounding := "-all"
+	for _, c := range ic.SecurityContext.Capabilities.Add {
+		bounding += ",+" + strings.ToLower(string(c))
+	}
+	dir := filepath.Join(t.TempDir(), "storage")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// t.TempDir's directories are 0700: let the collector's uid reach the storage directory.
+	for _, d := range []string{filepath.Dir(dir), filepath.Dir(filepath.Dir(dir))} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := strings.ReplaceAll(strings.ReplaceAll(ic.Command[2], "$$(", "$("), storageDir, dir)
+	runs := 0
+	run := func(uid, gid int) {
+		t.Helper()
+		runs++
+		cmd := exec.Command(setpriv, "--bounding-set="+bounding, "--inh-caps=-all", "sh", "-c", script)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_UID=" + strconv.Itoa(uid), "STORAGE_GID=" + strconv.Itoa(gid)}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("init script with capabilities %s: %v\n%s", bounding, err, out)
+		}
+		st, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		if int(sys.Uid) != uid || int(sys.Gid) != gid || st.Mode().Perm() != 0o700 {
+			t.Errorf("after the script: %d:%d %v, want %d:%d -rwx------", sys.Uid, sys.Gid, st.Mode().Perm(), uid, gid)
+		}
+		// The collector: that uid/gid, supplemental group 0, no capability.
+		probe := filepath.Join(dir, "probe-"+strconv.Itoa(runs))
+		w := exec.Command(setpriv, "--reuid="+strconv.Itoa(uid), "--regid="+strconv.Itoa(gid), "--groups=0",
+			"--bounding-set=-all", "--inh-caps=-all", "sh", "-c", "mkdir "+probe+" && touch "+probe+"/f")
+		if out, err := w.CombinedOutput(); err != nil {
+			t.Errorf("uid %d cannot write into the storage directory: %v\n%s", uid, err, out)
+		}
+	}
+	run(10001, 10001)
+	run(10001, 10001) // already right: a no-op
+	run(0, 0)         // export-file-root
+	run(10001, 10001) // and back
 }

@@ -197,6 +197,10 @@ func TestHelmValues(t *testing.T) {
 	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") {
 		t.Error("securityContext must have a read-only root filesystem and drop ALL capabilities")
 	}
+	var inits []corev1.Container
+	decodeInto(t, values["initContainers"], &inits)
+	uid, _ := effectiveUser(&psc, &sc)
+	checkStorageInit(t, &corev1.PodSpec{SecurityContext: &psc, InitContainers: inits, Containers: []corev1.Container{{SecurityContext: &sc}}}, uid)
 }
 
 // decodeInto decodes a values fragment strictly into a Kubernetes type.

@@ -112,11 +112,21 @@ func simBin(t *testing.T) string {
 // detections under DETECTIONS_TENANT, and detection metrics by remote write.
 func TestDeploymentRunsEndToEnd(t *testing.T) {
 	for _, v := range []variant{variants[0], variants[3], gatewayVariant(t)} {
-		t.Run(v.name, func(t *testing.T) { runEndToEnd(t, v) })
+		t.Run(v.name, func(t *testing.T) {
+			// A free port can be taken by another process between our probe and the
+			// collector's bind: start again with new ports (a bind conflict only, nothing else).
+			for attempt := 1; !runEndToEnd(t, v); attempt++ {
+				if attempt == 3 {
+					t.Fatal("three bind conflicts in a row")
+				}
+				t.Logf("attempt %d: a port was taken meanwhile, retrying with new ports", attempt)
+			}
+		})
 	}
 }
 
-func runEndToEnd(t *testing.T, v variant) {
+// runEndToEnd reports false, having checked nothing, when a collector could not bind a port.
+func runEndToEnd(t *testing.T, v variant) bool {
 	bin, sim := otelcolBin(t), simBin(t)
 	layout := podLayout(t)
 	configs, env := writeVariant(t, v, layout)
@@ -213,8 +223,21 @@ func runEndToEnd(t *testing.T, v variant) {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
+			if out := col.out.String(); strings.Contains(out, "address already in use") {
+				return false
+			}
 			t.Fatalf("collector exited early: %v", err)
 		case <-time.After(500 * time.Millisecond):
+		}
+		if gateway != nil {
+			select {
+			case err := <-gateway.exited:
+				if strings.Contains(gateway.out.String(), "address already in use") {
+					return false
+				}
+				t.Fatalf("gateway exited early: %v", err)
+			default:
+			}
 		}
 		if resp, err := http.Get("http://127.0.0.1:" + health + "/"); err == nil {
 			healthy = healthy || resp.StatusCode == http.StatusOK
@@ -276,6 +299,7 @@ func runEndToEnd(t *testing.T, v variant) {
 	if gateway != nil {
 		gateway.stop(t, "gateway")
 	}
+	return true
 }
 
 // movePorts rewrites the pod's fixed listen addresses in config to free loopback ports, so
