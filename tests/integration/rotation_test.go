@@ -14,9 +14,10 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// TestFileRotationAndRestart: tetragon-sim writes a Tetragon export file rotated every ~2 MB
-// while the collector tails it with checkpoints in file_storage; the collector is stopped and
-// started again mid-run. Every event must come out exactly once.
+// TestFileRotationAndRestart: tetragon-sim writes a Tetragon export file rotated every 200 KB
+// (about 500 rotations, several a second: often some before the collector first starts, dozens
+// while it is down) while the collector tails it with checkpoints in file_storage; the collector
+// is stopped and started again mid-run. Every event must come out exactly once.
 func TestFileRotationAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	export := filepath.Join(dir, "tetragon.log")
@@ -118,5 +119,5 @@ func rotateBytes() string {
 	if v := os.Getenv("ROTATE_BYTES"); v != "" {
 		return v
 	}
-	return "1000000"
+	return "200000"
 }

@@ -90,11 +90,14 @@ type checkpoint struct {
 }
 
 type openFile struct {
-	f    *os.File
-	id   fileID
+	f  *os.File
+	id fileID
+	// name is the path the file was opened under; once a finished active
+	// file is found under its rotated name, that name.
 	name string
-	// rotated is true for a file opened under its rotated name: nothing is
-	// appended to it any more, so EOF means it is finished.
+	// rotated is true when name is a rotated name: nothing is appended to the
+	// file any more, so EOF means it is finished, and the next file is the
+	// rotated file whose name sorts after it.
 	rotated bool
 	fp      []byte
 }
@@ -109,10 +112,24 @@ type Tailer struct {
 	stem, ext string
 
 	cur *openFile
-	// last is the file finished most recently while no next file could be
-	// opened yet; the checkpoint then records its end.
+	// last is the file finished most recently. While no next file is open,
+	// the checkpoint records its end and the next file is looked for after it.
 	last *openFile
-	buf  []byte
+	// firstAfter bounds the first file read when there is neither a current
+	// nor a finished file: only rotated files whose names sort after it
+	// (all of them when empty), then the active file.
+	firstAfter string
+	// names caches the rotated file names, oldest first, from the last
+	// directory listing. Following a backlog of rotated files walks it
+	// instead of listing (and stat-ing) the directory once per file.
+	names []string
+	// A listing can miss a name renamed into the directory while it is
+	// being read, yet hold a newer one. Names up to complete (the newest
+	// name of the listings before the last one) were in the directory
+	// before the last listing started, so it holds them all: only those
+	// are trusted to have no gap. newest is the newest name listed so far.
+	complete, newest string
+	buf              []byte
 	// buf[start:end] holds read bytes not yet consumed; offset is the file
 	// offset of buf[start].
 	start, end int
@@ -126,6 +143,9 @@ type Tailer struct {
 	// rotation) and "listed" (after listing rotated files, before opening the
 	// active one).
 	hook func(point string)
+	// readDir lists the directory; tests replace it to reproduce listings
+	// that raced with a rename.
+	readDir func(dir string) ([]os.DirEntry, error)
 }
 
 func (t *Tailer) at(point string) {
@@ -145,6 +165,8 @@ func New(set Settings, sink Sink) *Tailer {
 		stem: strings.TrimSuffix(base, ext),
 		ext:  ext,
 		buf:  make([]byte, min(initialBufSize, set.MaxLineBytes+1)),
+
+		readDir: os.ReadDir,
 	}
 }
 
@@ -208,9 +230,9 @@ func (t *Tailer) step(ctx context.Context) (switched bool, err error) {
 		// for rotated files written since first: the active file can be
 		// missing for a moment during a rotation.
 		if t.last != nil {
-			t.openNext(t.last.id)
+			t.openNext(t.last)
 		} else {
-			t.openActive(0)
+			t.openAfter(t.firstAfter)
 		}
 		if t.cur == nil {
 			return false, t.flushIfDue(ctx)
@@ -283,9 +305,10 @@ func (t *Tailer) finishFile(ctx context.Context) {
 		prev.fp = t.fingerprint(fingerprintSize)
 	}
 	prev.f.Close()
+	prev.f = nil
 	t.cur, t.last = nil, prev
 	t.set.Telemetry.ReceiverTetragonFileRotations.Add(ctx, 1)
-	t.openNext(prev.id)
+	t.openNext(prev)
 	next := "(waiting for " + t.set.Path + ")"
 	if t.cur != nil {
 		next = t.cur.name
@@ -293,61 +316,119 @@ func (t *Tailer) finishFile(ctx context.Context) {
 	t.set.Logger.Debug("Finished Tetragon export file; following the next one", zap.String("finished", prev.name), zap.String("next", next))
 }
 
-type rotatedFile struct {
-	path string
-	id   fileID
-	size int64
-}
-
-// listRotated returns the rotated files of the export file, oldest first
-// (lumberjack's timestamps sort lexically).
-func (t *Tailer) listRotated() []rotatedFile {
-	entries, err := os.ReadDir(t.dir)
+// rotatedNames lists the names of the export file's rotated files, oldest
+// first (lumberjack's timestamps sort lexically), and caches the listing.
+// Nothing is stat-ed: a directory holding thousands of rotated files is
+// listed, not examined file by file.
+func (t *Tailer) rotatedNames() []string {
+	// Rotated names sort in creation order: each name up to the newest
+	// one listed before was created before that listing ended.
+	t.complete = t.newest
+	entries, err := t.readDir(t.dir)
 	if err != nil {
+		t.names = nil
 		return nil
 	}
 	base := t.stem + t.ext
-	var out []rotatedFile
+	names := make([]string, 0, len(t.names))
 	for _, e := range entries {
 		name := e.Name()
 		if name == base || !strings.HasPrefix(name, t.stem+"-") || !strings.HasSuffix(name, t.ext) || e.IsDir() {
 			continue
 		}
-		fi, err := e.Info()
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	t.names = names
+	if n := len(names); n > 0 && names[n-1] > t.newest {
+		t.newest = names[n-1]
+	}
+	return names
+}
+
+// rotatedAfter returns the path of the oldest rotated file whose name sorts
+// after name (every rotated file counts when name is ""). The cached listing
+// answers while it holds such a file with no gap before it; otherwise, or
+// when fresh is set, the directory is listed again, so "none" is always the
+// answer of a listing taken now.
+func (t *Tailer) rotatedAfter(name string, fresh bool) (string, bool) {
+	if fresh {
+		t.rotatedNames()
+	}
+	for range 3 {
+		next, ok := nameAfter(t.names, name)
+		if !ok && fresh {
+			return "", false
+		}
+		if ok && next <= t.complete {
+			return filepath.Join(t.dir, next), true
+		}
+		// Not listed yet, or listed while rotations went on, so a name
+		// before it may be missing: the next listing holds every name up
+		// to it.
+		t.rotatedNames()
+		fresh = true
+	}
+	// Rotations without pause: the newest listing is the best answer.
+	if next, ok := nameAfter(t.names, name); ok {
+		return filepath.Join(t.dir, next), true
+	}
+	return "", false
+}
+
+func nameAfter(names []string, name string) (string, bool) {
+	i := sort.SearchStrings(names, name)
+	if i < len(names) && names[i] == name {
+		i++
+	}
+	if i < len(names) {
+		return names[i], true
+	}
+	return "", false
+}
+
+// findRotatedName looks for the rotated name of prev, a finished active
+// file, and records it. It was renamed after every rotated file listed
+// earlier, so the newest names are tried first: usually only the first
+// one is stat-ed.
+func (t *Tailer) findRotatedName(prev *openFile) bool {
+	names := t.rotatedNames()
+	for i := len(names) - 1; i >= 0; i-- {
+		path := filepath.Join(t.dir, names[i])
+		fi, err := os.Stat(path)
 		if err != nil {
 			continue
 		}
-		id, ok := idOf(fi)
-		if !ok {
-			continue
-		}
-		out = append(out, rotatedFile{path: filepath.Join(t.dir, name), id: id, size: fi.Size()})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
-	return out
-}
-
-// after returns the rotated file that follows prev, if prev is among them.
-func after(rotated []rotatedFile, prev fileID) *rotatedFile {
-	for i := range rotated {
-		if rotated[i].id == prev {
-			if i+1 < len(rotated) {
-				return &rotated[i+1]
-			}
-			return nil
+		if id, ok := idOf(fi); ok && id == prev.id {
+			prev.name, prev.rotated = path, true
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
-// openNext opens the file written after prev: a newer rotated file when
+// openNext opens the file written after prev: the next rotated file when
 // several rotations happened since prev was opened, else the active file.
-func (t *Tailer) openNext(prev fileID) {
+func (t *Tailer) openNext(prev *openFile) {
+	if !prev.rotated && !t.findRotatedName(prev) {
+		// Renamed and already removed: nothing tells which rotated files
+		// are newer, so only the active file is certainly new.
+		t.openActive(0)
+		return
+	}
+	t.openAfter(filepath.Base(prev.name))
+}
+
+// openAfter opens the oldest rotated file whose name sorts after name ("":
+// the oldest of all), or the active file when there is none.
+func (t *Tailer) openAfter(name string) {
 	for range 5 {
-		if next := after(t.listRotated(), prev); next != nil {
-			if t.openFile(next.path, true, 0) {
+		if next, ok := t.rotatedAfter(name, false); ok {
+			if t.openFile(next, true, 0) {
 				return
 			}
+			// Removed since the listing: list again.
+			t.names = nil
 			continue
 		}
 		t.at("listed")
@@ -357,13 +438,23 @@ func (t *Tailer) openNext(prev fileID) {
 		}
 		// The active file may itself have been rotated between the listing
 		// and the open; if a file older than it appeared, read that first.
-		if next := after(t.listRotated(), prev); next != nil && next.id != t.cur.id {
+		if next, ok := t.rotatedAfter(name, true); ok && !t.isCurrent(next) {
 			t.cur.f.Close()
 			t.cur = nil
 			continue
 		}
 		return
 	}
+}
+
+// isCurrent reports whether path is the file being read.
+func (t *Tailer) isCurrent(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	id, ok := idOf(fi)
+	return ok && id == t.cur.id
 }
 
 func (t *Tailer) openActive(offset int64) bool {
@@ -386,7 +477,9 @@ func (t *Tailer) openFile(path string, rotated bool, offset int64) bool {
 		return false
 	}
 	id, _ := idOf(fi)
-	t.cur, t.last = &openFile{f: f, id: id, name: path, rotated: rotated}, nil
+	// last stays: it is what a failed open must go on from, and commit
+	// prefers cur.
+	t.cur = &openFile{f: f, id: id, name: path, rotated: rotated}
 	t.resetReader(offset)
 	return true
 }
@@ -405,17 +498,44 @@ func (t *Tailer) restore(ctx context.Context) {
 			return
 		}
 		// The checkpointed file is gone (deleted, or compressed by the
-		// rotation): everything in the active file was written after it.
+		// rotation).
+		if t.isRotatedName(cp.File) {
+			// Rotated files named after it were written after it: go on as
+			// if it had just been finished.
+			t.set.Logger.Warn("Checkpointed Tetragon export file no longer exists; reading the rotated files written after it, then the current file. Lines it held past the checkpoint are lost.",
+				zap.String("checkpointed_file", cp.File), zap.Int64("checkpointed_offset", cp.Offset), zap.String("path", t.set.Path))
+			t.last = &openFile{id: cp.fileID, name: cp.File, rotated: true, fp: cp.Fingerprint}
+			t.offset, t.skipping = cp.Offset, cp.Skipping
+			t.openNext(t.last)
+			return
+		}
+		// It was the active file and its rotated name is unknown: only the
+		// active file and the files rotated from now on are certainly newer.
 		t.set.Logger.Warn("Checkpointed Tetragon export file no longer exists; reading the current file from its start. Lines written to rotated files that were removed meanwhile are lost.",
 			zap.String("checkpointed_file", cp.File), zap.Int64("checkpointed_offset", cp.Offset), zap.String("path", t.set.Path))
+		if names := t.rotatedNames(); len(names) > 0 {
+			t.firstAfter = names[len(names)-1]
+		}
 		t.openActive(0)
 		return
 	}
-	if !t.openActive(0) {
-		t.set.Logger.Info("Tetragon export file does not exist yet; waiting for it", zap.String("path", t.set.Path))
+	if t.set.FromBeginning {
+		// The beginning is the oldest rotated file still there: lines
+		// rotated away before the first start are as unread as the active
+		// file's.
+		t.openAfter("")
+		if t.cur == nil {
+			t.set.Logger.Info("Tetragon export file does not exist yet; waiting for it", zap.String("path", t.set.Path))
+		}
 		return
 	}
-	if t.set.FromBeginning {
+	// From the end: files rotated until now are old, whatever appears later
+	// is new.
+	if names := t.rotatedNames(); len(names) > 0 {
+		t.firstAfter = names[len(names)-1]
+	}
+	if !t.openActive(0) {
+		t.set.Logger.Info("Tetragon export file does not exist yet; waiting for it", zap.String("path", t.set.Path))
 		return
 	}
 	fi, err := t.cur.f.Stat()
@@ -434,30 +554,46 @@ func (t *Tailer) restore(ctx context.Context) {
 // resume opens the checkpointed file if it still exists, unchanged, under the
 // active name or a rotated one.
 func (t *Tailer) resume(cp *checkpoint) bool {
-	candidates := t.listRotated()
-	if fi, err := os.Stat(t.set.Path); err == nil {
-		if id, ok := idOf(fi); ok {
-			candidates = append(candidates, rotatedFile{path: t.set.Path, id: id, size: fi.Size()})
+	try := func(path string) bool {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return false
 		}
-	}
-	for _, c := range candidates {
-		if c.id != cp.fileID || c.size < cp.Offset {
-			continue
+		if id, ok := idOf(fi); !ok || id != cp.fileID || fi.Size() < cp.Offset {
+			return false
 		}
-		if !t.openFile(c.path, c.path != t.set.Path, cp.Offset) {
-			continue
+		if !t.openFile(path, path != t.set.Path, cp.Offset) {
+			return false
 		}
 		fp := t.fingerprint(len(cp.Fingerprint))
 		if !bytes.Equal(fp, cp.Fingerprint) {
 			t.cur.f.Close()
 			t.cur = nil
-			continue
+			return false
 		}
 		t.cur.fp = fp
 		t.skipping = cp.Skipping
 		return true
 	}
+	if try(t.set.Path) || (t.isRotatedName(cp.File) && try(cp.File)) {
+		return true
+	}
+	// Renamed since: the listing starts after the rename, so it holds the
+	// new name.
+	for _, name := range t.rotatedNames() {
+		if try(filepath.Join(t.dir, name)) {
+			return true
+		}
+	}
 	return false
+}
+
+// isRotatedName reports whether path names one of the export file's rotated
+// files.
+func (t *Tailer) isRotatedName(path string) bool {
+	name := filepath.Base(path)
+	return filepath.Dir(path) == t.dir && name != t.stem+t.ext &&
+		strings.HasPrefix(name, t.stem+"-") && strings.HasSuffix(name, t.ext)
 }
 
 // fingerprint reads up to n first bytes of the current file.
@@ -509,7 +645,7 @@ func (t *Tailer) commit(ctx context.Context) {
 		of.fp = t.fingerprint(int(min(int64(fingerprintSize), t.offset)))
 	}
 	cp := checkpoint{Path: t.set.Path, File: of.name, fileID: of.id, Offset: t.offset, Skipping: t.skipping, Fingerprint: of.fp}
-	if last := t.lastSaved; last != nil && last.fileID == cp.fileID && last.Offset == cp.Offset && last.Skipping == cp.Skipping && bytes.Equal(last.Fingerprint, cp.Fingerprint) {
+	if last := t.lastSaved; last != nil && last.File == cp.File && last.fileID == cp.fileID && last.Offset == cp.Offset && last.Skipping == cp.Skipping && bytes.Equal(last.Fingerprint, cp.Fingerprint) {
 		return
 	}
 	data, err := json.Marshal(&cp)
