@@ -1,0 +1,123 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package tetragonreceiver
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+)
+
+// preEncoded is a GetEventsResponse already in wire format: the benchmark
+// server sends it as is, so that its own marshalling is not measured.
+type preEncoded []byte
+
+// passthroughCodec sends preEncoded bytes untouched and uses the proto codec
+// for everything else (the GetEvents request).
+type passthroughCodec struct{ proto encoding.CodecV2 }
+
+func (c passthroughCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if b, ok := v.(preEncoded); ok {
+		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	}
+	return c.proto.Marshal(v)
+}
+
+func (c passthroughCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return c.proto.Unmarshal(data, v)
+}
+
+func (passthroughCodec) Name() string { return "proto" }
+
+type preEncodedTetragon struct {
+	tetragon.UnimplementedFineGuidanceSensorsServer
+	frames [][]byte
+	n      int
+}
+
+func (s *preEncodedTetragon) GetVersion(context.Context, *tetragon.GetVersionRequest) (*tetragon.GetVersionResponse, error) {
+	return &tetragon.GetVersionResponse{Version: "bench"}, nil
+}
+
+func (s *preEncodedTetragon) GetEvents(_ *tetragon.GetEventsRequest, stream tetragon.FineGuidanceSensors_GetEventsServer) error {
+	for i := 0; i < s.n; i++ {
+		if err := stream.SendMsg(preEncoded(s.frames[i%len(s.frames)])); err != nil {
+			return err
+		}
+	}
+	<-stream.Context().Done()
+	return nil
+}
+
+// BenchmarkGRPCStream runs the receiver against a gRPC server on a unix
+// socket that streams the captured events (pre-encoded), through batching to
+// a consumer that only counts: one op is one event through gRPC transport,
+// protobuf decode, the hand-off to the batching goroutine, mapping and
+// batching. cpu-ns/op is the whole process (the server's frame writes too).
+//
+//	go test -run '^$' -bench GRPCStream -benchmem ./receiver/tetragonreceiver/
+func BenchmarkGRPCStream(b *testing.B) {
+	c := loadPipelineCorpus(b, "captured")
+	for _, body := range []eventmap.BodyMode{eventmap.BodyMap, eventmap.BodyJSON, eventmap.BodyNone} {
+		b.Run("body="+string(body), func(b *testing.B) {
+			dir := b.TempDir()
+			sock := filepath.Join(dir, "t.sock")
+			if len(sock) > 100 {
+				b.Skip("socket path too long for this temp dir")
+			}
+			lis, err := net.Listen("unix", sock)
+			require.NoError(b, err)
+			gs := grpc.NewServer(grpc.ForceServerCodecV2(passthroughCodec{proto: encoding.GetCodecV2("proto")}))
+			tetragon.RegisterFineGuidanceSensorsServer(gs, &preEncodedTetragon{frames: c.bins, n: b.N})
+			go func() { _ = gs.Serve(lis) }()
+			defer gs.Stop()
+
+			var got atomic.Int64
+			done := make(chan struct{})
+			next, err := consumer.NewLogs(func(_ context.Context, ld plog.Logs) error {
+				if got.Add(int64(ld.LogRecordCount())) >= int64(b.N) {
+					select {
+					case <-done:
+					default:
+						close(done)
+					}
+				}
+				return nil
+			})
+			require.NoError(b, err)
+			cfg := grpcConfig("unix://" + sock)
+			cfg.Batch = BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond}
+			cfg.Body = body
+			r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, next)
+			require.NoError(b, err)
+			b.ReportAllocs()
+			report := startCPU(b)
+			require.NoError(b, r.Start(context.Background(), componenttest.NewNopHost()))
+			select {
+			case <-done:
+			case <-time.After(5 * time.Minute):
+				b.Fatalf("%d of %d events received", got.Load(), b.N)
+			}
+			report()
+			b.StopTimer()
+			require.NoError(b, r.Shutdown(context.Background()))
+		})
+	}
+}
