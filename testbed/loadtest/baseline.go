@@ -176,16 +176,15 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		"PROMETHEUS_REMOTE_WRITE_URL=" + prw.Endpoint(),
 		fmt.Sprintf("SELF_METRICS_PORT=%d", metricsPort),
 		fmt.Sprintf("PPROF_ENDPOINT=127.0.0.1:%d", pprofPort),
-		"COMPRESSION=" + orDefault(opts.Compression, "gzip"),
+		"COMPRESSION=" + orDefault(opts.Pipeline.Compression, "gzip"),
 	}
 	switch target {
 	case "ours":
 		bin = opts.CollectorBin
-		cfg, err := PipelineConfig{
-			ExportFile: path, LogsEndpoint: logs.Endpoint(), PRWEndpoint: prw.Endpoint(),
-			MetricsPort: metricsPort, PprofPort: pprofPort, Compression: opts.Compression, Body: opts.Body,
-			BatchSize: opts.BatchSize, BatchTimeout: opts.BatchTimeout, ReceiverBatchTimeout: opts.ReceiverBatchTimeout,
-		}.Render()
+		pc := opts.Pipeline
+		pc.ExportFile, pc.LogsEndpoint, pc.PRWEndpoint = path, logs.Endpoint(), prw.Endpoint()
+		pc.MetricsPort, pc.PprofPort = metricsPort, pprofPort
+		cfg, err := pc.Render()
 		if err != nil {
 			return nil, err
 		}

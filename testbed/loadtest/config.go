@@ -6,8 +6,11 @@ package loadtest
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"text/template"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // PipelineConfig parameterises the collector configuration the harness generates for
@@ -27,15 +30,24 @@ type PipelineConfig struct {
 	PprofPort    int
 	// Compression of otlp_http: gzip (the exporter's default, as shipped) or none.
 	Compression string
-	// BatchSize and BatchTimeout of the batch processor (shipped: 2048, 1s).
+	// BatchSize, BatchMaxSize and BatchTimeout of the batch processor.
 	BatchSize    int
+	BatchMaxSize int
 	BatchTimeout time.Duration
-	// ReceiverBatchTimeout is the tetragon receiver's batch.timeout (default 200ms).
+	// ReceiverBatchSize and ReceiverBatchTimeout are the tetragon receiver's batch settings.
+	ReceiverBatchSize    int
 	ReceiverBatchTimeout time.Duration
 	// MetricsFlush is detection_metrics' flush_interval.
 	MetricsFlush time.Duration
 	// Body is the tetragon receiver's body mode: map (default, as shipped), json or none.
 	Body string
+	// Batching is where records are batched before otlp_http: "processor" (default, as shipped:
+	// the batch processor), "exporter" (the exporter's sending_queue.batch, same size and
+	// timeout) or "none" (the receiver's own batches, batch.max_size 512 / batch.timeout, go out
+	// as they are). Both the batch processor and exporter batching declare that they mutate data;
+	// the forward connector passes that on, so the detection output is cloned for every batch
+	// before detection_metrics (read-only) sees it. With "none" nothing is cloned.
+	Batching string
 }
 
 func (c *PipelineConfig) defaults() {
@@ -45,11 +57,17 @@ func (c *PipelineConfig) defaults() {
 	if c.BatchSize == 0 {
 		c.BatchSize = 2048
 	}
+	if c.ReceiverBatchSize == 0 {
+		c.ReceiverBatchSize = 512
+	}
 	if c.BatchTimeout == 0 {
 		c.BatchTimeout = time.Second
 	}
 	if c.ReceiverBatchTimeout == 0 {
 		c.ReceiverBatchTimeout = 200 * time.Millisecond
+	}
+	if c.Batching == "" {
+		c.Batching = "processor"
 	}
 	if c.MetricsFlush == 0 {
 		c.MetricsFlush = 2 * time.Second
@@ -70,6 +88,7 @@ receivers:
       path: {{.ExportFile}}
       start_at: beginning
     batch:
+      max_size: {{.ReceiverBatchSize}}
       timeout: {{.ReceiverBatchTimeout}}
 {{- if .Body}}
     body: {{.Body}}
@@ -83,6 +102,7 @@ receivers:
       initial_interval: 100ms
       max_interval: 500ms
     batch:
+      max_size: {{$.ReceiverBatchSize}}
       timeout: {{$.ReceiverBatchTimeout}}
 {{- if $.Body}}
     body: {{$.Body}}
@@ -97,9 +117,14 @@ processors:
     spike_limit_percentage: 20
   detection:
     builtin_rules: true
+{{- if eq .Batching "processor"}}
   batch:
     send_batch_size: {{.BatchSize}}
+{{- if .BatchMaxSize}}
+    send_batch_max_size: {{.BatchMaxSize}}
+{{- end}}
     timeout: {{.BatchTimeout}}
+{{- end}}
 
 connectors:
   detection_metrics:
@@ -113,6 +138,12 @@ exporters:
     sending_queue:
       enabled: true
       queue_size: 5000
+{{- if eq .Batching "exporter"}}
+      batch:
+        sizer: items
+        min_size: {{.BatchSize}}
+        flush_timeout: {{.BatchTimeout}}
+{{- end}}
     retry_on_failure:
       enabled: true
       max_elapsed_time: 0
@@ -143,7 +174,7 @@ service:
       exporters: [forward/detected, detection_metrics]
     logs/all:
       receivers: [forward/detected]
-      processors: [batch]
+      processors: [{{if eq .Batching "processor"}}batch{{end}}]
       exporters: [otlp_http/logs]
     metrics:
       receivers: [detection_metrics]
@@ -160,6 +191,11 @@ func receiverName(i int) string {
 // Render returns the YAML configuration.
 func (c PipelineConfig) Render() (string, error) {
 	c.defaults()
+	switch c.Batching {
+	case "processor", "exporter", "none":
+	default:
+		return "", fmt.Errorf("batching must be processor, exporter or none, got %q", c.Batching)
+	}
 	if (c.ExportFile == "") == (len(c.Sockets) == 0) {
 		return "", fmt.Errorf("give either sockets or an export file")
 	}
@@ -168,4 +204,62 @@ func (c PipelineConfig) Render() (string, error) {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// ShippedDefaults reads the settings that shape the pipeline's cost from the shipped
+// configuration (distribution/config.yaml): the tetragon receiver's body and batch, the batch
+// processor and the logs exporter's compression. The harness's generated configuration starts
+// from them, so a change of the shipped defaults is what gets measured.
+func ShippedDefaults(path string) (PipelineConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return PipelineConfig{}, err
+	}
+	var doc struct {
+		Receivers struct {
+			Tetragon struct {
+				Body  string `yaml:"body"`
+				Batch struct {
+					MaxSize int    `yaml:"max_size"`
+					Timeout string `yaml:"timeout"`
+				} `yaml:"batch"`
+			} `yaml:"tetragon"`
+		} `yaml:"receivers"`
+		Processors struct {
+			Batch *struct {
+				Size    int    `yaml:"send_batch_size"`
+				MaxSize int    `yaml:"send_batch_max_size"`
+				Timeout string `yaml:"timeout"`
+			} `yaml:"batch"`
+		} `yaml:"processors"`
+		Exporters map[string]struct {
+			Compression string `yaml:"compression"`
+		} `yaml:"exporters"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return PipelineConfig{}, fmt.Errorf("%s: %w", path, err)
+	}
+	var c PipelineConfig
+	t := doc.Receivers.Tetragon
+	c.Body, c.ReceiverBatchSize = t.Body, t.Batch.MaxSize
+	if c.ReceiverBatchTimeout, err = parseOptionalDuration(t.Batch.Timeout); err != nil {
+		return c, fmt.Errorf("%s: receivers.tetragon.batch.timeout: %w", path, err)
+	}
+	if bp := doc.Processors.Batch; bp != nil {
+		c.Batching, c.BatchSize, c.BatchMaxSize = "processor", bp.Size, bp.MaxSize
+		if c.BatchTimeout, err = parseOptionalDuration(bp.Timeout); err != nil {
+			return c, fmt.Errorf("%s: processors.batch.timeout: %w", path, err)
+		}
+	}
+	if e, ok := doc.Exporters["otlp_http/logs"]; ok {
+		c.Compression = e.Compression
+	}
+	return c, nil
+}
+
+func parseOptionalDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	return time.ParseDuration(s)
 }

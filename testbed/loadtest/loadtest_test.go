@@ -125,11 +125,76 @@ func TestPipelineConfigRender(t *testing.T) {
 		!strings.Contains(file, "compression: none") || !strings.Contains(file, "timeout: 20ms") || strings.Contains(file, "unix://") {
 		t.Errorf("file mode config:\n%s", file)
 	}
+	eb, err := PipelineConfig{ExportFile: "/tmp/t.log", Batching: "exporter", Body: "json"}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(eb, "send_batch_size") || !strings.Contains(eb, "min_size: 2048") || !strings.Contains(eb, "processors: []") ||
+		!strings.Contains(eb, "body: json") {
+		t.Errorf("exporter batching config:\n%s", eb)
+	}
+	none, err := PipelineConfig{ExportFile: "/tmp/t.log", Batching: "none"}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(none, "send_batch_size") || strings.Contains(none, "min_size") || !strings.Contains(none, "processors: []") {
+		t.Errorf("no batching config:\n%s", none)
+	}
+	if _, err := (PipelineConfig{ExportFile: "x", Batching: "sometimes"}).Render(); err == nil {
+		t.Error("bad batching: no error")
+	}
 	if _, err := (PipelineConfig{}).Render(); err == nil {
 		t.Error("no receiver: no error")
 	}
 	if _, err := (PipelineConfig{ExportFile: "x", Sockets: []string{"y"}}).Render(); err == nil {
 		t.Error("both modes: no error")
+	}
+}
+
+func TestShippedDefaults(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "config.yaml")
+	os.WriteFile(p, []byte(`
+receivers:
+  tetragon:
+    endpoint: unix:///x
+    body: json
+    batch:
+      max_size: 256
+      timeout: 50ms
+processors:
+  batch:
+    send_batch_size: 512
+    send_batch_max_size: 1024
+    timeout: 2s
+exporters:
+  otlp_http/logs:
+    compression: zstd
+`), 0o600)
+	c, err := ShippedDefaults(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := PipelineConfig{Body: "json", ReceiverBatchSize: 256, ReceiverBatchTimeout: 50 * time.Millisecond,
+		Batching: "processor", BatchSize: 512, BatchMaxSize: 1024, BatchTimeout: 2 * time.Second, Compression: "zstd"}
+	if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", want) {
+		t.Errorf("got %+v\nwant %+v", c, want)
+	}
+	// The real shipped configuration parses, and what it leaves unset keeps the defaults.
+	real, err := ShippedDefaults(filepath.Join(testenv.RepoRoot(t), "distribution", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real.Sockets = []string{"/tmp/s"}
+	if _, err := real.Render(); err != nil {
+		t.Errorf("shipped defaults do not render: %v", err)
+	}
+	os.WriteFile(p, []byte("processors:\n  batch:\n    timeout: soon\n"), 0o600)
+	if _, err := ShippedDefaults(p); err == nil {
+		t.Error("bad duration: no error")
+	}
+	if _, err := ShippedDefaults(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("missing file: no error")
 	}
 }
 

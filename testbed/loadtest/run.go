@@ -69,12 +69,9 @@ type Options struct {
 	// Profile, when > 0, fetches a CPU profile of that length from the collector at the start
 	// of the steady window.
 	Profile time.Duration
-	// Pipeline tuning passed to the generated configuration (zero values: shipped defaults).
-	Compression          string
-	Body                 string
-	BatchSize            int
-	BatchTimeout         time.Duration
-	ReceiverBatchTimeout time.Duration
+	// Pipeline holds the tuning of the generated configuration (body, batching, compression);
+	// endpoints and sockets are filled in per run. Zero values: see PipelineConfig.
+	Pipeline PipelineConfig
 	// Warmup is skipped before the steady window (default min(3s, Duration/5)).
 	Warmup time.Duration
 	// FloorBudget is the CPU time spent measuring the decode floor (default 2s).
@@ -470,11 +467,10 @@ func startCollector(opts *Options, work string, socks []string, logs *LogsSink, 
 	}
 	cfgPath := opts.ConfigPath
 	if cfgPath == "" {
-		cfg, err := PipelineConfig{
-			Sockets: socks, LogsEndpoint: logs.Endpoint(), PRWEndpoint: prw.Endpoint(),
-			MetricsPort: metricsPort, PprofPort: pprofPort, Compression: opts.Compression, Body: opts.Body,
-			BatchSize: opts.BatchSize, BatchTimeout: opts.BatchTimeout, ReceiverBatchTimeout: opts.ReceiverBatchTimeout,
-		}.Render()
+		pc := opts.Pipeline
+		pc.Sockets, pc.LogsEndpoint, pc.PRWEndpoint = socks, logs.Endpoint(), prw.Endpoint()
+		pc.MetricsPort, pc.PprofPort = metricsPort, pprofPort
+		cfg, err := pc.Render()
 		if err != nil {
 			return nil, nil, 0, err
 		}

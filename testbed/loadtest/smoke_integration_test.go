@@ -8,6 +8,7 @@ package loadtest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,7 +20,12 @@ import (
 // and measure every number the report shows.
 func TestSmokeCaptured(t *testing.T) {
 	out := t.TempDir()
+	shipped, err := ShippedDefaults(filepath.Join(testenv.RepoRoot(t), "distribution", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := Run(context.Background(), Options{
+		Pipeline: shipped,
 		Scenario: "captured", Rate: 500, Duration: 5 * time.Second,
 		CollectorBin: testenv.Binary(t, "OTELCOL_BIN", "otelcol-runtime-security"),
 		SimBin:       testenv.Binary(t, "TETRAGON_SIM_BIN", "tetragon-sim"),

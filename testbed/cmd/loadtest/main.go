@@ -46,11 +46,13 @@ func run(args []string) int {
 		out         = fs.String("out", "", "directory for JSON results and profiles (default testbed/out)")
 		eventsDir   = fs.String("events-dir", "", "the shared Tetragon corpus (default ../shared/tetragon-events beside the repository)")
 		profile     = fs.Duration("profile", 0, "fetch a CPU profile of this length from the collector during the steady window (e.g. 10s)")
-		compression = fs.String("compression", "", "otlp_http compression: gzip (default, as shipped) or none")
-		body        = fs.String("body", "", "tetragon receiver body mode: map (default, as shipped), json or none")
-		batchSize   = fs.Int("batch-size", 0, "batch processor send_batch_size (default 2048, as shipped)")
-		batchTO     = fs.Duration("batch-timeout", 0, "batch processor timeout (default 1s, as shipped)")
-		recvBatchTO = fs.Duration("receiver-batch-timeout", 0, "tetragon receiver batch.timeout (default 200ms)")
+		shipped     = fs.String("shipped-config", "", "where the generated configuration takes body, batching and compression from (default distribution/config.yaml)")
+		compression = fs.String("compression", "", "override otlp_http compression: gzip or none")
+		body        = fs.String("body", "", "override the tetragon receiver body mode: map, json or none")
+		batching    = fs.String("batching", "", "override where records are batched before otlp_http: processor, exporter (sending_queue.batch) or none (the receiver's batches go out as they are)")
+		batchSize   = fs.Int("batch-size", 0, "override the batch size (batch processor send_batch_size / exporter min_size)")
+		batchTO     = fs.Duration("batch-timeout", 0, "override the batch processor / exporter batch timeout")
+		recvBatchTO = fs.Duration("receiver-batch-timeout", 0, "override the tetragon receiver batch.timeout")
 		live        = fs.Bool("live-generate", false, "generator scenarios: run tetragon-sim's generator live instead of replaying a pre-generated pool")
 		verify      = fs.Bool("verify-sink", false, "cross-check every OTLP request with a full plogotlp decode (costs CPU)")
 		quiet       = fs.Bool("quiet", false, "no progress on stderr")
@@ -74,14 +76,34 @@ func run(args []string) int {
 	def(baselineCfg, filepath.Join(root, "testbed", "baseline", "config.yaml"))
 	def(out, filepath.Join(root, "testbed", "out"))
 	def(eventsDir, filepath.Join(root, "..", "shared", "tetragon-events"))
-	durationSet := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "duration" {
-			durationSet = true
-		}
-	})
-	if *maxMode && !durationSet {
+	def(shipped, filepath.Join(root, "distribution", "config.yaml"))
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *maxMode && !set["duration"] {
 		*duration = 10 * time.Second
+	}
+	pipeline, err := loadtest.ShippedDefaults(*shipped)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		return 1
+	}
+	if set["compression"] {
+		pipeline.Compression = *compression
+	}
+	if set["body"] {
+		pipeline.Body = *body
+	}
+	if set["batching"] {
+		pipeline.Batching = *batching
+	}
+	if set["batch-size"] {
+		pipeline.BatchSize, pipeline.BatchMaxSize = *batchSize, 0
+	}
+	if set["batch-timeout"] {
+		pipeline.BatchTimeout = *batchTO
+	}
+	if set["receiver-batch-timeout"] {
+		pipeline.ReceiverBatchTimeout = *recvBatchTO
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -91,8 +113,8 @@ func run(args []string) int {
 		CollectorBin: *collector, SimBin: *sim, ConfigPath: *config,
 		EventsDir: *eventsDir, CacheDir: filepath.Join(*out, "cache"), OutDir: *out,
 		LiveGenerate: *live, Profile: *profile, VerifySink: *verify,
-		Compression: *compression, Body: *body, BatchSize: *batchSize, BatchTimeout: *batchTO, ReceiverBatchTimeout: *recvBatchTO,
-		Log: os.Stderr,
+		Pipeline: pipeline,
+		Log:      os.Stderr,
 	}
 	if *quiet {
 		opts.Log = nil
