@@ -3,6 +3,7 @@ package eventmap
 import (
 	"encoding/base64"
 	"strings"
+	"sync"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -418,20 +419,38 @@ type protoEnum interface {
 // setEnum writes the enum value's name, or its number when the name is
 // unknown to this API version (as protojson does).
 func setEnum[E protoEnum](dst pcommon.Value, e E) {
-	if d := e.Descriptor().Values().ByNumber(e.Number()); d != nil {
-		dst.SetStr(string(d.Name()))
+	setEnumName(dst, enumNamesOf(e.Descriptor()), e.Number())
+}
+
+func setEnumName(dst pcommon.Value, names *enumNames, n protoreflect.EnumNumber) {
+	if name, ok := names.name(n); ok {
+		dst.SetStr(name)
 		return
 	}
-	dst.SetInt(int64(e.Number()))
+	dst.SetInt(int64(n))
 }
 
 func putEnumList[E protoEnum](m pcommon.Map, k string, list []E) {
 	if len(list) == 0 {
 		return
 	}
+	names := enumNamesOf(list[0].Descriptor())
 	s := m.PutEmptySlice(k)
 	s.EnsureCapacity(len(list))
 	for _, e := range list {
-		setEnum(s.AppendEmpty(), e)
+		setEnumName(s.AppendEmpty(), names, e.Number())
 	}
+}
+
+// enumNameTables caches the name table of each enum type (capability lists
+// have 40 entries per process: a descriptor lookup per entry showed).
+var enumNameTables sync.Map // protoreflect.FullName -> *enumNames
+
+func enumNamesOf(ed protoreflect.EnumDescriptor) *enumNames {
+	if t, ok := enumNameTables.Load(ed.FullName()); ok {
+		return t.(*enumNames)
+	}
+	t := newEnumNames(ed)
+	enumNameTables.Store(ed.FullName(), &t)
+	return &t
 }
