@@ -239,3 +239,36 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 	report()
 	b.ReportMetric(float64(export.bytes)/float64(b.N), "otlp-B/op")
 }
+
+// BenchmarkExportEncoding is the otlp_http exporter's encoding of the
+// receiver's records alone (protobuf + gzip of 512-record batches), per
+// record, by body mode: what the body choice costs downstream.
+func BenchmarkExportEncoding(b *testing.B) {
+	for _, corpus := range []string{"captured", "captured-lean", "real"} {
+		c := loadPipelineCorpus(b, corpus)
+		for _, body := range []eventmap.BodyMode{eventmap.BodyMap, eventmap.BodyJSON, eventmap.BodyNone} {
+			b.Run(corpus+"/body="+string(body), func(b *testing.B) {
+				batch := eventmap.NewBatch(eventmap.Options{Body: body})
+				var batches []plog.Logs
+				for i := 0; i < 4; i++ {
+					for j := 0; j < 512; j++ {
+						var ev tetragon.GetEventsResponse
+						require.NoError(b, proto.Unmarshal(c.bins[(i*512+j)%len(c.bins)], &ev))
+						require.NoError(b, batch.Add(&ev, nil, time.Now()))
+					}
+					batches = append(batches, batch.Flush())
+				}
+				export := &exportSink{gz: gzip.NewWriter(io.Discard)}
+				b.ReportAllocs()
+				report := startCPU(b)
+				for i := 0; i < b.N; i += 512 {
+					if err := export.ConsumeLogs(context.Background(), batches[(i/512)%len(batches)]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				report()
+				b.ReportMetric(float64(export.bytes)/float64(b.N), "otlp-B/op")
+			})
+		}
+	}
+}

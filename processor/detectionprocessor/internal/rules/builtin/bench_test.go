@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
@@ -36,6 +37,24 @@ func benchCatalogue(b *testing.B, recs []record) {
 // Genuine Tetragon output: process_exec/exit bursts and tracepoints.
 func BenchmarkCatalogueCaptured(b *testing.B) {
 	lines := readLines(b, filepath.Join(testenv.EventsDir(b), "captured", "main-export.jsonl.gz"))
+	benchCatalogue(b, mapLines(b, lines, len(lines)))
+}
+
+// The docs' and testdata's real events (small, with pods).
+func BenchmarkCatalogueReal(b *testing.B) {
+	files, err := filepath.Glob(filepath.Join(testenv.EventsDir(b), "real", "*.jsonl"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no real corpus: %v", err)
+	}
+	var lines [][]byte
+	for _, f := range files {
+		for _, l := range readLines(b, f) {
+			var ev tetragon.GetEventsResponse
+			if protojson.Unmarshal(l, &ev) == nil && ev.GetEvent() != nil {
+				lines = append(lines, l)
+			}
+		}
+	}
 	benchCatalogue(b, mapLines(b, lines, len(lines)))
 }
 
