@@ -38,6 +38,13 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 			fmt.Fprintf(w, "\nnote (%s): %s\n", r.Scenario, n)
 		}
 	}
+	fmt.Fprintln(w, "\nCPU in the steady window, % of a core: collector / tetragon-sim / harness (sinks) · machine load average at start")
+	for _, r := range runs {
+		if r.Window.Seconds > 0 {
+			fmt.Fprintf(w, "- %s @ %.0f/s: %.0f / %.0f / %.0f · load %.1f\n", r.Scenario, r.TargetRate, 100*r.CPUCores,
+				100*r.Window.SimCPU/r.Window.Seconds, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage)
+		}
+	}
 }
 
 func latencyCell(l LatencyStats) string {

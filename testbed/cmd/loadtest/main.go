@@ -32,6 +32,7 @@ func run(args []string) int {
 	var (
 		scenario    = fs.String("scenario", "captured", "scenario: "+strings.Join(loadtest.Scenarios, ", ")+", or all")
 		rate        = fs.Float64("rate", 2000, "events per second (burst: the steady rate; the burst is 10×)")
+		burstRate   = fs.Float64("burst-rate", 300, "--scenario all: the burst scenario's steady rate (its peak is 10×)")
 		maxMode     = fs.Bool("max", false, "search the highest rate with zero loss (doubling, then bisecting)")
 		maxStart    = fs.Float64("max-start", 2000, "--max: first trial rate")
 		maxBudget   = fs.Duration("max-budget", 5*time.Minute, "--max: total time allowed for the search")
@@ -130,6 +131,9 @@ func run(args []string) int {
 	for _, sc := range scenarios {
 		o := opts
 		o.Scenario = sc
+		if sc == "burst" && *scenario == "all" {
+			o.Rate = *burstRate
+		}
 		switch {
 		case *target == "baseline":
 			c, err := loadtest.CompareBaseline(ctx, o, loadtest.BaselineOptions{BaselineBin: *baselineBin, BaselineConfig: *baselineCfg, Events: *events})
