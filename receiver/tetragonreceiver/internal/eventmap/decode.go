@@ -252,6 +252,9 @@ func (b *planBuilder) build(msg proto.Message) *msgPlan {
 				}
 			case fd.IsList():
 				fp.elem = ft.Elem()
+				if fd.Enum() != nil && ft.Elem().Kind() != reflect.Int32 {
+					b.unsupported("enum list of kind " + ft.Elem().Kind().String())
+				}
 				if fd.Message() != nil {
 					fp.msg = b.build(reflect.New(ft.Elem().Elem()).Interface().(proto.Message))
 				}

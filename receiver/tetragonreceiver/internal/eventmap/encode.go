@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -115,6 +116,10 @@ func (e *encoder) message(sv reflect.Value, p *msgPlan) error {
 }
 
 func (e *encoder) list(f reflect.Value, fp *fieldPlan) error {
+	if fp.kind == protoreflect.EnumKind {
+		e.enumList(enumSlice(f), fp)
+		return nil
+	}
 	e.buf = append(e.buf, '[')
 	for i, n := 0, f.Len(); i < n; i++ {
 		if i > 0 {
@@ -126,6 +131,33 @@ func (e *encoder) list(f reflect.Value, fp *fieldPlan) error {
 	}
 	e.buf = append(e.buf, ']')
 	return nil
+}
+
+// enumList writes a list of enum values (capability lists: 40 per process).
+func (e *encoder) enumList(vals []int32, fp *fieldPlan) {
+	e.buf = append(e.buf, '[')
+	for i, v := range vals {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if name, ok := fp.names.name(protoreflect.EnumNumber(v)); ok {
+			e.buf = append(e.buf, '"')
+			e.buf = append(e.buf, name...)
+			e.buf = append(e.buf, '"')
+		} else {
+			e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+		}
+	}
+	e.buf = append(e.buf, ']')
+}
+
+// enumSlice views a slice of a generated enum type (int32-based, checked
+// when the plan is built) as []int32, sparing a reflect call per element.
+func enumSlice(f reflect.Value) []int32 {
+	if f.Len() == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(f.UnsafePointer()), f.Len())
 }
 
 func (e *encoder) stringMap(m map[string]string) error {
