@@ -61,7 +61,14 @@ func ProfileTop(path string, n int) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("go tool pprof: %v: %s", err, stderr.String())
 		}
-		out.Write(b)
+		// Generic instantiations make some names hundreds of characters long.
+		for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+			if len(line) > 160 {
+				line = line[:157] + "..."
+			}
+			out.WriteString(line)
+			out.WriteByte('\n')
+		}
 		out.WriteByte('\n')
 	}
 	return out.String(), nil
