@@ -4,7 +4,10 @@
 package tetragonreceiver
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,4 +217,29 @@ func TestConfigFileSectionSelectsFileMode(t *testing.T) {
 	require.True(t, cfg.fileMode())
 	assert.Equal(t, "end", cfg.File.Get().StartAt, "defaults fill the rest of the section")
 	assert.False(t, createDefaultConfig().(*Config).fileMode(), "no file section: gRPC mode")
+}
+
+// TestReadmeLeanExampleIsTestdataLean keeps the README's "Asking Tetragon
+// for less" example identical to the tetragon/lean instance of
+// testdata/config.yaml, which the detection catalogue is tested against.
+func TestReadmeLeanExampleIsTestdataLean(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var example string
+	for _, m := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(readme), -1) {
+		if strings.Contains(m[1], "action: EXCLUDE") {
+			example = m[1]
+		}
+	}
+	require.NotEmpty(t, example, "README has no field_filters EXCLUDE example")
+	cm, err := confmap.NewRetrievedFromYAML([]byte(example))
+	require.NoError(t, err)
+	conf, err := cm.AsConf()
+	require.NoError(t, err)
+	sub, err := conf.Sub("receivers::tetragon")
+	require.NoError(t, err)
+	fromReadme := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(fromReadme))
+	require.NoError(t, confmap.Validate(fromReadme))
+	assert.Equal(t, loadConfig(t, "tetragon/lean").FieldFilters, fromReadme.FieldFilters)
 }
