@@ -353,3 +353,22 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("burst: %v %v", burst.Duration, err)
 	}
 }
+
+func TestProfileBreakdownParsing(t *testing.T) {
+	top := `Showing nodes accounting for 1.31s, 24.49% of 5.35s total
+      flat  flat%   sum%        cum   cum%
+         0     0%     0%      0.88s 16.45%  google.golang.org/protobuf/proto.Unmarshal
+         0     0%     0%      0.10s  1.87%  google.golang.org/protobuf/proto.UnmarshalOptions.unmarshal
+     0.44s  8.22%  8.22%      0.70s 30.10%  go.opentelemetry.io/collector/config/confighttp.(*compressor).compress
+         0     0%  8.22%      0.20s  3.74%  go.opentelemetry.io/collector/processor/batchprocessor.(*shard[go.shape.struct { x int }]).processItem
+`
+	got := breakdown(top)
+	want := []Share{
+		{"gRPC receive: proto.Unmarshal of the events", 16.45},
+		{"batch processor", 3.74},
+		{"gzip of the OTLP requests", 30.10},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+}

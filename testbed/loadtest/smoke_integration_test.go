@@ -86,6 +86,8 @@ func TestSmokeCaptured(t *testing.T) {
 		t.Errorf("no CPU profile: %v", res.Notes)
 	} else if top, err := ProfileTop(res.ProfilePath, 5); err != nil || len(top) == 0 {
 		t.Errorf("profile unreadable: %v", err)
+	} else if shares, err := ProfileBreakdown(res.ProfilePath); err != nil || len(shares) == 0 {
+		t.Errorf("profile breakdown: %v %v", shares, err)
 	}
 	for _, n := range res.Notes {
 		t.Errorf("note: %s", n)

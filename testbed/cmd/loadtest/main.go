@@ -203,6 +203,12 @@ func writeProfileTop(w *bytes.Buffer, path string) {
 		return
 	}
 	fmt.Fprintf(w, "\nCPU profile %s:\n\n```\n%s```\n", path, top)
+	if shares, err := loadtest.ProfileBreakdown(path); err == nil && len(shares) > 0 {
+		fmt.Fprintf(w, "\n| stage (cumulative) | %% of samples |\n|---|---|\n")
+		for _, s := range shares {
+			fmt.Fprintf(w, "| %s | %.1f |\n", s.Stage, s.Percent)
+		}
+	}
 }
 
 // repoRoot walks up from the working directory to the root go.mod of otelcol-runtime-security.
