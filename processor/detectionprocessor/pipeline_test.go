@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
 )
 
@@ -93,7 +95,15 @@ func TestPipelineOnRealEvents(t *testing.T) {
 
 	tagged := 0
 	for _, ld := range sink.AllLogs() {
-		forEachRecord(ld, func(lr plog.LogRecord) {
+		forEachRecordIn(ld, func(rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord) {
+			// A match's severity is its rule's, or the rule's escalation when that holds.
+			severityOf := func(r *rules.Rule) rules.Severity {
+				tc := ottllog.NewTransformContext(rl, sl, lr)
+				defer tc.Close()
+				s, err := r.SeverityFor(context.Background(), tc)
+				require.NoError(t, err)
+				return s
+			}
 			v, ok := lr.Attributes().Get(attrkey.RuleName)
 			if !ok {
 				return
@@ -106,7 +116,7 @@ func TestPipelineOnRealEvents(t *testing.T) {
 			assert.Equal(t, r.Description, get(a, attrkey.RuleDescription))
 			assert.Equal(t, r.Ruleset, get(a, attrkey.RuleRulesetName))
 			assert.Equal(t, r.UUID, get(a, attrkey.RuleUUID))
-			assert.Equal(t, r.Severity.String(), get(a, attrkey.Severity))
+			assert.Equal(t, severityOf(r).String(), get(a, attrkey.Severity))
 			assert.Equal(t, r.Reference, get(a, attrkey.RuleReference))
 			names, _ := a.Get(attrkey.MatchedRules)
 			sevs, _ := a.Get(attrkey.RuleSeverities)
@@ -116,15 +126,27 @@ func TestPipelineOnRealEvents(t *testing.T) {
 			for i := 0; i < names.Slice().Len(); i++ {
 				m := rs.Rule(names.Slice().At(i).Str())
 				require.NotNil(t, m)
-				assert.LessOrEqual(t, m.Severity, r.Severity, "no matched rule outranks the top rule")
-				assert.Equal(t, m.Severity.String(), sevs.Slice().At(i).Str())
+				assert.LessOrEqual(t, severityOf(m), severityOf(r), "no matched rule outranks the top rule")
+				assert.Equal(t, severityOf(m).String(), sevs.Slice().At(i).Str())
 			}
-			want, _ := severityNumber(r.Severity)
+			want, _ := severityNumber(severityOf(r))
 			assert.GreaterOrEqual(t, lr.SeverityNumber(), want)
 		})
 	}
 	// The test rules alone fire on the corpus's shells in containers.
 	assert.Positive(t, tagged)
+}
+
+func forEachRecordIn(ld plog.Logs, fn func(plog.ResourceLogs, plog.ScopeLogs, plog.LogRecord)) {
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		rl := ld.ResourceLogs().At(i)
+		for j := 0; j < rl.ScopeLogs().Len(); j++ {
+			sl := rl.ScopeLogs().At(j)
+			for k := 0; k < sl.LogRecords().Len(); k++ {
+				fn(rl, sl, sl.LogRecords().At(k))
+			}
+		}
+	}
 }
 
 func forEachRecord(ld plog.Logs, fn func(plog.LogRecord)) {

@@ -52,9 +52,10 @@ type detectionProcessor struct {
 }
 
 type scratch struct {
-	rules   []*rules.Rule
-	matches []match
-	key     []byte
+	rules      []*rules.Rule
+	severities []rules.Severity // per rules[i], escalation applied
+	matches    []match
+	key        []byte
 }
 
 func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProcessor, error) {
@@ -144,18 +145,27 @@ func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *s
 		return false
 	}
 	tc := ottllog.NewTransformContext(rl, sl, lr)
-	sc.rules = st.rs.Evaluate(ctx, tc, sc.rules[:0], func(r *rules.Rule, err error) {
+	onError := func(r *rules.Rule, err error) {
 		p.tb.ProcessorDetectionEvaluationErrors.Add(ctx, 1, st.ruleAttrs[r.Order])
 		p.errLog.log(p.logger, r, err)
-	})
+	}
+	sc.rules = st.rs.Evaluate(ctx, tc, sc.rules[:0], onError)
+	sc.severities = sc.severities[:0]
+	for _, r := range sc.rules {
+		sev, err := r.SeverityFor(ctx, tc)
+		if err != nil {
+			onError(r, err)
+		}
+		sc.severities = append(sc.severities, sev)
+	}
 	tc.Close()
 	if len(sc.rules) == 0 {
 		return false
 	}
 	ms := sc.matches[:0]
 	var now time.Time
-	for _, r := range sc.rules {
-		m := match{rule: r}
+	for i, r := range sc.rules {
+		m := match{rule: r, severity: sc.severities[i]}
 		if r.Suppress != nil {
 			if now.IsZero() {
 				now = p.now()

@@ -2,6 +2,8 @@ package detectionprocessor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -356,4 +358,53 @@ rules:
 	h := got.Data.(metricdata.Histogram[float64])
 	require.Len(t, h.DataPoints, 1)
 	assert.Equal(t, uint64(1), h.DataPoints[0].Count)
+}
+
+// An escalated match carries the escalated severity everywhere: the record's severity, the
+// per-rule severity list and the choice of the top rule.
+func TestEscalatedSeverity(t *testing.T) {
+	cfg := testConfig()
+	cfg.RulesFiles = []string{"testdata/escalate.yaml"}
+	p, _ := newTestProcessor(t, cfg)
+	ld, err := p.processLogs(context.Background(), logsOf(t,
+		execRec("shop", "web", "insmod", "sh"),
+		execRec("kube-system", "kp", "insmod", "sh"),
+	))
+	require.NoError(t, err)
+	want := map[string]string{"web": "critical", "kp": "warning"}
+	wantNumber := map[string]plog.SeverityNumber{"web": plog.SeverityNumberFatal, "kp": plog.SeverityNumberWarn}
+	rls := ld.ResourceLogs()
+	require.Equal(t, 2, rls.Len())
+	for i := 0; i < rls.Len(); i++ {
+		pod, _ := rls.At(i).Resource().Attributes().Get("k8s.pod.name")
+		lr := rls.At(i).ScopeLogs().At(0).LogRecords().At(0)
+		sev, _ := lr.Attributes().Get(attrkey.Severity)
+		assert.Equal(t, want[pod.Str()], sev.Str(), pod.Str())
+		assert.Equal(t, wantNumber[pod.Str()], lr.SeverityNumber(), pod.Str())
+		name, _ := lr.Attributes().Get(attrkey.RuleName)
+		assert.Equal(t, "insmod_run", name.Str())
+		sevs, _ := lr.Attributes().Get(attrkey.RuleSeverities)
+		assert.Equal(t, []any{want[pod.Str()], "info"}, sevs.Slice().AsRaw(), pod.Str())
+	}
+}
+
+func TestEscalationMustRaiseSeverity(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "r.yaml")
+	require.NoError(t, os.WriteFile(f, []byte(`
+rules:
+  - name: r
+    description: d
+    category: c
+    severity: critical
+    event: tetragon.process_exec
+    condition: "true"
+    escalate: {severity: warning, condition: "true"}
+`), 0o600))
+	cfg := testConfig()
+	cfg.RulesFiles = []string{f}
+	err := cfg.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "escalate.severity")
+	assert.Contains(t, err.Error(), "does not raise")
 }

@@ -25,21 +25,30 @@ func severityNumber(s rules.Severity) (plog.SeverityNumber, string) {
 // match is a rule that fired on a record and was not suppressed.
 type match struct {
 	rule       *rules.Rule
-	suppressed int64 // repeats suppressed since this rule+key last fired
+	severity   rules.Severity // the rule's, or its escalation's when that condition held
+	suppressed int64          // repeats suppressed since this rule+key last fired
+}
+
+// sev is the match's severity; a match built without one has its rule's.
+func (m match) sev() rules.Severity {
+	if m.severity == 0 {
+		return m.rule.Severity
+	}
+	return m.severity
 }
 
 // orderMatches sorts by severity (highest first), keeping catalogue order
 // among equals, so that ms[0] is the rule the record is named after.
 func orderMatches(ms []match) {
 	slices.SortStableFunc(ms, func(a, b match) int {
-		return int(b.rule.Severity) - int(a.rule.Severity)
+		return int(b.sev()) - int(a.sev())
 	})
 }
 
 // tag writes the detection attributes of ms (ordered by orderMatches) onto lr
 // and raises its severity; it never lowers a higher existing severity.
 func tag(lr plog.LogRecord, ms []match) {
-	top := ms[0].rule
+	top, topSeverity := ms[0].rule, ms[0].sev()
 	attrs := lr.Attributes()
 	attrs.PutStr(attrkey.RuleName, top.Name)
 	attrs.PutStr(attrkey.RuleCategory, top.Category)
@@ -51,7 +60,7 @@ func tag(lr plog.LogRecord, ms []match) {
 		attrs.Remove(attrkey.RuleReference)
 	}
 	attrs.PutStr(attrkey.RuleUUID, top.UUID)
-	attrs.PutStr(attrkey.Severity, top.Severity.String())
+	attrs.PutStr(attrkey.Severity, topSeverity.String())
 
 	names := attrs.PutEmptySlice(attrkey.MatchedRules)
 	sevs := attrs.PutEmptySlice(attrkey.RuleSeverities)
@@ -61,7 +70,7 @@ func tag(lr plog.LogRecord, ms []match) {
 	cats.EnsureCapacity(len(ms))
 	for _, m := range ms {
 		names.AppendEmpty().SetStr(m.rule.Name)
-		sevs.AppendEmpty().SetStr(m.rule.Severity.String())
+		sevs.AppendEmpty().SetStr(m.sev().String())
 		cats.AppendEmpty().SetStr(m.rule.Category)
 	}
 
@@ -91,7 +100,7 @@ func tag(lr plog.LogRecord, ms []match) {
 		attrs.Remove(attrkey.SuppressedCount)
 	}
 
-	num, text := severityNumber(top.Severity)
+	num, text := severityNumber(topSeverity)
 	if lr.SeverityNumber() < num {
 		lr.SetSeverityNumber(num)
 		lr.SetSeverityText(text)

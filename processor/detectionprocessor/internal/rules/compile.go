@@ -486,10 +486,40 @@ func compileRule(e *entry, lists map[string][]string, parser *ottl.Parser[rulefu
 			}
 		}
 	}
+	if s.Escalate != nil {
+		r.Escalation = compileEscalation(s.Escalate, r.Severity, lists, parser, bad)
+	}
 	if len(errs.errs)+errs.dropped != n0 {
 		return nil
 	}
 	return r
+}
+
+func compileEscalation(s *EscalateSpec, base Severity, lists map[string][]string, parser *ottl.Parser[rulefuncs.TC], bad func(string, error)) *Escalation {
+	e := &Escalation{Condition: strings.TrimSpace(s.Condition)}
+	sev, err := ParseSeverity(s.Severity)
+	switch {
+	case s.Severity == "":
+		bad("escalate.severity", errors.New("required (critical, warning or info)"))
+	case err != nil:
+		bad("escalate.severity", err)
+	case base != 0 && sev <= base:
+		bad("escalate.severity", fmt.Errorf("%s does not raise the rule's severity %s", sev, base))
+	}
+	e.Severity = sev
+	if e.Condition == "" {
+		bad("escalate.condition", errors.New("required: an OTTL boolean expression"))
+		return e
+	}
+	expanded, err := ExpandLists(e.Condition, lists)
+	if err != nil {
+		bad("escalate.condition", err)
+		return e
+	}
+	if e.cond, err = parser.ParseCondition(expanded); err != nil {
+		bad("escalate.condition", fmt.Errorf("OTTL: %w", err))
+	}
+	return e
 }
 
 func compileScope(s *ScopeSpec) (scope, string, error) {

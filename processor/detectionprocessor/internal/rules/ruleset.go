@@ -33,7 +33,8 @@ type Rule struct {
 	Expanded    string // with @lists substituted: what OTTL parsed
 	Enabled     bool
 	Suppress    *Suppress
-	Order       int // position in the catalogue
+	Escalation  *Escalation // nil when the rule has one severity
+	Order       int         // position in the catalogue
 
 	cond       *ottl.Condition[rulefuncs.TC]
 	prefilter  *pred      // necessary condition of cond, nil when none is known
@@ -42,6 +43,27 @@ type Rule struct {
 	scope      scope
 	exceptions []exception
 	techniques pcommon.Slice
+}
+
+// Escalation is a higher severity a match takes when Condition also holds.
+type Escalation struct {
+	Severity  Severity
+	Condition string // as written
+	cond      *ottl.Condition[rulefuncs.TC]
+}
+
+// SeverityFor is the severity of this rule's match on the record in tc: the
+// escalated one when the escalation condition holds (an evaluation error keeps
+// the rule's own severity and is returned).
+func (r *Rule) SeverityFor(ctx context.Context, tc rulefuncs.TC) (Severity, error) {
+	if r.Escalation == nil {
+		return r.Severity, nil
+	}
+	ok, err := r.Escalation.cond.Eval(ctx, tc)
+	if err != nil || !ok {
+		return r.Severity, err
+	}
+	return r.Escalation.Severity, nil
 }
 
 // Techniques returns Mitre as a pcommon.Slice built once at load. Callers must

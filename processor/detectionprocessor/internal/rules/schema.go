@@ -40,8 +40,18 @@ type RuleSpec struct {
 	// Enabled defaults to true.
 	Enabled  *bool         `yaml:"enabled"`
 	Suppress *SuppressSpec `yaml:"suppress"`
+	// Escalate raises the severity of a match when its condition also holds
+	// (kernel_module_load from a container is critical, from the host warning).
+	Escalate *EscalateSpec `yaml:"escalate"`
 
 	line int
+}
+
+// EscalateSpec gives a match a higher severity when Condition (OTTL, @lists
+// allowed) holds on the record too.
+type EscalateSpec struct {
+	Severity  string `yaml:"severity"`
+	Condition string `yaml:"condition"`
 }
 
 // ExceptionSpec is a Falco-style structured allowlist. The exception matches a
