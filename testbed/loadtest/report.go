@@ -41,8 +41,12 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 	fmt.Fprintln(w, "\nCPU in the steady window, % of a core: collector / tetragon-sim / harness (sinks) · machine load average at start")
 	for _, r := range runs {
 		if r.Window.Seconds > 0 {
-			fmt.Fprintf(w, "- %s @ %.0f/s: %.0f / %.0f / %.0f · load %.1f\n", r.Scenario, r.TargetRate, 100*r.CPUCores,
-				100*r.Window.SimCPU/r.Window.Seconds, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage)
+			sim := "–"
+			if r.Window.SimCPU > 0 {
+				sim = fmt.Sprintf("%.0f", 100*r.Window.SimCPU/r.Window.Seconds)
+			}
+			fmt.Fprintf(w, "- %s @ %.0f/s: %.0f / %s / %.0f · load %.1f\n", r.Scenario, r.TargetRate, 100*r.CPUCores,
+				sim, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage)
 		}
 	}
 }

@@ -317,7 +317,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	h0 := selfCPU()
 	simsMu.Lock()
-	s0, _ := ReadProc(sims[0].pid())
+	s0, s0Err := ReadProc(sims[0].pid())
 	simsMu.Unlock()
 	c0, telErr0 := tel.Scrape()
 	profDone := make(chan struct{})
@@ -341,7 +341,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	h1 := selfCPU()
 	simsMu.Lock()
-	s1, _ := ReadProc(sims[0].pid())
+	s1, s1Err := ReadProc(sims[0].pid())
 	simsMu.Unlock()
 	c1, telErr1 := tel.Scrape()
 	res.Window = Window{Start: w0.At, End: w1.At, Seconds: w1.At.Sub(w0.At).Seconds(), CPU: (w1.CPU - w0.CPU).Seconds()}
@@ -352,7 +352,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.CPUCores = res.Window.CPU / res.Window.Seconds
 	res.Window.HarnessCPU = (h1 - h0).Seconds()
-	res.Window.SimCPU = (s1.CPU - s0.CPU).Seconds()
+	if s0Err == nil && s1Err == nil { // the simulator may have finished inside the window
+		res.Window.SimCPU = (s1.CPU - s0.CPU).Seconds()
+	}
 	if res.Window.Events > 0 {
 		res.CPUNsPerEvent = res.Window.CPU * 1e9 / float64(res.Window.Events)
 		res.AcceptedPerSec = float64(res.Window.Events) / res.Window.Seconds
