@@ -182,6 +182,7 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 	case "ours":
 		bin = opts.CollectorBin
 		pc := opts.Pipeline
+		pc.FieldFilters = nil // gRPC only: both collectors read the same, complete, export file
 		pc.ExportFile, pc.LogsEndpoint, pc.PRWEndpoint = path, logs.Endpoint(), prw.Endpoint()
 		pc.MetricsPort, pc.PprofPort = metricsPort, pprofPort
 		cfg, err := pc.Render()

@@ -162,6 +162,10 @@ receivers:
     batch:
       max_size: 256
       timeout: 50ms
+    field_filters:
+      - event_set: [PROCESS_EXEC]
+        fields: [process.cap]
+        action: EXCLUDE
 processors:
   batch:
     send_batch_size: 512
@@ -176,7 +180,8 @@ exporters:
 		t.Fatal(err)
 	}
 	want := PipelineConfig{Body: "json", ReceiverBatchSize: 256, ReceiverBatchTimeout: 50 * time.Millisecond,
-		Batching: "processor", BatchSize: 512, BatchMaxSize: 1024, BatchTimeout: 2 * time.Second, Compression: "zstd"}
+		Batching: "processor", BatchSize: 512, BatchMaxSize: 1024, BatchTimeout: 2 * time.Second, Compression: "zstd",
+		FieldFilters: []map[string]any{{"event_set": []any{"PROCESS_EXEC"}, "fields": []any{"process.cap"}, "action": "EXCLUDE"}}}
 	if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
@@ -370,5 +375,66 @@ func TestProfileBreakdownParsing(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v\nwant %v", got, want)
+	}
+}
+
+func TestFieldFilters(t *testing.T) {
+	raw := []map[string]any{{
+		"event_set": []any{"PROCESS_EXEC", "PROCESS_EXIT", "PROCESS_KPROBE", "PROCESS_TRACEPOINT"},
+		"fields":    []any{"process.cap", "process.ns", "ancestors.arguments"},
+		"action":    "EXCLUDE",
+	}}
+	cfg, err := PipelineConfig{Sockets: []string{"/tmp/a.sock", "/tmp/b.sock"}, FieldFilters: raw}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Receivers map[string]struct {
+			FieldFilters []map[string]any `yaml:"field_filters"`
+		} `yaml:"receivers"`
+	}
+	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, cfg)
+	}
+	for _, name := range []string{"tetragon", "tetragon/1"} {
+		if got := fmt.Sprint(doc.Receivers[name].FieldFilters); got != fmt.Sprint(raw) {
+			t.Errorf("%s field_filters %s, want %s", name, got, fmt.Sprint(raw))
+		}
+	}
+
+	wires, err := Source{ReplayFile: CapturedFile(testenv.EventsDir(t))}.Wires(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	filtered, err := applyFieldFilters(wires, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after int
+	for i := range wires {
+		before += len(wires[i])
+		after += len(filtered[i])
+		ev := &tetragon.GetEventsResponse{}
+		if err := proto.Unmarshal(filtered[i], ev); err != nil {
+			t.Fatal(err)
+		}
+		if p := ev.GetProcessExec().GetProcess(); p != nil && (p.GetCap() != nil || p.GetNs() != nil || p.GetBinary() == "") {
+			t.Fatalf("exec %d: cap/ns kept or binary lost: %v", i, p)
+		}
+	}
+	if after >= before {
+		t.Errorf("filtered events are not smaller: %d → %d bytes", before, after)
+	}
+	if same, _ := applyFieldFilters(wires, nil); len(same) != len(wires) || &same[0][0] != &wires[0][0] {
+		t.Error("no filters must return the events as they are")
+	}
+	for _, bad := range []map[string]any{
+		{"event_set": []any{"PROCESS_NOPE"}, "fields": "process.cap", "action": "EXCLUDE"},
+		{"fields": "process.cap", "action": "DROP"},
+		{"fields": "process.cap", "colour": "red"},
+	} {
+		if _, err := applyFieldFilters(wires, []map[string]any{bad}); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
 	}
 }

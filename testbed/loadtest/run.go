@@ -452,6 +452,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode floor: %w", err)
 	}
+	// The floor is measured on what the collector receives: the events after its field filters.
+	if opts.ConfigPath == "" {
+		if wires, err = applyFieldFilters(wires, opts.Pipeline.FieldFilters); err != nil {
+			return nil, fmt.Errorf("decode floor: field filters: %w", err)
+		}
+	}
 	if res.Floor, err = MeasureDecodeFloor(wires, opts.FloorBudget); err != nil {
 		return nil, fmt.Errorf("decode floor: %w", err)
 	}

@@ -49,6 +49,7 @@ func run(args []string) int {
 		profile     = fs.Duration("profile", 0, "fetch a CPU profile of this length from the collector during the steady window (e.g. 10s)")
 		shipped     = fs.String("shipped-config", "", "where the generated configuration takes body, batching and compression from (default distribution/config.yaml)")
 		compression = fs.String("compression", "", "override otlp_http compression: gzip or none")
+		fieldFilt   = fs.Bool("field-filters", true, "use the shipped configuration's tetragon field_filters (gRPC runs)")
 		body        = fs.String("body", "", "override the tetragon receiver body mode: map, json or none")
 		batching    = fs.String("batching", "", "override where records are batched before otlp_http: processor, exporter (sending_queue.batch) or none (the receiver's batches go out as they are)")
 		batchSize   = fs.Int("batch-size", 0, "override the batch size (batch processor send_batch_size / exporter min_size)")
@@ -87,6 +88,9 @@ func run(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		return 1
+	}
+	if !*fieldFilt {
+		pipeline.FieldFilters = nil
 	}
 	if set["compression"] {
 		pipeline.Compression = *compression
