@@ -8,7 +8,7 @@ SIM            := $(BIN)/tetragon-sim
 TETRAGON       ?=
 BUILDER_VERSION := v0.165.0
 
-.PHONY: all build collector tools generate run test unit integration e2e dashboards alerts lint fmt image loadtest clean
+.PHONY: all build collector tools generate run test deps unit integration e2e dashboards alerts lint fmt image loadtest clean
 
 all: build
 
@@ -34,8 +34,12 @@ generate:
 run: build
 	./scripts/run-demo.sh "$(TETRAGON)"
 
-## test: everything CI runs.
-test: unit integration e2e
+## test: everything CI runs. deps installs what the tests drive (apt: prometheus,
+##       prometheus-alertmanager, buildah; go install: victoria-logs); it is idempotent.
+test: deps unit integration e2e
+
+deps:
+	./scripts/install-test-deps.sh
 
 unit:
 	go vet ./...

@@ -8,8 +8,12 @@
 #   PUSH=1     push the image (or the manifest list and all its images) to IMAGE's registry
 #   BUILDER    buildah or podman     (default: the first of the two that is installed)
 #
-# The build pulls docker.io/library/golang and needs that registry (or a mirror configured in
-# /etc/containers/registries.conf).
+#   FROM_BINARY=1  build the static binary here with the local Go toolchain and put it on scratch:
+#              no base image to pull, so it works offline (one platform: GOARCH of this machine
+#              unless PLATFORMS names exactly one)
+#
+# The default build pulls docker.io/library/golang and needs that registry (or a mirror
+# configured in /etc/containers/registries.conf).
 set -euo pipefail
 here="${BASH_SOURCE[0]%/*}"
 [ "$here" = "${BASH_SOURCE[0]}" ] && here=.
@@ -45,7 +49,23 @@ case "$builder" in
   *) echo "make image: BUILDER must be buildah or podman, not $builder" >&2; exit 1 ;;
 esac
 
-if [ -n "$PLATFORMS" ]; then
+if [ "${FROM_BINARY:-0}" = 1 ]; then
+  # Same final stage as the Dockerfile, fed from a context prepared here.
+  case "$PLATFORMS" in *,*) echo "make image: FROM_BINARY=1 builds one platform at a time" >&2; exit 1 ;; esac
+  goarch="${PLATFORMS#linux/}"; goarch="${goarch:-$(go env GOARCH)}"
+  ctx="$(mktemp -d)"; trap 'rm -rf "$ctx"' EXIT
+  (cd distribution && CGO_ENABLED=0 GOOS=linux GOARCH="$goarch" \
+    go build -trimpath -buildvcs=false -ldflags='-s -w' -o "$ctx/otelcol-runtime-security" .)
+  cp distribution/config.yaml "$ctx/config.yaml"
+  cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
+  sed -n '/^FROM scratch/,$p' Dockerfile | sed 's#COPY --from=build /etc/ssl/certs/ca-certificates.crt#COPY ca-certificates.crt#; s#COPY --from=build /out/otelcol-runtime-security#COPY otelcol-runtime-security#; s#COPY --from=build /out/etc/otelcol-runtime-security/config.yaml#COPY config.yaml#' >"$ctx/Containerfile"
+  echo "building $ref (linux/$goarch) from a locally built binary with $builder"
+  isolation=(); [ "$builder" = buildah ] && isolation=(--isolation chroot)
+  "$builder" build "${isolation[@]}" --platform "linux/$goarch" -t "$ref" -f "$ctx/Containerfile" "$ctx"
+  if [ "$PUSH" = 1 ]; then
+    "$builder" push "$ref" "docker://$ref"
+  fi
+elif [ -n "$PLATFORMS" ]; then
   # A manifest list: one image per platform under one name. Start from an empty one, or
   # `build --manifest` would append to the list of a previous run.
   "$builder" manifest rm "$ref" >/dev/null 2>&1 || true

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine: Prometheus (+promtool),
-# Alertmanager (+amtool) from apt, and VictoriaLogs (the OTLP log store standing in for Loki).
+# Alertmanager (+amtool) and buildah (the image test) from apt, and VictoriaLogs (the OTLP log
+# store standing in for Loki).
 # Idempotent; safe to run before every test run.
 set -euo pipefail
 VICTORIALOGS_VERSION="${VICTORIALOGS_VERSION:-v1.52.1}"
@@ -10,6 +11,7 @@ command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
 command -v amtool >/dev/null || need_apt+=(prometheus-alertmanager)
+command -v buildah >/dev/null || need_apt+=(buildah)
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
