@@ -25,6 +25,7 @@ if ! "$builder" --config builder-config.yaml --skip-compilation >"$log" 2>&1; th
   fi
 fi
 rm -f "$log"
+gofmt -w distribution/*.go
 cd distribution
 go mod tidy -e 2>&1 | grep -v '^go: downloading' | grep -v otlpencodingextension || true
 go build -o /dev/null .
