@@ -452,11 +452,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode floor: %w", err)
 	}
-	// The floor is measured on what the collector receives: the events after its field filters.
-	if opts.ConfigPath == "" {
-		if wires, err = applyFieldFilters(wires, opts.Pipeline.FieldFilters); err != nil {
-			return nil, fmt.Errorf("decode floor: field filters: %w", err)
+	// The floor is measured on what the collector receives: the events after its field filters
+	// (those of the generated configuration, or of the --config file).
+	filters := opts.Pipeline.FieldFilters
+	if opts.ConfigPath != "" {
+		given, err := ShippedDefaults(opts.ConfigPath)
+		if err != nil {
+			return nil, fmt.Errorf("decode floor: field filters of %s: %w", opts.ConfigPath, err)
 		}
+		filters = given.FieldFilters
+	}
+	if wires, err = applyFieldFilters(wires, filters); err != nil {
+		return nil, fmt.Errorf("decode floor: field filters: %w", err)
 	}
 	if res.Floor, err = MeasureDecodeFloor(wires, opts.FloorBudget); err != nil {
 		return nil, fmt.Errorf("decode floor: %w", err)
