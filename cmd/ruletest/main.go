@@ -253,21 +253,15 @@ func (rep *report) runFile(path string) error {
 	if err != nil {
 		return err
 	}
-	st := classify(lines)
+	st, ld := mapLines(lines)
 	rep.Files = append(rep.Files, fileResult{File: path, lineStats: st})
-	logs, err := mapLines(lines, st.Events)
-	if err != nil {
-		return err
-	}
 	var recs []record
-	for _, ld := range logs {
-		for i := 0; i < ld.ResourceLogs().Len(); i++ {
-			rl := ld.ResourceLogs().At(i)
-			for j := 0; j < rl.ScopeLogs().Len(); j++ {
-				sl := rl.ScopeLogs().At(j)
-				for k := 0; k < sl.LogRecords().Len(); k++ {
-					recs = append(recs, record{rl, sl, sl.LogRecords().At(k)})
-				}
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		rl := ld.ResourceLogs().At(i)
+		for j := 0; j < rl.ScopeLogs().Len(); j++ {
+			sl := rl.ScopeLogs().At(j)
+			for k := 0; k < sl.LogRecords().Len(); k++ {
+				recs = append(recs, record{rl, sl, sl.LogRecords().At(k)})
 			}
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 // Every benchmark op is one event: ns/op and allocs/op are per event.
 //
-//	go test -run '^$' -bench . -benchmem ./receiver/tetragonreceiver/internal/eventmap/
+//	go test -run '^$' -bench . -benchmem ./internal/eventmap/
 
 var benchCorpora = []struct{ name, pattern string }{
 	{"real", "real/*.jsonl"},
