@@ -12,8 +12,8 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
 )
 
 // lineSink decodes export-file lines into a batcher.
