@@ -38,7 +38,10 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 		return nil, err
 	}
 	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+		// A rule-less drop_unmatched instance copies the few tagged records into a new batch
+		// instead of deleting the rest in place, so the pipeline fanning out to it need not
+		// deep-copy every batch for it.
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: !p.selectsOnly()}),
 		processorhelper.WithStart(p.start),
 		processorhelper.WithShutdown(p.shutdown),
 	)

@@ -107,7 +107,16 @@ func (p *detectionProcessor) reloadFailed(reason string, err error) {
 	p.logger.Error("Detection rules reload rejected; the previous rules stay active", zap.String("reason", reason), zap.Error(err))
 }
 
+// selectsOnly reports whether this instance evaluates no rule of its own and only keeps the records
+// an upstream instance tagged (the detections-only pipeline). It never needs to modify its input.
+func (p *detectionProcessor) selectsOnly() bool {
+	return p.cfg.DropUnmatched && !p.cfg.BuiltinRules && len(p.cfg.RulesFiles) == 0
+}
+
 func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	if p.selectsOnly() {
+		return p.selectDetections(ctx, ld)
+	}
 	st := p.state.Load()
 	start := time.Now()
 	sc := p.bufPool.Get().(*scratch)
@@ -136,6 +145,55 @@ func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 		return ld, processorhelper.ErrSkipProcessingData
 	}
 	return ld, nil
+}
+
+// selectDetections returns a new batch holding copies of the records that carry a detection, with
+// their resources and scopes; ld is left untouched (the instance declares MutatesData: false).
+func (p *detectionProcessor) selectDetections(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	start := time.Now()
+	out := plog.NewLogs()
+	var dropped int64
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		var outRL plog.ResourceLogs
+		haveRL := false
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			var outSL plog.ScopeLogs
+			haveSL := false
+			lrs := sl.LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				if !carriesDetection(lr) {
+					dropped++
+					continue
+				}
+				if !haveRL {
+					outRL = out.ResourceLogs().AppendEmpty()
+					rl.Resource().CopyTo(outRL.Resource())
+					outRL.SetSchemaUrl(rl.SchemaUrl())
+					haveRL = true
+				}
+				if !haveSL {
+					outSL = outRL.ScopeLogs().AppendEmpty()
+					sl.Scope().CopyTo(outSL.Scope())
+					outSL.SetSchemaUrl(sl.SchemaUrl())
+					haveSL = true
+				}
+				lr.CopyTo(outSL.LogRecords().AppendEmpty())
+			}
+		}
+	}
+	p.tb.ProcessorDetectionEvaluationTime.Record(ctx, time.Since(start).Seconds())
+	if dropped > 0 {
+		p.tb.ProcessorDetectionRecordsDropped.Add(ctx, dropped)
+	}
+	if out.ResourceLogs().Len() == 0 {
+		return out, processorhelper.ErrSkipProcessingData
+	}
+	return out, nil
 }
 
 // processRecord evaluates and tags one record; it reports whether the record

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -264,11 +265,40 @@ func TestDropUnmatchedKeepsUpstreamDetections(t *testing.T) {
 	cfg.DropUnmatched = true
 	require.NoError(t, cfg.Validate())
 	only, _ := newTestProcessor(t, cfg)
+	require.True(t, only.selectsOnly())
+	before := plog.NewLogs()
+	ld.CopyTo(before)
 	out, err := only.processLogs(context.Background(), ld)
 	require.NoError(t, err)
 	require.Equal(t, 1, out.LogRecordCount())
 	pod, _ := out.ResourceLogs().At(0).Resource().Attributes().Get("k8s.pod.name")
 	assert.Equal(t, "b", pod.Str())
+	rule, ok := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get(attrkey.RuleName)
+	require.True(t, ok)
+	assert.NotEmpty(t, rule.Str())
+	// It copies instead of deleting in place: the input is untouched, so the fan-out before it
+	// need not clone (the instance declares it does not mutate).
+	assert.Equal(t, before, ld)
+
+	// Nothing tagged: the batch is skipped, not sent on empty.
+	_, err = only.processLogs(context.Background(), logsOf(t, execRec("default", "a", "ls", "x")))
+	require.ErrorIs(t, err, processorhelper.ErrSkipProcessingData)
+}
+
+func TestSelectOnlyInstanceDoesNotMutate(t *testing.T) {
+	f := NewFactory()
+	cfg := f.CreateDefaultConfig().(*Config)
+	cfg.BuiltinRules = false
+	cfg.DropUnmatched = true
+	p, err := f.CreateLogs(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	assert.False(t, p.Capabilities().MutatesData, "a rule-less drop_unmatched instance copies; it must not force a clone upstream")
+
+	cfg = f.CreateDefaultConfig().(*Config)
+	cfg.DropUnmatched = true
+	p, err = f.CreateLogs(context.Background(), processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	assert.True(t, p.Capabilities().MutatesData, "an instance with rules tags records in place")
 }
 
 func TestSuppressionWindowAndCount(t *testing.T) {
