@@ -1,0 +1,122 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package tetragonwire decodes tetragon.GetEventsResponse from protobuf wire bytes with
+// generated, type-specific code (protowire plus direct struct assignments) instead of
+// protobuf-go's table-driven decoder. The result equals proto.Unmarshal with DiscardUnknown:
+// unknown fields, and known fields with an unexpected wire type, are skipped, not kept.
+package tetragonwire // import "github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonwire"
+
+//go:generate go run ./internal/gen -out unmarshal_gen.go
+
+import (
+	"fmt"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Unmarshal resets m and decodes b into it. Strings and bytes are copied: b may be reused as
+// soon as Unmarshal returns.
+func Unmarshal(b []byte, m *tetragon.GetEventsResponse) error {
+	m.Reset()
+	return unmarshalGetEventsResponse(b, m, false)
+}
+
+// UnmarshalAliasing is Unmarshal without copying: every string and []byte in m points into b.
+// The caller hands b over: it must never be modified or reused afterwards, for as long as m or
+// any string taken from it is alive, and b stays in memory until all of them are unreachable.
+func UnmarshalAliasing(b []byte, m *tetragon.GetEventsResponse) error {
+	m.Reset()
+	return unmarshalGetEventsResponse(b, m, true)
+}
+
+// InvalidUTF8Error reports a proto3 string field holding invalid UTF-8, which proto.Unmarshal
+// rejects too.
+type InvalidUTF8Error struct {
+	Field string
+}
+
+func (e *InvalidUTF8Error) Error() string {
+	return fmt.Sprintf("tetragonwire: string field %s contains invalid UTF-8", e.Field)
+}
+
+// consumeTag parses a field tag, rejecting field numbers outside [1, 2^29-1] as protobuf-go does.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		num := protowire.Number(b[0] >> 3)
+		if num == 0 {
+			return 0, 0, errCodeFieldNumber
+		}
+		return num, protowire.Type(b[0] & 7), 1
+	}
+	v, n := protowire.ConsumeVarint(b)
+	if n < 0 {
+		return 0, 0, n
+	}
+	if num := v >> 3; num < uint64(protowire.MinValidNumber) || num > uint64(protowire.MaxValidNumber) {
+		return 0, 0, errCodeFieldNumber
+	}
+	return protowire.Number(v >> 3), protowire.Type(v & 7), n
+}
+
+// errCodeFieldNumber is protowire's (unexported) error code for an invalid field number, so
+// that protowire.ParseError describes it properly.
+var errCodeFieldNumber = func() int {
+	_, _, n := protowire.ConsumeTag([]byte{0})
+	return n
+}()
+
+func toStringUTF8(v []byte, alias bool, field string) (string, error) {
+	if !utf8.Valid(v) {
+		return "", &InvalidUTF8Error{Field: field}
+	}
+	return toString(v, alias), nil
+}
+
+func toString(v []byte, alias bool) string {
+	if len(v) == 0 {
+		return ""
+	}
+	if alias {
+		return unsafe.String(&v[0], len(v))
+	}
+	return string(v)
+}
+
+func toBytes(v []byte, alias bool) []byte {
+	if alias {
+		return v[:len(v):len(v)]
+	}
+	return append([]byte{}, v...)
+}
+
+// countVarints counts the varints in a packed run, to size the slice once.
+func countVarints(p []byte) int {
+	c := 0
+	for _, x := range p {
+		if x < 0x80 {
+			c++
+		}
+	}
+	return c
+}
+
+// skipAll validates and skips the fields of a message without known fields.
+func skipAll(b []byte) error {
+	for len(b) > 0 {
+		num, typ, n := consumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+	}
+	return nil
+}
