@@ -78,6 +78,9 @@ type fieldPlan struct {
 	// whose only field holds the value.
 	oneof   int
 	wrapper reflect.Type
+	// skip: a field filter leaves this field out; its value is scanned
+	// (JSON syntax only) and nothing is built (decode_skip.go).
+	skip bool
 }
 
 var (
@@ -431,6 +434,10 @@ func (d *decoder) message(sv reflect.Value, p *msgPlan) error {
 			seen |= bit
 			if d.next() == 'n' && d.literal("null") {
 				// A null field is left unset.
+			} else if fp.skip {
+				if err := d.skipField(fp, &seenOneof, keyPos); err != nil {
+					return err
+				}
 			} else if err := d.field(sv, fp, &seenOneof, keyPos); err != nil {
 				return err
 			}

@@ -1,0 +1,220 @@
+package eventmap
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+)
+
+// Field filters at decode time.
+//
+// Over gRPC, Tetragon applies GetEventsRequest.field_filters before it sends
+// an event. Its JSON export file is written whole, so a Decoder built from
+// the same filters leaves those fields out while decoding instead: it
+// derives, per event type, plan variants in which a filtered-out field is
+// marked skip. A skipped value is scanned for JSON syntax (strings, escapes,
+// UTF-8, nesting, literals and numbers, as for unknown fields) and nothing is
+// built for it. The result equals a full decode followed by Tetragon's
+// filtering (github.com/mennanov/fmutils NestedMask Filter/Prune over the
+// message inside the event oneof, filters applied in order); the one
+// difference is that a skipped value of the wrong type (a string where a
+// number belongs) is not an error, as it would not be for an unknown field.
+
+// Decoder decodes Tetragon JSON lines like DecodeJSON, leaving out the
+// fields that its field filters remove. It is safe for concurrent use.
+type Decoder struct {
+	plan *msgPlan // nil: no filter applies, decode like DecodeJSON
+}
+
+// NewDecoder returns a Decoder applying filters (Tetragon FieldFilter
+// messages: event_set, invert_event_set, fields paths in proto names relative
+// to the event such as "process.cap", action INCLUDE or EXCLUDE). A path that
+// names no field of an event type is ignored for that type, as Tetragon
+// does; a path reaching inside a map, a scalar or a google.protobuf
+// well-known type (process.uid.value) is an error.
+func NewDecoder(filters []*tetragon.FieldFilter) (*Decoder, error) {
+	if len(filters) == 0 {
+		return &Decoder{}, nil
+	}
+	root, ok := eventPlan()
+	if !ok {
+		return nil, fmt.Errorf("field filters need the fast JSON decoder: %w", planErr)
+	}
+	md := (&tetragon.GetEventsResponse{}).ProtoReflect().Descriptor()
+	masks := make([]pathMask, len(filters))
+	for i, f := range filters {
+		masks[i] = newPathMask(f.GetFields().GetPaths())
+	}
+	out := root.clone()
+	changed := false
+	for i, fp := range root.order {
+		if fp.oneof < 0 || fp.msg == nil {
+			continue
+		}
+		typ := tetragon.EventType(md.Fields().Get(fp.index).Number())
+		p := fp.msg
+		for j, f := range filters {
+			if !filterApplies(f, typ) {
+				continue
+			}
+			var err error
+			if p, err = p.filtered(masks[j], f.GetAction() == tetragon.FieldFilterAction_INCLUDE, fp.name); err != nil {
+				return nil, fmt.Errorf("field filter %d: %w", j, err)
+			}
+		}
+		if p != fp.msg {
+			nfp := *fp
+			nfp.msg = p
+			out.order[i] = &nfp
+			changed = true
+		}
+	}
+	if !changed {
+		return &Decoder{}, nil
+	}
+	out.relink(root)
+	return &Decoder{plan: out}, nil
+}
+
+// Decode decodes one line into ev (reset first), with DecodeJSON's errors.
+func (dec *Decoder) Decode(line []byte, ev *tetragon.GetEventsResponse) error {
+	if dec == nil || dec.plan == nil {
+		return DecodeJSON(line, ev)
+	}
+	ev.Reset()
+	if err := decodeFast(line, ev, dec.plan); err != nil {
+		return fmt.Errorf("decode tetragon event: %w", err)
+	}
+	if EventType(ev) == "" {
+		return &UnknownEventTypeError{Keys: topLevelKeys(line)}
+	}
+	return nil
+}
+
+// filterApplies mirrors Tetragon's event_set test: an empty set applies to
+// every event; invert_event_set applies to the events not in the set.
+func filterApplies(f *tetragon.FieldFilter, typ tetragon.EventType) bool {
+	if len(f.GetEventSet()) == 0 {
+		return true
+	}
+	return slices.Contains(f.GetEventSet(), typ) != f.GetInvertEventSet().GetValue()
+}
+
+// pathMask is a field mask as a tree of proto field names; a name with no
+// children selects the whole field.
+type pathMask map[string]pathMask
+
+// newPathMask builds the tree as fmutils.NestedMaskFromPaths does, so that
+// overlapping paths resolve as in Tetragon: a later "a" replaces an earlier
+// "a.b", and a later "a.b" turns an earlier "a" into {"b"}.
+func newPathMask(paths []string) pathMask {
+	m := pathMask{}
+	for _, p := range paths {
+		node := m
+		for {
+			field, rest, nested := strings.Cut(p, ".")
+			if field == "" {
+				break
+			}
+			if !nested {
+				node[field] = nil
+				break
+			}
+			child := node[field]
+			if child == nil {
+				child = pathMask{}
+				node[field] = child
+			}
+			node, p = child, rest
+		}
+	}
+	return m
+}
+
+// clone copies p's field tables so that entries can be replaced.
+func (p *msgPlan) clone() *msgPlan {
+	c := *p
+	c.order = slices.Clone(p.order)
+	return &c
+}
+
+// relink points c's name and oneof-member tables (copied from orig) at c's
+// order entries.
+func (c *msgPlan) relink(orig *msgPlan) {
+	c.fields = make(map[string]*fieldPlan, len(orig.fields))
+	for name, fp := range orig.fields {
+		c.fields[name] = c.order[fp.index]
+	}
+	if orig.members != nil {
+		c.members = make(map[reflect.Type]*fieldPlan, len(orig.members))
+		for t, fp := range orig.members {
+			c.members[t] = c.order[fp.index]
+		}
+	}
+}
+
+// filtered returns the variant of p that mask leaves: with include, only
+// the masked fields are kept (fmutils Filter), otherwise the masked fields
+// are left out (fmutils Prune). where names p in errors.
+func (p *msgPlan) filtered(mask pathMask, include bool, where string) (*msgPlan, error) {
+	if len(mask) == 0 {
+		return p, nil
+	}
+	if p.wkt != wktNone {
+		return nil, fmt.Errorf("%s: cannot select fields inside %s; filter %s as a whole", where, p.typ.Name(), where)
+	}
+	c := p.clone()
+	changed := false
+	for i, fp := range p.order {
+		if fp.skip {
+			continue
+		}
+		sub, named := mask[fp.name]
+		path := where + "." + fp.name
+		var nfp fieldPlan
+		switch {
+		case !named && !include, named && len(sub) == 0 && include:
+			continue
+		case !named, len(sub) == 0:
+			nfp = *fp
+			nfp.skip = true
+		case fp.isMap || fp.msg == nil:
+			return nil, fmt.Errorf("%s: not a message, so it has no fields to select", path)
+		default:
+			m, err := fp.msg.filtered(sub, include, path)
+			if err != nil {
+				return nil, err
+			}
+			if m == fp.msg {
+				continue
+			}
+			nfp = *fp
+			nfp.msg = m
+		}
+		c.order[i] = &nfp
+		changed = true
+	}
+	if !changed {
+		return p, nil
+	}
+	c.relink(p)
+	return c, nil
+}
+
+// skipField scans past the value of a field that a filter leaves out. A
+// oneof member still counts as set, so that a second member is rejected as
+// in a full decode.
+func (d *decoder) skipField(fp *fieldPlan, seenOneof *uint64, keyPos int) error {
+	if fp.oneof >= 0 {
+		bit := uint64(1) << uint(fp.oneof)
+		if *seenOneof&bit != 0 {
+			d.pos = keyPos
+			return d.fail("oneof field " + fp.name + " set twice")
+		}
+		*seenOneof |= bit
+	}
+	return d.skip(d.depth)
+}
