@@ -29,8 +29,10 @@ type PipelineConfig struct {
 	PRWEndpoint  string
 	MetricsPort  int
 	PprofPort    int
-	// Compression of otlp_http: gzip (the exporter's default, as shipped) or none.
-	Compression string
+	// Compression of otlp_http: gzip (the exporter's default) or none; CompressionLevel its
+	// compression_params.level (0: the exporter's default).
+	Compression      string
+	CompressionLevel int
 	// BatchSize, BatchMaxSize and BatchTimeout of the batch processor.
 	BatchSize    int
 	BatchMaxSize int
@@ -144,6 +146,10 @@ exporters:
   otlp_http/logs:
     logs_endpoint: {{.LogsEndpoint}}
     compression: {{.Compression}}
+{{- if .CompressionLevel}}
+    compression_params:
+      level: {{.CompressionLevel}}
+{{- end}}
     sending_queue:
       enabled: true
       queue_size: 5000
@@ -254,7 +260,10 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 			} `yaml:"batch"`
 		} `yaml:"processors"`
 		Exporters map[string]struct {
-			Compression string `yaml:"compression"`
+			Compression       string `yaml:"compression"`
+			CompressionParams struct {
+				Level int `yaml:"level"`
+			} `yaml:"compression_params"`
 		} `yaml:"exporters"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
@@ -274,9 +283,11 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 		if c.BatchTimeout, err = parseOptionalDuration(bp.Timeout); err != nil {
 			return c, fmt.Errorf("%s: processors.batch.timeout: %w", path, err)
 		}
+	} else {
+		c.Batching = "none" // the receiver's batches go out as they are
 	}
 	if e, ok := doc.Exporters["otlp_http/logs"]; ok {
-		c.Compression = e.Compression
+		c.Compression, c.CompressionLevel = e.Compression, e.CompressionParams.Level
 	}
 	return c, nil
 }

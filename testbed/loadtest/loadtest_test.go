@@ -174,13 +174,15 @@ processors:
 exporters:
   otlp_http/logs:
     compression: zstd
+    compression_params:
+      level: 3
 `), 0o600)
 	c, err := ShippedDefaults(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := PipelineConfig{Body: "json", ReceiverBatchSize: 256, ReceiverBatchTimeout: 50 * time.Millisecond,
-		Batching: "processor", BatchSize: 512, BatchMaxSize: 1024, BatchTimeout: 2 * time.Second, Compression: "zstd",
+		Batching: "processor", BatchSize: 512, BatchMaxSize: 1024, BatchTimeout: 2 * time.Second, Compression: "zstd", CompressionLevel: 3,
 		FieldFilters: []map[string]any{{"event_set": []any{"PROCESS_EXEC"}, "fields": []any{"process.cap"}, "action": "EXCLUDE"}}}
 	if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
@@ -193,6 +195,20 @@ exporters:
 	real.Sockets = []string{"/tmp/s"}
 	if _, err := real.Render(); err != nil {
 		t.Errorf("shipped defaults do not render: %v", err)
+	}
+	// No batch processor in a configuration: the receiver's batches go out as they are.
+	os.WriteFile(p, []byte("exporters:\n  otlp_http/logs:\n    compression: gzip\n    compression_params:\n      level: 1\n"), 0o600)
+	c, err = ShippedDefaults(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Batching != "none" || c.CompressionLevel != 1 {
+		t.Errorf("no batch processor: batching %q, level %d", c.Batching, c.CompressionLevel)
+	}
+	c.ExportFile = "/tmp/t.log"
+	r, err := c.Render()
+	if err != nil || !strings.Contains(r, "compression_params:\n      level: 1") || strings.Contains(r, "send_batch_size") {
+		t.Errorf("render: %v\n%s", err, r)
 	}
 	os.WriteFile(p, []byte("processors:\n  batch:\n    timeout: soon\n"), 0o600)
 	if _, err := ShippedDefaults(p); err == nil {
