@@ -7,7 +7,6 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
@@ -54,8 +53,6 @@ func (b *Batch) Flush() plog.Logs {
 	b.reset()
 	return out
 }
-
-var jsonEncoder = protojson.MarshalOptions{UseProtoNames: true}
 
 // Add maps one event into the batch as one LogRecord. raw is the original JSON
 // line when there is one (body=json reuses it; may be nil, then the event is
@@ -109,11 +106,7 @@ func jsonBody(ev *tetragon.GetEventsResponse, raw []byte) (string, error) {
 	if raw != nil {
 		return string(raw), nil
 	}
-	if out, ok, err := marshalEventJSON(ev); ok {
-		return out, err
-	}
-	out, err := jsonEncoder.Marshal(ev)
-	return string(out), err
+	return marshalEventJSON(ev)
 }
 
 var eventNames = map[string]string{}

@@ -5,15 +5,22 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
 // The body=json encoder must write what protojson (proto names) writes: the
@@ -26,10 +33,7 @@ var protoNames = protojson.MarshalOptions{UseProtoNames: true}
 func checkEncodeLikeProtojson(t testing.TB, ev *tetragon.GetEventsResponse) (refused bool) {
 	t.Helper()
 	want, wantErr := protoNames.Marshal(ev)
-	got, ok, gotErr := marshalEventJSON(ev)
-	if !ok {
-		t.Fatalf("encoder plan unsupported: %v", planErr)
-	}
+	got, gotErr := marshalEventJSON(ev)
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("event %v\nprotojson err: %v\nencoder err:   %v", ev, wantErr, gotErr)
 	}
@@ -196,38 +200,6 @@ func mutate(v reflect.Value, rng *rand.Rand, strs []string, depth int) {
 	}
 }
 
-// Tetragon's API has no float fields; the float writer is checked on the
-// wrapper types against protojson directly.
-func TestEncodeFloatsLikeProtojson(t *testing.T) {
-	var b planBuilder
-	b.plans = map[reflect.Type]*msgPlan{}
-	dp := b.build(&wrapperspb.DoubleValue{})
-	fp := b.build(&wrapperspb.FloatValue{})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1.5, 1e-7, 1e-6, 123456789, 1e20, 1e21, 1e300, 5e-324,
-		math.MaxFloat32, math.SmallestNonzeroFloat32, 0.1, 1.0 / 3, math.NaN(), math.Inf(1), math.Inf(-1)} {
-		for _, m := range []proto.Message{wrapperspb.Double(f), wrapperspb.Float(float32(f))} {
-			want, err := protojson.Marshal(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e := &encoder{}
-			plan := dp
-			if _, ok := m.(*wrapperspb.FloatValue); ok {
-				plan = fp
-			}
-			if err := e.message(reflect.ValueOf(m).Elem(), plan); err != nil {
-				t.Fatal(err)
-			}
-			if string(e.buf) != strings.TrimSpace(string(want)) {
-				t.Errorf("%T(%v): encoder %s, protojson %s", m, f, e.buf, want)
-			}
-		}
-	}
-}
-
 func TestEncodeErrorsReachBatch(t *testing.T) {
 	b := NewBatch(Options{Body: BodyJSON})
 	ev := &tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessExec{
@@ -255,27 +227,114 @@ func FuzzEncodeJSON(f *testing.F) {
 	})
 }
 
-func BenchmarkMarshalJSON(b *testing.B) {
-	for _, c := range benchCorpora {
-		lines, _ := benchLines(b, c.pattern)
-		evs := benchEvents(b, lines)
-		b.Run(c.name+"/encoder", func(b *testing.B) {
-			b.ReportAllocs()
-			defer startCPU(b)()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := marshalEventJSON(evs[i%len(evs)]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(c.name+"/protojson", func(b *testing.B) {
-			b.ReportAllocs()
-			defer startCPU(b)()
-			for i := 0; i < b.N; i++ {
-				if _, err := protoNames.Marshal(evs[i%len(evs)]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+// shippedFieldFilter is the field filter of the distribution's config
+// (distribution/config.yaml, deploy/): Tetragon clears these fields before
+// sending, so the receiver mostly encodes events without them.
+var shippedFieldFilter = &tetragon.FieldFilter{
+	EventSet: []tetragon.EventType{tetragon.EventType_PROCESS_EXEC, tetragon.EventType_PROCESS_EXIT,
+		tetragon.EventType_PROCESS_KPROBE, tetragon.EventType_PROCESS_TRACEPOINT, tetragon.EventType_PROCESS_LSM,
+		tetragon.EventType_PROCESS_UPROBE, tetragon.EventType_PROCESS_USDT, tetragon.EventType_PROCESS_LOADER},
+	Fields: &fieldmaskpb.FieldMask{Paths: []string{"process.cap", "process.ns", "parent.cap", "parent.ns",
+		"parent.process_credentials", "ancestors.cap", "ancestors.ns", "ancestors.process_credentials",
+		"ancestors.arguments"}},
+	Action: tetragon.FieldFilterAction_EXCLUDE,
+}
+
+// applyShippedFieldFilters returns filtered copies of evs, filtered by the
+// simulator's implementation of Tetragon's field filters.
+func applyShippedFieldFilters(t testing.TB, evs []*tetragon.GetEventsResponse) []*tetragon.GetEventsResponse {
+	t.Helper()
+	ffs, err := tetragonsim.CompileFieldFilters(&tetragon.GetEventsRequest{
+		FieldFilters: []*tetragon.FieldFilter{shippedFieldFilter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]*tetragon.GetEventsResponse, len(evs))
+	for i, ev := range evs {
+		out[i] = proto.Clone(ev).(*tetragon.GetEventsResponse)
+		ffs.Apply(out[i])
+	}
+	return out
+}
+
+func simulatorEvents(t testing.TB, perScenario int) []*tetragon.GetEventsResponse {
+	t.Helper()
+	var evs []*tetragon.GetEventsResponse
+	for _, sc := range tetragonsim.Scenarios() {
+		g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: sc, Seed: 7,
+			Clock: func() time.Time { return observedAt }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < perScenario; i++ {
+			evs = append(evs, g.Next())
+		}
+	}
+	return evs
+}
+
+func TestEncodeMatchesProtojsonOnSimulator(t *testing.T) {
+	evs := simulatorEvents(t, 250)
+	for _, ev := range evs {
+		if checkEncodeLikeProtojson(t, ev) {
+			t.Fatalf("simulator event refused: %v", ev)
+		}
+	}
+	t.Logf("%d events compared", len(evs))
+}
+
+// TestEncodeMatchesProtojsonFiltered compares events with the shipped field
+// filters applied: processes without cap, ns, credentials or arguments.
+func TestEncodeMatchesProtojsonFiltered(t *testing.T) {
+	evs := append(corpusEvents(t), syntheticEvents()...)
+	evs = append(evs, simulatorEvents(t, 200)...)
+	filtered := applyShippedFieldFilters(t, evs)
+	shrunk := 0
+	for i, ev := range filtered {
+		checkEncodeLikeProtojson(t, ev)
+		if proto.Size(ev) < proto.Size(evs[i]) {
+			shrunk++
+		}
+	}
+	// The filter must have cut most events (all but throttle, rate-limit and
+	// process-less ones), or this compares the unfiltered events again.
+	if shrunk < len(evs)/2 {
+		t.Fatalf("the field filter changed only %d of %d events", shrunk, len(evs))
+	}
+	t.Logf("%d filtered events compared, %d of them smaller", len(filtered), shrunk)
+}
+
+// TestEncodeMatchesProtojsonOnNilOneofs: a typed nil oneof wrapper is no
+// member; a nil message inside a wrapper is an empty message.
+func TestEncodeMatchesProtojsonOnNilOneofs(t *testing.T) {
+	for _, ev := range []*tetragon.GetEventsResponse{
+		{Event: (*tetragon.GetEventsResponse_ProcessExec)(nil), NodeName: "n"},
+		{Event: &tetragon.GetEventsResponse_ProcessKprobe{}},
+		{Event: &tetragon.GetEventsResponse_ProcessKprobe{ProcessKprobe: &tetragon.ProcessKprobe{
+			Args: []*tetragon.KprobeArgument{{Arg: (*tetragon.KprobeArgument_FileArg)(nil)},
+				{Arg: &tetragon.KprobeArgument_SockArg{}}, {Arg: &tetragon.KprobeArgument_StringArg{}}}}}},
+	} {
+		checkEncodeLikeProtojson(t, ev)
+	}
+}
+
+// TestEncodeGeneratedIsCurrent fails when encode_gen.go is not what
+// internal/jsongen writes for the API version in go.mod (run go generate).
+func TestEncodeGeneratedIsCurrent(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "encode_gen.go")
+	cmd := exec.Command("go", "run", "./internal/jsongen", "-o", out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("jsongen: %v\n%s", err, msg)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("encode_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("encode_gen.go is stale: run go generate ./internal/eventmap/")
 	}
 }

@@ -20,8 +20,10 @@ const pacerTick = 5 * time.Millisecond
 func newPacer(rate float64) *pacer {
 	p := &pacer{rate: rate}
 	if rate > 0 {
-		// Up to two ticks' worth at once, and at least one event.
-		p.burst = max(1, 2*rate*pacerTick.Seconds())
+		// Up to two ticks' worth at once, and at least two events: a bucket that holds only one
+		// token drops the fraction left over when a late tick refills it past one, which made
+		// low rates undershoot (--rate 100 sent ~78/s).
+		p.burst = max(2, 2*rate*pacerTick.Seconds())
 		p.tokens = min(1, p.burst)
 		p.last = time.Now()
 		p.ticker = time.NewTicker(pacerTick)
@@ -39,13 +41,21 @@ func (p *pacer) take(ctx context.Context, max int) (int, error) {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		case now := <-p.ticker.C:
-			p.tokens = min(p.burst, p.tokens+p.rate*now.Sub(p.last).Seconds())
-			p.last = now
+			p.refill(now)
 		}
 	}
+	return p.takeTokens(max), nil
+}
+
+func (p *pacer) refill(now time.Time) {
+	p.tokens = min(p.burst, p.tokens+p.rate*now.Sub(p.last).Seconds())
+	p.last = now
+}
+
+func (p *pacer) takeTokens(max int) int {
 	n := min(int(p.tokens), max)
 	p.tokens -= float64(n)
-	return n, nil
+	return n
 }
 
 func (p *pacer) stop() {
