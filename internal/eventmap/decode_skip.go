@@ -1,7 +1,9 @@
 package eventmap
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"reflect"
 	"slices"
 	"strings"
@@ -216,5 +218,164 @@ func (d *decoder) skipField(fp *fieldPlan, seenOneof *uint64, keyPos int) error 
 		}
 		*seenOneof |= bit
 	}
-	return d.skip(d.depth)
+	return d.skipValue()
+}
+
+// skipValue consumes one JSON value as skip does, without recursion and with
+// a word-at-a-time scan of plain ASCII strings; strings with escapes or
+// non-ASCII bytes, numbers and literals go through the decoder's own
+// validating readers.
+func (d *decoder) skipValue() error {
+	var open [64]byte // the containers entered: '}' or ']' to close each
+	n := 0
+	buf := d.buf
+	i := d.pos
+	for {
+		// A value starts at i.
+		i = skipSpace(buf, i)
+		if i >= len(buf) {
+			d.pos = i
+			return d.unexpected()
+		}
+		switch c := buf[i]; c {
+		case '{', '[':
+			if n == len(open) {
+				d.pos = i
+				if err := d.skip(d.depth + n); err != nil {
+					return err
+				}
+				i = d.pos
+				break
+			}
+			if d.depth+n+1 > maxDepth {
+				d.pos = i
+				return d.fail("exceeded max recursion depth")
+			}
+			closer := byte(']')
+			if c == '{' {
+				closer = '}'
+			}
+			i = skipSpace(buf, i+1)
+			if i < len(buf) && buf[i] == closer {
+				i++
+				break
+			}
+			open[n] = closer
+			n++
+			if c == '{' {
+				var err error
+				if i, err = d.skipKey(i); err != nil {
+					return err
+				}
+			}
+			continue
+		case '"':
+			var err error
+			if i, err = d.skipString(i); err != nil {
+				return err
+			}
+		default:
+			d.pos = i
+			switch {
+			case c == 't' && d.literal("true"), c == 'f' && d.literal("false"), c == 'n' && d.literal("null"):
+			default:
+				if _, ok := d.number(); !ok {
+					return d.unexpected()
+				}
+			}
+			i = d.pos
+		}
+		// A value ended at i: close containers until one continues.
+		for {
+			if n == 0 {
+				d.pos = i
+				return nil
+			}
+			i = skipSpace(buf, i)
+			if i < len(buf) && buf[i] == open[n-1] {
+				i++
+				n--
+				continue
+			}
+			if i < len(buf) && buf[i] == ',' {
+				i++
+				if open[n-1] == '}' {
+					var err error
+					if i, err = d.skipKey(i); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			d.pos = i
+			return d.unexpected()
+		}
+	}
+}
+
+func skipSpace(buf []byte, i int) int {
+	for i < len(buf) {
+		switch buf[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipKey consumes an object key and its colon, from i.
+func (d *decoder) skipKey(i int) (int, error) {
+	i = skipSpace(d.buf, i)
+	if i >= len(d.buf) || d.buf[i] != '"' {
+		d.pos = i
+		return i, d.unexpected()
+	}
+	i, err := d.skipString(i)
+	if err != nil {
+		return i, err
+	}
+	i = skipSpace(d.buf, i)
+	if i >= len(d.buf) || d.buf[i] != ':' {
+		d.pos = i
+		return i, d.unexpected()
+	}
+	return i + 1, nil
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// skipString consumes the string whose quote is at i and returns the index
+// after it. Eight bytes at a time, it looks for the bytes that end the plain
+// case: a quote, a backslash, a control character or a non-ASCII byte.
+func (d *decoder) skipString(i int) (int, error) {
+	buf := d.buf
+	j := i + 1
+	for ; j+8 <= len(buf); j += 8 {
+		w := binary.LittleEndian.Uint64(buf[j:])
+		q := w ^ ('"' * ones)
+		b := w ^ ('\\' * ones)
+		special := ((q - ones) &^ q) | ((b - ones) &^ b) | (w - 0x20*ones) | w
+		if special&highs != 0 {
+			j += bits.TrailingZeros64(special&highs) / 8
+			break
+		}
+	}
+	for ; j < len(buf); j++ {
+		switch c := buf[j]; {
+		case c == '"':
+			return j + 1, nil
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			d.pos = i
+			_, err := d.stringBytes()
+			return d.pos, err
+		}
+	}
+	d.pos = i
+	_, err := d.stringBytes()
+	return d.pos, err
 }

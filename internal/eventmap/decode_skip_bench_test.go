@@ -36,3 +36,25 @@ func BenchmarkDecoderShippedSkipList(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSkipScanner scans whole captured lines as skipped values: the
+// recursive skip used for unknown fields against skipValue.
+func BenchmarkSkipScanner(b *testing.B) {
+	lines, avg := benchLines(b, "captured/main-export.jsonl.gz")
+	for _, v := range []struct {
+		name string
+		scan func(d *decoder) error
+	}{{"skip", func(d *decoder) error { return d.skip(0) }}, {"skipValue", (*decoder).skipValue}} {
+		b.Run(v.name, func(b *testing.B) {
+			d := new(decoder)
+			b.SetBytes(avg)
+			defer startCPU(b)()
+			for i := 0; i < b.N; i++ {
+				d.buf, d.pos = lines[i%len(lines)], 0
+				if err := v.scan(d); err != nil || d.pos != len(d.buf) {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

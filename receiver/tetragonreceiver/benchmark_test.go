@@ -23,7 +23,7 @@ import (
 )
 
 // capturedLines returns the lines of a captured real-daemon export file.
-func capturedLines(b *testing.B, name string) [][]byte {
+func capturedLines(b testing.TB, name string) [][]byte {
 	b.Helper()
 	f, err := os.Open(filepath.Join(eventsDir(b), "captured", name))
 	require.NoError(b, err)

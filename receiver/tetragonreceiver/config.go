@@ -40,8 +40,10 @@ const (
 
 // Config is the receiver's configuration. Without a `file` section it reads
 // Tetragon's gRPC API (endpoint, info_file, tls, allow_list, deny_list,
-// field_filters, reconnect); with one it tails Tetragon's JSON export file and
-// the gRPC settings must be left unset.
+// reconnect); with one it tails Tetragon's JSON export file and the gRPC
+// settings must be left unset. field_filters apply in both modes: over gRPC
+// Tetragon applies them, in file mode the receiver skips those fields while
+// decoding.
 type Config struct {
 	// Endpoint is Tetragon's gRPC address: unix:///path/to/socket or host:port.
 	// Empty: the server_address of InfoFile if that file exists, else
@@ -59,7 +61,10 @@ type Config struct {
 	AllowList []map[string]any `mapstructure:"allow_list"`
 	DenyList  []map[string]any `mapstructure:"deny_list"`
 	// FieldFilters are Tetragon FieldFilter objects: {event_set, fields,
-	// action: INCLUDE|EXCLUDE, invert_event_set}.
+	// action: INCLUDE|EXCLUDE, invert_event_set}. gRPC mode sends them to
+	// Tetragon; file mode leaves the fields out while decoding each line
+	// (attributes, rule inputs and body=map lose them, body=json keeps the
+	// line whole).
 	FieldFilters []map[string]any `mapstructure:"field_filters"`
 	Reconnect    ReconnectConfig  `mapstructure:"reconnect"`
 
@@ -148,8 +153,17 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("batch.timeout: %v is out of range; use a duration above 0 and at most %v (e.g. 200ms)", cfg.Batch.Timeout, maxBatchTimeout))
 	}
 
+	fieldFilters, err := tetragonfilter.FieldFilters(cfg.FieldFilters)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if cfg.fileMode() {
 		errs = append(errs, cfg.File.Get().validate()...)
+		if err == nil {
+			if _, err := eventmap.NewDecoder(fieldFilters); err != nil {
+				errs = append(errs, fmt.Errorf("field_filters: %w (in file mode the receiver applies them while decoding, and it cannot reach inside a timestamp or a wrapper value)", err))
+			}
+		}
 		if set := cfg.grpcFieldsSet(); len(set) > 0 {
 			errs = append(errs, fmt.Errorf("%s: only apply to gRPC mode, but `file` is set (file mode); remove them, or remove `file` to read Tetragon's gRPC API", strings.Join(set, ", ")))
 		}
@@ -175,9 +189,6 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := tetragonfilter.Filters("deny_list", cfg.DenyList); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := tetragonfilter.FieldFilters(cfg.FieldFilters); err != nil {
 		errs = append(errs, err)
 	}
 	// tls is validated by configtls through configoptional.
@@ -225,9 +236,6 @@ func (cfg *Config) grpcFieldsSet() []string {
 	}
 	if len(cfg.DenyList) > 0 {
 		set = append(set, "deny_list")
-	}
-	if len(cfg.FieldFilters) > 0 {
-		set = append(set, "field_filters")
 	}
 	if !reflect.DeepEqual(cfg.Reconnect, def.Reconnect) {
 		set = append(set, "reconnect")

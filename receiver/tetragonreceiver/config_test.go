@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
@@ -45,6 +47,23 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, "/var/run/tetragon/tetragon-info.json", cfg.InfoFile)
 		assert.Equal(t, BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond}, cfg.Batch)
 		assert.Equal(t, eventmap.BodyMap, cfg.Body)
+	})
+
+	t.Run("export_lean", func(t *testing.T) {
+		cfg := loadConfig(t, "tetragon/export_lean")
+		assert.True(t, cfg.fileMode())
+		assert.Equal(t, loadConfig(t, "tetragon/lean").FieldFilters, cfg.FieldFilters)
+		r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+		require.NoError(t, err)
+		dec, err := r.fileDecoder()
+		require.NoError(t, err)
+		var full, lean tetragon.GetEventsResponse
+		line := []byte(`{"process_exec":{"process":{"binary":"/bin/sh","cap":{"permitted":["CAP_CHOWN"]}}}}`)
+		require.NoError(t, eventmap.DecodeJSON(line, &full))
+		require.NoError(t, dec.Decode(line, &lean))
+		assert.NotNil(t, full.GetProcessExec().GetProcess().GetCap())
+		assert.Nil(t, lean.GetProcessExec().GetProcess().GetCap(), "process.cap is skipped")
+		assert.Equal(t, "/bin/sh", lean.GetProcessExec().GetProcess().GetBinary())
 	})
 
 	t.Run("grpc_filtered", func(t *testing.T) {
@@ -176,6 +195,24 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{"file.max_line_bytes: 100 is out of range"}},
 		{name: "file poll interval", mutate: func(c *Config) { c.File = fileCfg(func(f *FileConfig) { f.PollInterval = time.Hour }) },
 			want: []string{"file.poll_interval"}},
+		{name: "file mode with field filters", mutate: func(c *Config) {
+			c.File = fileCfg(func(*FileConfig) {})
+			c.FieldFilters = []map[string]any{
+				{"event_set": []any{"PROCESS_EXEC"}, "fields": []any{"process.cap", "ancestors"}, "action": "EXCLUDE"},
+				{"fields": "process.binary,process.pod,args", "action": "INCLUDE", "event_set": []any{"PROCESS_KPROBE"}},
+			}
+		}},
+		{name: "file mode field filter unknown path", mutate: func(c *Config) {
+			c.File = fileCfg(func(*FileConfig) {})
+			c.FieldFilters = []map[string]any{{"fields": []any{"process.capabilities"}, "action": "EXCLUDE"}}
+		}, want: []string{`field_filters[0].fields[0] "process.capabilities": no such field`}},
+		{name: "file mode field filter inside a wrapper", mutate: func(c *Config) {
+			c.File = fileCfg(func(*FileConfig) {})
+			c.FieldFilters = []map[string]any{{"fields": []any{"process.pid.value"}, "action": "EXCLUDE"}}
+		}, want: []string{"field_filters: field filter 0:", "process.pid: cannot select fields inside UInt32Value", "file mode"}},
+		{name: "grpc mode field filter inside a wrapper", mutate: func(c *Config) {
+			c.FieldFilters = []map[string]any{{"fields": []any{"process.pid.value"}, "action": "EXCLUDE"}}
+		}},
 		{name: "file and endpoint", mutate: func(c *Config) {
 			c.File = fileCfg(func(*FileConfig) {})
 			c.Endpoint = "localhost:54321"

@@ -21,8 +21,12 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 )
 
 func fileConfig(path string) *Config {
@@ -488,4 +492,102 @@ func describeFailure(t *testing.T, h *harness, dir string, want []string, sink *
 			t.Logf("file: %s %d bytes", e.Name(), fi.Size())
 		}
 	}
+}
+
+// TestFileFieldFiltersSkipFields runs the captured export through file mode
+// with and without the lean field filters (testdata tetragon/export_lean):
+// the filtered records lose exactly the attributes of the skipped fields
+// (the capability lists), keep every other attribute, and body=json is the
+// original line either way. A line broken inside a skipped value is still
+// counted as malformed.
+func TestFileFieldFiltersSkipFields(t *testing.T) {
+	lines := capturedLines(t, "main-export.jsonl.gz")
+	base := lines[0]
+	for _, l := range lines {
+		if bytes.Contains(l, []byte(`"process_exec":{"process":{`)) && bytes.Contains(l, []byte(`"cap":{"permitted":["CAP_CHOWN"`)) {
+			base = l
+			break
+		}
+	}
+	broken := bytes.Replace(base, []byte(`"cap":{"permitted":["CAP_CHOWN"`), []byte(`"cap":{"permitted":["CAP_CHOWN`), 1)
+	require.NotEqual(t, base, broken)
+	var file bytes.Buffer
+	for _, l := range lines {
+		file.Write(l)
+		file.WriteByte('\n')
+	}
+	file.Write(broken)
+	file.WriteByte('\n')
+	path := filepath.Join(t.TempDir(), "tetragon.log")
+	require.NoError(t, os.WriteFile(path, file.Bytes(), 0o600))
+
+	run := func(filters []map[string]any, body eventmap.BodyMode) (*harness, []plog.LogRecord) {
+		cfg := fileConfig(path)
+		cfg.Body = body
+		cfg.FieldFilters = filters
+		require.NoError(t, cfg.Validate())
+		h := newHarness(t)
+		sink := &collector{}
+		r := h.start(t, cfg, sink, nil)
+		waitFor(t, "every captured line", func() bool { return sink.count() >= len(lines) })
+		require.NoError(t, r.Shutdown(context.Background()))
+		require.Equal(t, len(lines), sink.count())
+		return h, sink.records
+	}
+	lean := loadConfig(t, "tetragon/export_lean").FieldFilters
+	require.NotEmpty(t, lean)
+	_, full := run(nil, eventmap.BodyJSON)
+	h, filtered := run(lean, eventmap.BodyJSON)
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "malformed")),
+		"a line broken inside a skipped value is malformed")
+
+	// Records are grouped by resource, so they are matched by their body,
+	// which must be an original line in both runs.
+	isLine := make(map[string]bool, len(lines))
+	for _, l := range lines {
+		isLine[string(l)] = true
+	}
+	fullAttrs := make(map[string]map[string]any, len(full))
+	for _, lr := range full {
+		require.True(t, isLine[lr.Body().Str()], "body=json is an original line")
+		fullAttrs[lr.Body().Str()] = lr.Attributes().AsRaw()
+	}
+	withCaps := 0
+	for i, lr := range filtered {
+		require.True(t, isLine[lr.Body().Str()], "record %d: body=json is the original line, filters or not", i)
+		want, ok := fullAttrs[lr.Body().Str()]
+		require.True(t, ok)
+		got := lr.Attributes().AsRaw()
+		if _, ok := want[attrkey.TetragonCapsPermitted]; ok {
+			withCaps++
+		}
+		for _, k := range []string{attrkey.TetragonCapsEffective, attrkey.TetragonCapsPermitted} {
+			require.NotContains(t, got, k, "record %d", i)
+			delete(want, k)
+		}
+		if !assert.Equal(t, want, got, "record %d: every attribute but the capabilities is unchanged", i) {
+			break
+		}
+	}
+	assert.Greater(t, withCaps, len(full)/2, "the unfiltered records carry capabilities")
+
+	// body=map leaves the skipped fields out of the structured body too.
+	_, maps := run(lean, eventmap.BodyMap)
+	procs := 0
+	for _, lr := range maps {
+		exec, ok := lr.Body().Map().AsRaw()["process_exec"].(map[string]any)
+		if !ok {
+			continue
+		}
+		proc := exec["process"].(map[string]any)
+		procs++
+		assert.NotContains(t, proc, "cap")
+		assert.NotContains(t, proc, "ns")
+		assert.Contains(t, proc, "binary")
+		if parent, ok := exec["parent"].(map[string]any); ok {
+			assert.NotContains(t, parent, "process_credentials")
+			assert.Contains(t, parent, "binary")
+		}
+	}
+	assert.Greater(t, procs, 100)
 }

@@ -221,7 +221,11 @@ func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component
 		}
 		client = c
 	}
-	sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}}
+	dec, err := r.fileDecoder()
+	if err != nil {
+		return err
+	}
+	sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}, dec: dec}
 	tailer := filetail.New(filetail.Settings{
 		Path:          fc.Path,
 		FromBeginning: fc.StartAt == startAtBeginning,
@@ -253,6 +257,20 @@ func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component
 		return err
 	}
 	return nil
+}
+
+// fileDecoder decodes export lines leaving out what field_filters exclude:
+// Tetragon wrote the file whole, so the receiver skips those fields instead.
+func (r *tetragonReceiver) fileDecoder() (*eventmap.Decoder, error) {
+	filters, err := tetragonfilter.FieldFilters(r.cfg.FieldFilters)
+	if err != nil {
+		return nil, err
+	}
+	dec, err := eventmap.NewDecoder(filters)
+	if err != nil {
+		return nil, fmt.Errorf("field_filters: %w", err)
+	}
+	return dec, nil
 }
 
 // Shutdown stops reading, delivers what was already read (within ctx's

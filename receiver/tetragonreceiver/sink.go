@@ -21,13 +21,15 @@ type lineSink struct {
 	b *batcher.Batcher
 	// ev is reused for every line: the mapper copies what it needs.
 	ev *tetragon.GetEventsResponse
+	// dec applies field_filters while decoding; nil decodes everything.
+	dec *eventmap.Decoder
 }
 
 func (s *lineSink) Line(line []byte, file string, offset int64) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return
 	}
-	if err := eventmap.DecodeJSON(line, s.ev); err != nil {
+	if err := s.dec.Decode(line, s.ev); err != nil {
 		reason := "malformed"
 		var unknown *eventmap.UnknownEventTypeError
 		if errors.As(err, &unknown) {
