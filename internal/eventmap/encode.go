@@ -34,6 +34,9 @@ const (
 	msb = 0x8080808080808080
 )
 
+// encoder holds what one marshal reuses. The buffer goes through the
+// methods as an argument and result rather than as a field, which would cost
+// a GC write barrier per append.
 type encoder struct {
 	buf  []byte
 	keys []string // map keys being sorted
@@ -45,30 +48,19 @@ var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
 // marshalEventJSON returns ev as protojson (proto names), compact.
 func marshalEventJSON(ev *tetragon.GetEventsResponse) (string, error) {
 	e := encoderPool.Get().(*encoder)
-	e.buf, e.err = e.buf[:0], nil
-	e.jsonGetEventsResponse(ev)
+	e.err = nil
+	buf := e.jsonGetEventsResponse(e.buf[:0], ev)
 	var out string
 	err := e.err
 	if err == nil {
-		out = string(e.buf)
+		out = string(buf)
 	}
-	if cap(e.buf) > 1<<20 {
-		e.buf = nil // do not pin one huge event's buffer
+	if cap(buf) <= 1<<20 { // do not pin one huge event's buffer
+		e.buf = buf
 	}
 	e.err = nil
 	encoderPool.Put(e)
 	return out, err
-}
-
-// endObject closes the object whose fields were appended from start on, each
-// with a leading comma: the first comma becomes the opening brace.
-func (e *encoder) endObject(start int) {
-	if len(e.buf) == start {
-		e.buf = append(e.buf, '{', '}')
-		return
-	}
-	e.buf[start] = '{'
-	e.buf = append(e.buf, '}')
 }
 
 func (e *encoder) fail(err error) {
@@ -77,48 +69,58 @@ func (e *encoder) fail(err error) {
 	}
 }
 
-func (e *encoder) stringMap(m map[string]string) {
+// endObject closes the object whose fields were appended from start on, each
+// with a leading comma: the first comma becomes the opening brace.
+func endObject(b []byte, start int) []byte {
+	if len(b) == start {
+		return append(b, '{', '}')
+	}
+	b[start] = '{'
+	return append(b, '}')
+}
+
+func (e *encoder) stringMap(b []byte, m map[string]string) []byte {
 	keys := e.keys[:0]
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	e.buf = append(e.buf, '{')
+	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
-			e.buf = append(e.buf, ',')
+			b = append(b, ',')
 		}
-		e.str(k)
-		e.buf = append(e.buf, ':')
-		e.str(m[k])
+		b = e.str(b, k)
+		b = append(b, ':')
+		b = e.str(b, m[k])
 	}
-	e.buf = append(e.buf, '}')
 	clear(keys)
 	e.keys = keys[:0]
+	return append(b, '}')
 }
 
-func (e *encoder) quotedInt(n int64) {
-	e.buf = append(e.buf, '"')
-	e.buf = strconv.AppendInt(e.buf, n, 10)
-	e.buf = append(e.buf, '"')
+func appendQuotedInt(b []byte, n int64) []byte {
+	b = append(b, '"')
+	b = strconv.AppendInt(b, n, 10)
+	return append(b, '"')
 }
 
-func (e *encoder) quotedUint(n uint64) {
-	e.buf = append(e.buf, '"')
-	e.buf = strconv.AppendUint(e.buf, n, 10)
-	e.buf = append(e.buf, '"')
+func appendQuotedUint(b []byte, n uint64) []byte {
+	b = append(b, '"')
+	b = strconv.AppendUint(b, n, 10)
+	return append(b, '"')
 }
 
-func (e *encoder) bytes(b []byte) {
-	e.buf = append(e.buf, '"')
-	e.buf = base64.StdEncoding.AppendEncode(e.buf, b)
-	e.buf = append(e.buf, '"')
+func appendBase64(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
 }
 
 // str writes a JSON string the way protojson does: only '"', '\\' and
 // control characters are escaped; invalid UTF-8 is an error.
-func (e *encoder) str(s string) {
-	e.buf = append(e.buf, '"')
+func (e *encoder) str(b []byte, s string) []byte {
+	b = append(b, '"')
 	start := 0
 	i := 0
 	// Eight bytes at a time while all are printable ASCII other than '"' and
@@ -144,31 +146,31 @@ func (e *encoder) str(s string) {
 			i++
 			continue
 		}
-		e.buf = append(e.buf, s[start:i]...)
-		e.buf = append(e.buf, '\\')
+		b = append(b, s[start:i]...)
+		b = append(b, '\\')
 		switch c {
 		case '"', '\\':
-			e.buf = append(e.buf, c)
+			b = append(b, c)
 		case '\b':
-			e.buf = append(e.buf, 'b')
+			b = append(b, 'b')
 		case '\f':
-			e.buf = append(e.buf, 'f')
+			b = append(b, 'f')
 		case '\n':
-			e.buf = append(e.buf, 'n')
+			b = append(b, 'n')
 		case '\r':
-			e.buf = append(e.buf, 'r')
+			b = append(b, 'r')
 		case '\t':
-			e.buf = append(e.buf, 't')
+			b = append(b, 't')
 		default:
-			e.buf = append(e.buf, 'u')
-			e.buf = append(e.buf, "0000"[1+(bits.Len32(uint32(c))-1)/4:]...)
-			e.buf = strconv.AppendUint(e.buf, uint64(c), 16)
+			b = append(b, 'u')
+			b = append(b, "0000"[1+(bits.Len32(uint32(c))-1)/4:]...)
+			b = strconv.AppendUint(b, uint64(c), 16)
 		}
 		i++
 		start = i
 	}
-	e.buf = append(e.buf, s[start:]...)
-	e.buf = append(e.buf, '"')
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // The range protojson accepts for google.protobuf.Timestamp.
@@ -177,16 +179,16 @@ const (
 	maxTimestampSeconds = 253402300799 // 9999-12-31T23:59:59Z
 )
 
-func (e *encoder) timestamp(secs int64, nanos int32) {
+func (e *encoder) timestamp(b []byte, secs int64, nanos int32) []byte {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
 		e.fail(errors.New("google.protobuf.Timestamp: seconds out of range " + strconv.FormatInt(secs, 10)))
-		return
+		return b
 	}
 	if nanos < 0 || nanos > 999999999 {
 		e.fail(errors.New("google.protobuf.Timestamp: nanos out of range " + strconv.FormatInt(int64(nanos), 10)))
-		return
+		return b
 	}
-	e.buf = append(e.buf, '"')
-	e.buf = appendTimestamp(e.buf, secs, nanos)
-	e.buf = append(e.buf, '"')
+	b = append(b, '"')
+	b = appendTimestamp(b, secs, nanos)
+	return append(b, '"')
 }

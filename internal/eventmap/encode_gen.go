@@ -8,1867 +8,1818 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 )
 
-func (e *encoder) jsonGetEventsResponse(m *tetragon.GetEventsResponse) {
+func (e *encoder) jsonGetEventsResponse(b []byte, m *tetragon.GetEventsResponse) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	switch v := m.Event.(type) {
 	case *tetragon.GetEventsResponse_ProcessExec:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_exec":`...)
-			e.jsonProcessExec(v.ProcessExec)
+			b = append(b, `,"process_exec":`...)
+			b = e.jsonProcessExec(b, v.ProcessExec)
 		}
 	case *tetragon.GetEventsResponse_ProcessExit:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_exit":`...)
-			e.jsonProcessExit(v.ProcessExit)
+			b = append(b, `,"process_exit":`...)
+			b = e.jsonProcessExit(b, v.ProcessExit)
 		}
 	case *tetragon.GetEventsResponse_ProcessKprobe:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_kprobe":`...)
-			e.jsonProcessKprobe(v.ProcessKprobe)
+			b = append(b, `,"process_kprobe":`...)
+			b = e.jsonProcessKprobe(b, v.ProcessKprobe)
 		}
 	case *tetragon.GetEventsResponse_ProcessTracepoint:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_tracepoint":`...)
-			e.jsonProcessTracepoint(v.ProcessTracepoint)
+			b = append(b, `,"process_tracepoint":`...)
+			b = e.jsonProcessTracepoint(b, v.ProcessTracepoint)
 		}
 	case *tetragon.GetEventsResponse_ProcessLoader:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_loader":`...)
-			e.jsonProcessLoader(v.ProcessLoader)
+			b = append(b, `,"process_loader":`...)
+			b = e.jsonProcessLoader(b, v.ProcessLoader)
 		}
 	case *tetragon.GetEventsResponse_ProcessUprobe:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_uprobe":`...)
-			e.jsonProcessUprobe(v.ProcessUprobe)
+			b = append(b, `,"process_uprobe":`...)
+			b = e.jsonProcessUprobe(b, v.ProcessUprobe)
 		}
 	case *tetragon.GetEventsResponse_ProcessThrottle:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_throttle":`...)
-			e.jsonProcessThrottle(v.ProcessThrottle)
+			b = append(b, `,"process_throttle":`...)
+			b = e.jsonProcessThrottle(b, v.ProcessThrottle)
 		}
 	case *tetragon.GetEventsResponse_ProcessLsm:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_lsm":`...)
-			e.jsonProcessLsm(v.ProcessLsm)
+			b = append(b, `,"process_lsm":`...)
+			b = e.jsonProcessLsm(b, v.ProcessLsm)
 		}
 	case *tetragon.GetEventsResponse_ProcessUsdt:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_usdt":`...)
-			e.jsonProcessUsdt(v.ProcessUsdt)
+			b = append(b, `,"process_usdt":`...)
+			b = e.jsonProcessUsdt(b, v.ProcessUsdt)
 		}
 	case *tetragon.GetEventsResponse_Test:
 		if v != nil {
-			e.buf = append(e.buf, `,"test":`...)
-			e.jsonTest(v.Test)
+			b = append(b, `,"test":`...)
+			b = e.jsonTest(b, v.Test)
 		}
 	case *tetragon.GetEventsResponse_RateLimitInfo:
 		if v != nil {
-			e.buf = append(e.buf, `,"rate_limit_info":`...)
-			e.jsonRateLimitInfo(v.RateLimitInfo)
+			b = append(b, `,"rate_limit_info":`...)
+			b = e.jsonRateLimitInfo(b, v.RateLimitInfo)
 		}
 	}
 	if m.NodeName != "" {
-		e.buf = append(e.buf, `,"node_name":`...)
-		e.str(m.NodeName)
+		b = append(b, `,"node_name":`...)
+		b = e.str(b, m.NodeName)
 	}
 	if m.Time != nil {
-		e.buf = append(e.buf, `,"time":`...)
-		e.timestamp(m.Time.GetSeconds(), m.Time.GetNanos())
+		b = append(b, `,"time":`...)
+		b = e.timestamp(b, m.Time.GetSeconds(), m.Time.GetNanos())
 	}
 	if m.AggregationInfo != nil {
-		e.buf = append(e.buf, `,"aggregation_info":`...)
-		e.jsonAggregationInfo(m.AggregationInfo)
+		b = append(b, `,"aggregation_info":`...)
+		b = e.jsonAggregationInfo(b, m.AggregationInfo)
 	}
 	if m.ClusterName != "" {
-		e.buf = append(e.buf, `,"cluster_name":`...)
-		e.str(m.ClusterName)
+		b = append(b, `,"cluster_name":`...)
+		b = e.str(b, m.ClusterName)
 	}
 	if len(m.NodeLabels) > 0 {
-		e.buf = append(e.buf, `,"node_labels":`...)
-		e.stringMap(m.NodeLabels)
+		b = append(b, `,"node_labels":`...)
+		b = e.stringMap(b, m.NodeLabels)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonAggregationInfo(m *tetragon.AggregationInfo) {
+func (e *encoder) jsonAggregationInfo(b []byte, m *tetragon.AggregationInfo) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Count != 0 {
-		e.buf = append(e.buf, `,"count":`...)
-		e.quotedUint(m.Count)
+		b = append(b, `,"count":`...)
+		b = appendQuotedUint(b, m.Count)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonBinaryProperties(m *tetragon.BinaryProperties) {
+func (e *encoder) jsonBinaryProperties(b []byte, m *tetragon.BinaryProperties) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Setuid != nil {
-		e.buf = append(e.buf, `,"setuid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Setuid.GetValue()), 10)
+		b = append(b, `,"setuid":`...)
+		b = strconv.AppendUint(b, uint64(m.Setuid.GetValue()), 10)
 	}
 	if m.Setgid != nil {
-		e.buf = append(e.buf, `,"setgid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Setgid.GetValue()), 10)
+		b = append(b, `,"setgid":`...)
+		b = strconv.AppendUint(b, uint64(m.Setgid.GetValue()), 10)
 	}
 	if len(m.PrivilegesChanged) > 0 {
-		e.buf = append(e.buf, `,"privileges_changed":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"privileges_changed":`...)
+		b = append(b, '[')
 		for i, v := range m.PrivilegesChanged {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumProcessPrivilegesChanged(v)
+			b = jsonEnumProcessPrivilegesChanged(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.File != nil {
-		e.buf = append(e.buf, `,"file":`...)
-		e.jsonFileProperties(m.File)
+		b = append(b, `,"file":`...)
+		b = e.jsonFileProperties(b, m.File)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonCapabilities(m *tetragon.Capabilities) {
+func (e *encoder) jsonCapabilities(b []byte, m *tetragon.Capabilities) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if len(m.Permitted) > 0 {
-		e.buf = append(e.buf, `,"permitted":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"permitted":`...)
+		b = append(b, '[')
 		for i, v := range m.Permitted {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumCapabilitiesType(v)
+			b = jsonEnumCapabilitiesType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Effective) > 0 {
-		e.buf = append(e.buf, `,"effective":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"effective":`...)
+		b = append(b, '[')
 		for i, v := range m.Effective {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumCapabilitiesType(v)
+			b = jsonEnumCapabilitiesType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Inheritable) > 0 {
-		e.buf = append(e.buf, `,"inheritable":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"inheritable":`...)
+		b = append(b, '[')
 		for i, v := range m.Inheritable {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumCapabilitiesType(v)
+			b = jsonEnumCapabilitiesType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonContainer(m *tetragon.Container) {
+func (e *encoder) jsonContainer(b []byte, m *tetragon.Container) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Id != "" {
-		e.buf = append(e.buf, `,"id":`...)
-		e.str(m.Id)
+		b = append(b, `,"id":`...)
+		b = e.str(b, m.Id)
 	}
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
 	if m.Image != nil {
-		e.buf = append(e.buf, `,"image":`...)
-		e.jsonImage(m.Image)
+		b = append(b, `,"image":`...)
+		b = e.jsonImage(b, m.Image)
 	}
 	if m.StartTime != nil {
-		e.buf = append(e.buf, `,"start_time":`...)
-		e.timestamp(m.StartTime.GetSeconds(), m.StartTime.GetNanos())
+		b = append(b, `,"start_time":`...)
+		b = e.timestamp(b, m.StartTime.GetSeconds(), m.StartTime.GetNanos())
 	}
 	if m.Pid != nil {
-		e.buf = append(e.buf, `,"pid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Pid.GetValue()), 10)
+		b = append(b, `,"pid":`...)
+		b = strconv.AppendUint(b, uint64(m.Pid.GetValue()), 10)
 	}
 	if m.MaybeExecProbe {
-		e.buf = append(e.buf, `,"maybe_exec_probe":`...)
-		e.buf = strconv.AppendBool(e.buf, m.MaybeExecProbe)
+		b = append(b, `,"maybe_exec_probe":`...)
+		b = strconv.AppendBool(b, m.MaybeExecProbe)
 	}
 	if m.SecurityContext != nil {
-		e.buf = append(e.buf, `,"security_context":`...)
-		e.jsonSecurityContext(m.SecurityContext)
+		b = append(b, `,"security_context":`...)
+		b = e.jsonSecurityContext(b, m.SecurityContext)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonEnvVar(m *tetragon.EnvVar) {
+func (e *encoder) jsonEnvVar(b []byte, m *tetragon.EnvVar) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Key != "" {
-		e.buf = append(e.buf, `,"Key":`...)
-		e.str(m.Key)
+		b = append(b, `,"Key":`...)
+		b = e.str(b, m.Key)
 	}
 	if m.Value != "" {
-		e.buf = append(e.buf, `,"Value":`...)
-		e.str(m.Value)
+		b = append(b, `,"Value":`...)
+		b = e.str(b, m.Value)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonFileProperties(m *tetragon.FileProperties) {
+func (e *encoder) jsonFileProperties(b []byte, m *tetragon.FileProperties) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Inode != nil {
-		e.buf = append(e.buf, `,"inode":`...)
-		e.jsonInodeProperties(m.Inode)
+		b = append(b, `,"inode":`...)
+		b = e.jsonInodeProperties(b, m.Inode)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonImage(m *tetragon.Image) {
+func (e *encoder) jsonImage(b []byte, m *tetragon.Image) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Id != "" {
-		e.buf = append(e.buf, `,"id":`...)
-		e.str(m.Id)
+		b = append(b, `,"id":`...)
+		b = e.str(b, m.Id)
 	}
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonInodeProperties(m *tetragon.InodeProperties) {
+func (e *encoder) jsonInodeProperties(b []byte, m *tetragon.InodeProperties) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Number != 0 {
-		e.buf = append(e.buf, `,"number":`...)
-		e.quotedUint(m.Number)
+		b = append(b, `,"number":`...)
+		b = appendQuotedUint(b, m.Number)
 	}
 	if m.Links != nil {
-		e.buf = append(e.buf, `,"links":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Links.GetValue()), 10)
+		b = append(b, `,"links":`...)
+		b = strconv.AppendUint(b, uint64(m.Links.GetValue()), 10)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKernelModule(m *tetragon.KernelModule) {
+func (e *encoder) jsonKernelModule(b []byte, m *tetragon.KernelModule) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
 	if m.SignatureOk != nil {
-		e.buf = append(e.buf, `,"signature_ok":`...)
-		e.buf = strconv.AppendBool(e.buf, m.SignatureOk.GetValue())
+		b = append(b, `,"signature_ok":`...)
+		b = strconv.AppendBool(b, m.SignatureOk.GetValue())
 	}
 	if len(m.Tainted) > 0 {
-		e.buf = append(e.buf, `,"tainted":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"tainted":`...)
+		b = append(b, '[')
 		for i, v := range m.Tainted {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumTaintedBitsType(v)
+			b = jsonEnumTaintedBitsType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeArgument(m *tetragon.KprobeArgument) {
+func (e *encoder) jsonKprobeArgument(b []byte, m *tetragon.KprobeArgument) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	switch v := m.Arg.(type) {
 	case *tetragon.KprobeArgument_StringArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"string_arg":`...)
-			e.str(v.StringArg)
+			b = append(b, `,"string_arg":`...)
+			b = e.str(b, v.StringArg)
 		}
 	case *tetragon.KprobeArgument_IntArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"int_arg":`...)
-			e.buf = strconv.AppendInt(e.buf, int64(v.IntArg), 10)
+			b = append(b, `,"int_arg":`...)
+			b = strconv.AppendInt(b, int64(v.IntArg), 10)
 		}
 	case *tetragon.KprobeArgument_SkbArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"skb_arg":`...)
-			e.jsonKprobeSkb(v.SkbArg)
+			b = append(b, `,"skb_arg":`...)
+			b = e.jsonKprobeSkb(b, v.SkbArg)
 		}
 	case *tetragon.KprobeArgument_SizeArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"size_arg":`...)
-			e.quotedUint(v.SizeArg)
+			b = append(b, `,"size_arg":`...)
+			b = appendQuotedUint(b, v.SizeArg)
 		}
 	case *tetragon.KprobeArgument_BytesArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"bytes_arg":`...)
-			e.bytes(v.BytesArg)
+			b = append(b, `,"bytes_arg":`...)
+			b = appendBase64(b, v.BytesArg)
 		}
 	case *tetragon.KprobeArgument_PathArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"path_arg":`...)
-			e.jsonKprobePath(v.PathArg)
+			b = append(b, `,"path_arg":`...)
+			b = e.jsonKprobePath(b, v.PathArg)
 		}
 	case *tetragon.KprobeArgument_FileArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"file_arg":`...)
-			e.jsonKprobeFile(v.FileArg)
+			b = append(b, `,"file_arg":`...)
+			b = e.jsonKprobeFile(b, v.FileArg)
 		}
 	case *tetragon.KprobeArgument_TruncatedBytesArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"truncated_bytes_arg":`...)
-			e.jsonKprobeTruncatedBytes(v.TruncatedBytesArg)
+			b = append(b, `,"truncated_bytes_arg":`...)
+			b = e.jsonKprobeTruncatedBytes(b, v.TruncatedBytesArg)
 		}
 	case *tetragon.KprobeArgument_SockArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"sock_arg":`...)
-			e.jsonKprobeSock(v.SockArg)
+			b = append(b, `,"sock_arg":`...)
+			b = e.jsonKprobeSock(b, v.SockArg)
 		}
 	case *tetragon.KprobeArgument_CredArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"cred_arg":`...)
-			e.jsonKprobeCred(v.CredArg)
+			b = append(b, `,"cred_arg":`...)
+			b = e.jsonKprobeCred(b, v.CredArg)
 		}
 	case *tetragon.KprobeArgument_LongArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"long_arg":`...)
-			e.quotedInt(v.LongArg)
+			b = append(b, `,"long_arg":`...)
+			b = appendQuotedInt(b, v.LongArg)
 		}
 	case *tetragon.KprobeArgument_BpfAttrArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"bpf_attr_arg":`...)
-			e.jsonKprobeBpfAttr(v.BpfAttrArg)
+			b = append(b, `,"bpf_attr_arg":`...)
+			b = e.jsonKprobeBpfAttr(b, v.BpfAttrArg)
 		}
 	case *tetragon.KprobeArgument_PerfEventArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"perf_event_arg":`...)
-			e.jsonKprobePerfEvent(v.PerfEventArg)
+			b = append(b, `,"perf_event_arg":`...)
+			b = e.jsonKprobePerfEvent(b, v.PerfEventArg)
 		}
 	case *tetragon.KprobeArgument_BpfMapArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"bpf_map_arg":`...)
-			e.jsonKprobeBpfMap(v.BpfMapArg)
+			b = append(b, `,"bpf_map_arg":`...)
+			b = e.jsonKprobeBpfMap(b, v.BpfMapArg)
 		}
 	case *tetragon.KprobeArgument_UintArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"uint_arg":`...)
-			e.buf = strconv.AppendUint(e.buf, uint64(v.UintArg), 10)
+			b = append(b, `,"uint_arg":`...)
+			b = strconv.AppendUint(b, uint64(v.UintArg), 10)
 		}
 	case *tetragon.KprobeArgument_UserNamespaceArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"user_namespace_arg":`...)
-			e.jsonKprobeUserNamespace(v.UserNamespaceArg)
+			b = append(b, `,"user_namespace_arg":`...)
+			b = e.jsonKprobeUserNamespace(b, v.UserNamespaceArg)
 		}
 	case *tetragon.KprobeArgument_CapabilityArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"capability_arg":`...)
-			e.jsonKprobeCapability(v.CapabilityArg)
+			b = append(b, `,"capability_arg":`...)
+			b = e.jsonKprobeCapability(b, v.CapabilityArg)
 		}
 	case *tetragon.KprobeArgument_ProcessCredentialsArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"process_credentials_arg":`...)
-			e.jsonProcessCredentials(v.ProcessCredentialsArg)
+			b = append(b, `,"process_credentials_arg":`...)
+			b = e.jsonProcessCredentials(b, v.ProcessCredentialsArg)
 		}
 	case *tetragon.KprobeArgument_UserNsArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"user_ns_arg":`...)
-			e.jsonUserNamespace(v.UserNsArg)
+			b = append(b, `,"user_ns_arg":`...)
+			b = e.jsonUserNamespace(b, v.UserNsArg)
 		}
 	case *tetragon.KprobeArgument_ModuleArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"module_arg":`...)
-			e.jsonKernelModule(v.ModuleArg)
+			b = append(b, `,"module_arg":`...)
+			b = e.jsonKernelModule(b, v.ModuleArg)
 		}
 	case *tetragon.KprobeArgument_KernelCapTArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"kernel_cap_t_arg":`...)
-			e.str(v.KernelCapTArg)
+			b = append(b, `,"kernel_cap_t_arg":`...)
+			b = e.str(b, v.KernelCapTArg)
 		}
 	case *tetragon.KprobeArgument_CapInheritableArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"cap_inheritable_arg":`...)
-			e.str(v.CapInheritableArg)
+			b = append(b, `,"cap_inheritable_arg":`...)
+			b = e.str(b, v.CapInheritableArg)
 		}
 	case *tetragon.KprobeArgument_CapPermittedArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"cap_permitted_arg":`...)
-			e.str(v.CapPermittedArg)
+			b = append(b, `,"cap_permitted_arg":`...)
+			b = e.str(b, v.CapPermittedArg)
 		}
 	case *tetragon.KprobeArgument_CapEffectiveArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"cap_effective_arg":`...)
-			e.str(v.CapEffectiveArg)
+			b = append(b, `,"cap_effective_arg":`...)
+			b = e.str(b, v.CapEffectiveArg)
 		}
 	case *tetragon.KprobeArgument_LinuxBinprmArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"linux_binprm_arg":`...)
-			e.jsonKprobeLinuxBinprm(v.LinuxBinprmArg)
+			b = append(b, `,"linux_binprm_arg":`...)
+			b = e.jsonKprobeLinuxBinprm(b, v.LinuxBinprmArg)
 		}
 	case *tetragon.KprobeArgument_NetDevArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"net_dev_arg":`...)
-			e.jsonKprobeNetDev(v.NetDevArg)
+			b = append(b, `,"net_dev_arg":`...)
+			b = e.jsonKprobeNetDev(b, v.NetDevArg)
 		}
 	case *tetragon.KprobeArgument_BpfCmdArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"bpf_cmd_arg":`...)
-			e.enumBpfCmd(v.BpfCmdArg)
+			b = append(b, `,"bpf_cmd_arg":`...)
+			b = jsonEnumBpfCmd(b, v.BpfCmdArg)
 		}
 	case *tetragon.KprobeArgument_SyscallId:
 		if v != nil {
-			e.buf = append(e.buf, `,"syscall_id":`...)
-			e.jsonSyscallId(v.SyscallId)
+			b = append(b, `,"syscall_id":`...)
+			b = e.jsonSyscallId(b, v.SyscallId)
 		}
 	case *tetragon.KprobeArgument_SockaddrArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"sockaddr_arg":`...)
-			e.jsonKprobeSockaddr(v.SockaddrArg)
+			b = append(b, `,"sockaddr_arg":`...)
+			b = e.jsonKprobeSockaddr(b, v.SockaddrArg)
 		}
 	case *tetragon.KprobeArgument_BpfProgArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"bpf_prog_arg":`...)
-			e.jsonKprobeBpfProg(v.BpfProgArg)
+			b = append(b, `,"bpf_prog_arg":`...)
+			b = e.jsonKprobeBpfProg(b, v.BpfProgArg)
 		}
 	case *tetragon.KprobeArgument_ErrorArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"error_arg":`...)
-			e.jsonKprobeError(v.ErrorArg)
+			b = append(b, `,"error_arg":`...)
+			b = e.jsonKprobeError(b, v.ErrorArg)
 		}
 	case *tetragon.KprobeArgument_SockaddrunArg:
 		if v != nil {
-			e.buf = append(e.buf, `,"sockaddrun_arg":`...)
-			e.jsonKprobeSockaddrUn(v.SockaddrunArg)
+			b = append(b, `,"sockaddrun_arg":`...)
+			b = e.jsonKprobeSockaddrUn(b, v.SockaddrunArg)
 		}
 	}
 	if m.Label != "" {
-		e.buf = append(e.buf, `,"label":`...)
-		e.str(m.Label)
+		b = append(b, `,"label":`...)
+		b = e.str(b, m.Label)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeBpfAttr(m *tetragon.KprobeBpfAttr) {
+func (e *encoder) jsonKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.ProgType != "" {
-		e.buf = append(e.buf, `,"ProgType":`...)
-		e.str(m.ProgType)
+		b = append(b, `,"ProgType":`...)
+		b = e.str(b, m.ProgType)
 	}
 	if m.InsnCnt != 0 {
-		e.buf = append(e.buf, `,"InsnCnt":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.InsnCnt), 10)
+		b = append(b, `,"InsnCnt":`...)
+		b = strconv.AppendUint(b, uint64(m.InsnCnt), 10)
 	}
 	if m.ProgName != "" {
-		e.buf = append(e.buf, `,"ProgName":`...)
-		e.str(m.ProgName)
+		b = append(b, `,"ProgName":`...)
+		b = e.str(b, m.ProgName)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeBpfMap(m *tetragon.KprobeBpfMap) {
+func (e *encoder) jsonKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.MapType != "" {
-		e.buf = append(e.buf, `,"MapType":`...)
-		e.str(m.MapType)
+		b = append(b, `,"MapType":`...)
+		b = e.str(b, m.MapType)
 	}
 	if m.KeySize != 0 {
-		e.buf = append(e.buf, `,"KeySize":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.KeySize), 10)
+		b = append(b, `,"KeySize":`...)
+		b = strconv.AppendUint(b, uint64(m.KeySize), 10)
 	}
 	if m.ValueSize != 0 {
-		e.buf = append(e.buf, `,"ValueSize":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.ValueSize), 10)
+		b = append(b, `,"ValueSize":`...)
+		b = strconv.AppendUint(b, uint64(m.ValueSize), 10)
 	}
 	if m.MaxEntries != 0 {
-		e.buf = append(e.buf, `,"MaxEntries":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.MaxEntries), 10)
+		b = append(b, `,"MaxEntries":`...)
+		b = strconv.AppendUint(b, uint64(m.MaxEntries), 10)
 	}
 	if m.MapName != "" {
-		e.buf = append(e.buf, `,"MapName":`...)
-		e.str(m.MapName)
+		b = append(b, `,"MapName":`...)
+		b = e.str(b, m.MapName)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeBpfProg(m *tetragon.KprobeBpfProg) {
+func (e *encoder) jsonKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.ProgType != "" {
-		e.buf = append(e.buf, `,"ProgType":`...)
-		e.str(m.ProgType)
+		b = append(b, `,"ProgType":`...)
+		b = e.str(b, m.ProgType)
 	}
 	if m.InsnCnt != 0 {
-		e.buf = append(e.buf, `,"InsnCnt":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.InsnCnt), 10)
+		b = append(b, `,"InsnCnt":`...)
+		b = strconv.AppendUint(b, uint64(m.InsnCnt), 10)
 	}
 	if m.ProgName != "" {
-		e.buf = append(e.buf, `,"ProgName":`...)
-		e.str(m.ProgName)
+		b = append(b, `,"ProgName":`...)
+		b = e.str(b, m.ProgName)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeCapability(m *tetragon.KprobeCapability) {
+func (e *encoder) jsonKprobeCapability(b []byte, m *tetragon.KprobeCapability) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Value != nil {
-		e.buf = append(e.buf, `,"value":`...)
-		e.buf = strconv.AppendInt(e.buf, int64(m.Value.GetValue()), 10)
+		b = append(b, `,"value":`...)
+		b = strconv.AppendInt(b, int64(m.Value.GetValue()), 10)
 	}
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeCred(m *tetragon.KprobeCred) {
+func (e *encoder) jsonKprobeCred(b []byte, m *tetragon.KprobeCred) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if len(m.Permitted) > 0 {
-		e.buf = append(e.buf, `,"permitted":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"permitted":`...)
+		b = append(b, '[')
 		for i, v := range m.Permitted {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumCapabilitiesType(v)
+			b = jsonEnumCapabilitiesType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Effective) > 0 {
-		e.buf = append(e.buf, `,"effective":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"effective":`...)
+		b = append(b, '[')
 		for i, v := range m.Effective {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumCapabilitiesType(v)
+			b = jsonEnumCapabilitiesType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Inheritable) > 0 {
-		e.buf = append(e.buf, `,"inheritable":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"inheritable":`...)
+		b = append(b, '[')
 		for i, v := range m.Inheritable {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumCapabilitiesType(v)
+			b = jsonEnumCapabilitiesType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeError(m *tetragon.KprobeError) {
+func (e *encoder) jsonKprobeError(b []byte, m *tetragon.KprobeError) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Message != "" {
-		e.buf = append(e.buf, `,"Message":`...)
-		e.str(m.Message)
+		b = append(b, `,"Message":`...)
+		b = e.str(b, m.Message)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeFile(m *tetragon.KprobeFile) {
+func (e *encoder) jsonKprobeFile(b []byte, m *tetragon.KprobeFile) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Mount != "" {
-		e.buf = append(e.buf, `,"mount":`...)
-		e.str(m.Mount)
+		b = append(b, `,"mount":`...)
+		b = e.str(b, m.Mount)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
 	if m.Flags != "" {
-		e.buf = append(e.buf, `,"flags":`...)
-		e.str(m.Flags)
+		b = append(b, `,"flags":`...)
+		b = e.str(b, m.Flags)
 	}
 	if m.Permission != "" {
-		e.buf = append(e.buf, `,"permission":`...)
-		e.str(m.Permission)
+		b = append(b, `,"permission":`...)
+		b = e.str(b, m.Permission)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeLinuxBinprm(m *tetragon.KprobeLinuxBinprm) {
+func (e *encoder) jsonKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
 	if m.Flags != "" {
-		e.buf = append(e.buf, `,"flags":`...)
-		e.str(m.Flags)
+		b = append(b, `,"flags":`...)
+		b = e.str(b, m.Flags)
 	}
 	if m.Permission != "" {
-		e.buf = append(e.buf, `,"permission":`...)
-		e.str(m.Permission)
+		b = append(b, `,"permission":`...)
+		b = e.str(b, m.Permission)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeNetDev(m *tetragon.KprobeNetDev) {
+func (e *encoder) jsonKprobeNetDev(b []byte, m *tetragon.KprobeNetDev) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobePath(m *tetragon.KprobePath) {
+func (e *encoder) jsonKprobePath(b []byte, m *tetragon.KprobePath) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Mount != "" {
-		e.buf = append(e.buf, `,"mount":`...)
-		e.str(m.Mount)
+		b = append(b, `,"mount":`...)
+		b = e.str(b, m.Mount)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
 	if m.Flags != "" {
-		e.buf = append(e.buf, `,"flags":`...)
-		e.str(m.Flags)
+		b = append(b, `,"flags":`...)
+		b = e.str(b, m.Flags)
 	}
 	if m.Permission != "" {
-		e.buf = append(e.buf, `,"permission":`...)
-		e.str(m.Permission)
+		b = append(b, `,"permission":`...)
+		b = e.str(b, m.Permission)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobePerfEvent(m *tetragon.KprobePerfEvent) {
+func (e *encoder) jsonKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.KprobeFunc != "" {
-		e.buf = append(e.buf, `,"KprobeFunc":`...)
-		e.str(m.KprobeFunc)
+		b = append(b, `,"KprobeFunc":`...)
+		b = e.str(b, m.KprobeFunc)
 	}
 	if m.Type != "" {
-		e.buf = append(e.buf, `,"Type":`...)
-		e.str(m.Type)
+		b = append(b, `,"Type":`...)
+		b = e.str(b, m.Type)
 	}
 	if m.Config != 0 {
-		e.buf = append(e.buf, `,"Config":`...)
-		e.quotedUint(m.Config)
+		b = append(b, `,"Config":`...)
+		b = appendQuotedUint(b, m.Config)
 	}
 	if m.ProbeOffset != 0 {
-		e.buf = append(e.buf, `,"ProbeOffset":`...)
-		e.quotedUint(m.ProbeOffset)
+		b = append(b, `,"ProbeOffset":`...)
+		b = appendQuotedUint(b, m.ProbeOffset)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeSkb(m *tetragon.KprobeSkb) {
+func (e *encoder) jsonKprobeSkb(b []byte, m *tetragon.KprobeSkb) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Hash != 0 {
-		e.buf = append(e.buf, `,"hash":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Hash), 10)
+		b = append(b, `,"hash":`...)
+		b = strconv.AppendUint(b, uint64(m.Hash), 10)
 	}
 	if m.Len != 0 {
-		e.buf = append(e.buf, `,"len":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Len), 10)
+		b = append(b, `,"len":`...)
+		b = strconv.AppendUint(b, uint64(m.Len), 10)
 	}
 	if m.Priority != 0 {
-		e.buf = append(e.buf, `,"priority":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Priority), 10)
+		b = append(b, `,"priority":`...)
+		b = strconv.AppendUint(b, uint64(m.Priority), 10)
 	}
 	if m.Mark != 0 {
-		e.buf = append(e.buf, `,"mark":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Mark), 10)
+		b = append(b, `,"mark":`...)
+		b = strconv.AppendUint(b, uint64(m.Mark), 10)
 	}
 	if m.Saddr != "" {
-		e.buf = append(e.buf, `,"saddr":`...)
-		e.str(m.Saddr)
+		b = append(b, `,"saddr":`...)
+		b = e.str(b, m.Saddr)
 	}
 	if m.Daddr != "" {
-		e.buf = append(e.buf, `,"daddr":`...)
-		e.str(m.Daddr)
+		b = append(b, `,"daddr":`...)
+		b = e.str(b, m.Daddr)
 	}
 	if m.Sport != 0 {
-		e.buf = append(e.buf, `,"sport":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Sport), 10)
+		b = append(b, `,"sport":`...)
+		b = strconv.AppendUint(b, uint64(m.Sport), 10)
 	}
 	if m.Dport != 0 {
-		e.buf = append(e.buf, `,"dport":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Dport), 10)
+		b = append(b, `,"dport":`...)
+		b = strconv.AppendUint(b, uint64(m.Dport), 10)
 	}
 	if m.Proto != 0 {
-		e.buf = append(e.buf, `,"proto":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Proto), 10)
+		b = append(b, `,"proto":`...)
+		b = strconv.AppendUint(b, uint64(m.Proto), 10)
 	}
 	if m.SecPathLen != 0 {
-		e.buf = append(e.buf, `,"sec_path_len":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.SecPathLen), 10)
+		b = append(b, `,"sec_path_len":`...)
+		b = strconv.AppendUint(b, uint64(m.SecPathLen), 10)
 	}
 	if m.SecPathOlen != 0 {
-		e.buf = append(e.buf, `,"sec_path_olen":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.SecPathOlen), 10)
+		b = append(b, `,"sec_path_olen":`...)
+		b = strconv.AppendUint(b, uint64(m.SecPathOlen), 10)
 	}
 	if m.Protocol != "" {
-		e.buf = append(e.buf, `,"protocol":`...)
-		e.str(m.Protocol)
+		b = append(b, `,"protocol":`...)
+		b = e.str(b, m.Protocol)
 	}
 	if m.Family != "" {
-		e.buf = append(e.buf, `,"family":`...)
-		e.str(m.Family)
+		b = append(b, `,"family":`...)
+		b = e.str(b, m.Family)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeSock(m *tetragon.KprobeSock) {
+func (e *encoder) jsonKprobeSock(b []byte, m *tetragon.KprobeSock) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Family != "" {
-		e.buf = append(e.buf, `,"family":`...)
-		e.str(m.Family)
+		b = append(b, `,"family":`...)
+		b = e.str(b, m.Family)
 	}
 	if m.Type != "" {
-		e.buf = append(e.buf, `,"type":`...)
-		e.str(m.Type)
+		b = append(b, `,"type":`...)
+		b = e.str(b, m.Type)
 	}
 	if m.Protocol != "" {
-		e.buf = append(e.buf, `,"protocol":`...)
-		e.str(m.Protocol)
+		b = append(b, `,"protocol":`...)
+		b = e.str(b, m.Protocol)
 	}
 	if m.Mark != 0 {
-		e.buf = append(e.buf, `,"mark":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Mark), 10)
+		b = append(b, `,"mark":`...)
+		b = strconv.AppendUint(b, uint64(m.Mark), 10)
 	}
 	if m.Priority != 0 {
-		e.buf = append(e.buf, `,"priority":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Priority), 10)
+		b = append(b, `,"priority":`...)
+		b = strconv.AppendUint(b, uint64(m.Priority), 10)
 	}
 	if m.Saddr != "" {
-		e.buf = append(e.buf, `,"saddr":`...)
-		e.str(m.Saddr)
+		b = append(b, `,"saddr":`...)
+		b = e.str(b, m.Saddr)
 	}
 	if m.Daddr != "" {
-		e.buf = append(e.buf, `,"daddr":`...)
-		e.str(m.Daddr)
+		b = append(b, `,"daddr":`...)
+		b = e.str(b, m.Daddr)
 	}
 	if m.Sport != 0 {
-		e.buf = append(e.buf, `,"sport":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Sport), 10)
+		b = append(b, `,"sport":`...)
+		b = strconv.AppendUint(b, uint64(m.Sport), 10)
 	}
 	if m.Dport != 0 {
-		e.buf = append(e.buf, `,"dport":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Dport), 10)
+		b = append(b, `,"dport":`...)
+		b = strconv.AppendUint(b, uint64(m.Dport), 10)
 	}
 	if m.Cookie != 0 {
-		e.buf = append(e.buf, `,"cookie":`...)
-		e.quotedUint(m.Cookie)
+		b = append(b, `,"cookie":`...)
+		b = appendQuotedUint(b, m.Cookie)
 	}
 	if m.State != "" {
-		e.buf = append(e.buf, `,"state":`...)
-		e.str(m.State)
+		b = append(b, `,"state":`...)
+		b = e.str(b, m.State)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeSockaddr(m *tetragon.KprobeSockaddr) {
+func (e *encoder) jsonKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Family != "" {
-		e.buf = append(e.buf, `,"family":`...)
-		e.str(m.Family)
+		b = append(b, `,"family":`...)
+		b = e.str(b, m.Family)
 	}
 	if m.Addr != "" {
-		e.buf = append(e.buf, `,"addr":`...)
-		e.str(m.Addr)
+		b = append(b, `,"addr":`...)
+		b = e.str(b, m.Addr)
 	}
 	if m.Port != 0 {
-		e.buf = append(e.buf, `,"port":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Port), 10)
+		b = append(b, `,"port":`...)
+		b = strconv.AppendUint(b, uint64(m.Port), 10)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeSockaddrUn(m *tetragon.KprobeSockaddrUn) {
+func (e *encoder) jsonKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Family != "" {
-		e.buf = append(e.buf, `,"family":`...)
-		e.str(m.Family)
+		b = append(b, `,"family":`...)
+		b = e.str(b, m.Family)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeTruncatedBytes(m *tetragon.KprobeTruncatedBytes) {
+func (e *encoder) jsonKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTruncatedBytes) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if len(m.BytesArg) > 0 {
-		e.buf = append(e.buf, `,"bytes_arg":`...)
-		e.bytes(m.BytesArg)
+		b = append(b, `,"bytes_arg":`...)
+		b = appendBase64(b, m.BytesArg)
 	}
 	if m.OrigSize != 0 {
-		e.buf = append(e.buf, `,"orig_size":`...)
-		e.quotedUint(m.OrigSize)
+		b = append(b, `,"orig_size":`...)
+		b = appendQuotedUint(b, m.OrigSize)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonKprobeUserNamespace(m *tetragon.KprobeUserNamespace) {
+func (e *encoder) jsonKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Level != nil {
-		e.buf = append(e.buf, `,"level":`...)
-		e.buf = strconv.AppendInt(e.buf, int64(m.Level.GetValue()), 10)
+		b = append(b, `,"level":`...)
+		b = strconv.AppendInt(b, int64(m.Level.GetValue()), 10)
 	}
 	if m.Owner != nil {
-		e.buf = append(e.buf, `,"owner":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Owner.GetValue()), 10)
+		b = append(b, `,"owner":`...)
+		b = strconv.AppendUint(b, uint64(m.Owner.GetValue()), 10)
 	}
 	if m.Group != nil {
-		e.buf = append(e.buf, `,"group":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Group.GetValue()), 10)
+		b = append(b, `,"group":`...)
+		b = strconv.AppendUint(b, uint64(m.Group.GetValue()), 10)
 	}
 	if m.Ns != nil {
-		e.buf = append(e.buf, `,"ns":`...)
-		e.jsonNamespace(m.Ns)
+		b = append(b, `,"ns":`...)
+		b = e.jsonNamespace(b, m.Ns)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonNamespace(m *tetragon.Namespace) {
+func (e *encoder) jsonNamespace(b []byte, m *tetragon.Namespace) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Inum != 0 {
-		e.buf = append(e.buf, `,"inum":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Inum), 10)
+		b = append(b, `,"inum":`...)
+		b = strconv.AppendUint(b, uint64(m.Inum), 10)
 	}
 	if m.IsHost {
-		e.buf = append(e.buf, `,"is_host":`...)
-		e.buf = strconv.AppendBool(e.buf, m.IsHost)
+		b = append(b, `,"is_host":`...)
+		b = strconv.AppendBool(b, m.IsHost)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonNamespaces(m *tetragon.Namespaces) {
+func (e *encoder) jsonNamespaces(b []byte, m *tetragon.Namespaces) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Uts != nil {
-		e.buf = append(e.buf, `,"uts":`...)
-		e.jsonNamespace(m.Uts)
+		b = append(b, `,"uts":`...)
+		b = e.jsonNamespace(b, m.Uts)
 	}
 	if m.Ipc != nil {
-		e.buf = append(e.buf, `,"ipc":`...)
-		e.jsonNamespace(m.Ipc)
+		b = append(b, `,"ipc":`...)
+		b = e.jsonNamespace(b, m.Ipc)
 	}
 	if m.Mnt != nil {
-		e.buf = append(e.buf, `,"mnt":`...)
-		e.jsonNamespace(m.Mnt)
+		b = append(b, `,"mnt":`...)
+		b = e.jsonNamespace(b, m.Mnt)
 	}
 	if m.Pid != nil {
-		e.buf = append(e.buf, `,"pid":`...)
-		e.jsonNamespace(m.Pid)
+		b = append(b, `,"pid":`...)
+		b = e.jsonNamespace(b, m.Pid)
 	}
 	if m.PidForChildren != nil {
-		e.buf = append(e.buf, `,"pid_for_children":`...)
-		e.jsonNamespace(m.PidForChildren)
+		b = append(b, `,"pid_for_children":`...)
+		b = e.jsonNamespace(b, m.PidForChildren)
 	}
 	if m.Net != nil {
-		e.buf = append(e.buf, `,"net":`...)
-		e.jsonNamespace(m.Net)
+		b = append(b, `,"net":`...)
+		b = e.jsonNamespace(b, m.Net)
 	}
 	if m.Time != nil {
-		e.buf = append(e.buf, `,"time":`...)
-		e.jsonNamespace(m.Time)
+		b = append(b, `,"time":`...)
+		b = e.jsonNamespace(b, m.Time)
 	}
 	if m.TimeForChildren != nil {
-		e.buf = append(e.buf, `,"time_for_children":`...)
-		e.jsonNamespace(m.TimeForChildren)
+		b = append(b, `,"time_for_children":`...)
+		b = e.jsonNamespace(b, m.TimeForChildren)
 	}
 	if m.Cgroup != nil {
-		e.buf = append(e.buf, `,"cgroup":`...)
-		e.jsonNamespace(m.Cgroup)
+		b = append(b, `,"cgroup":`...)
+		b = e.jsonNamespace(b, m.Cgroup)
 	}
 	if m.User != nil {
-		e.buf = append(e.buf, `,"user":`...)
-		e.jsonNamespace(m.User)
+		b = append(b, `,"user":`...)
+		b = e.jsonNamespace(b, m.User)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonPod(m *tetragon.Pod) {
+func (e *encoder) jsonPod(b []byte, m *tetragon.Pod) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Namespace != "" {
-		e.buf = append(e.buf, `,"namespace":`...)
-		e.str(m.Namespace)
+		b = append(b, `,"namespace":`...)
+		b = e.str(b, m.Namespace)
 	}
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
 	if m.Uid != "" {
-		e.buf = append(e.buf, `,"uid":`...)
-		e.str(m.Uid)
+		b = append(b, `,"uid":`...)
+		b = e.str(b, m.Uid)
 	}
 	if m.Container != nil {
-		e.buf = append(e.buf, `,"container":`...)
-		e.jsonContainer(m.Container)
+		b = append(b, `,"container":`...)
+		b = e.jsonContainer(b, m.Container)
 	}
 	if len(m.PodLabels) > 0 {
-		e.buf = append(e.buf, `,"pod_labels":`...)
-		e.stringMap(m.PodLabels)
+		b = append(b, `,"pod_labels":`...)
+		b = e.stringMap(b, m.PodLabels)
 	}
 	if m.Workload != "" {
-		e.buf = append(e.buf, `,"workload":`...)
-		e.str(m.Workload)
+		b = append(b, `,"workload":`...)
+		b = e.str(b, m.Workload)
 	}
 	if m.WorkloadKind != "" {
-		e.buf = append(e.buf, `,"workload_kind":`...)
-		e.str(m.WorkloadKind)
+		b = append(b, `,"workload_kind":`...)
+		b = e.str(b, m.WorkloadKind)
 	}
 	if len(m.PodAnnotations) > 0 {
-		e.buf = append(e.buf, `,"pod_annotations":`...)
-		e.stringMap(m.PodAnnotations)
+		b = append(b, `,"pod_annotations":`...)
+		b = e.stringMap(b, m.PodAnnotations)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcess(m *tetragon.Process) {
+func (e *encoder) jsonProcess(b []byte, m *tetragon.Process) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.ExecId != "" {
-		e.buf = append(e.buf, `,"exec_id":`...)
-		e.str(m.ExecId)
+		b = append(b, `,"exec_id":`...)
+		b = e.str(b, m.ExecId)
 	}
 	if m.Pid != nil {
-		e.buf = append(e.buf, `,"pid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Pid.GetValue()), 10)
+		b = append(b, `,"pid":`...)
+		b = strconv.AppendUint(b, uint64(m.Pid.GetValue()), 10)
 	}
 	if m.Uid != nil {
-		e.buf = append(e.buf, `,"uid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Uid.GetValue()), 10)
+		b = append(b, `,"uid":`...)
+		b = strconv.AppendUint(b, uint64(m.Uid.GetValue()), 10)
 	}
 	if m.Cwd != "" {
-		e.buf = append(e.buf, `,"cwd":`...)
-		e.str(m.Cwd)
+		b = append(b, `,"cwd":`...)
+		b = e.str(b, m.Cwd)
 	}
 	if m.Binary != "" {
-		e.buf = append(e.buf, `,"binary":`...)
-		e.str(m.Binary)
+		b = append(b, `,"binary":`...)
+		b = e.str(b, m.Binary)
 	}
 	if m.Arguments != "" {
-		e.buf = append(e.buf, `,"arguments":`...)
-		e.str(m.Arguments)
+		b = append(b, `,"arguments":`...)
+		b = e.str(b, m.Arguments)
 	}
 	if m.Flags != "" {
-		e.buf = append(e.buf, `,"flags":`...)
-		e.str(m.Flags)
+		b = append(b, `,"flags":`...)
+		b = e.str(b, m.Flags)
 	}
 	if m.StartTime != nil {
-		e.buf = append(e.buf, `,"start_time":`...)
-		e.timestamp(m.StartTime.GetSeconds(), m.StartTime.GetNanos())
+		b = append(b, `,"start_time":`...)
+		b = e.timestamp(b, m.StartTime.GetSeconds(), m.StartTime.GetNanos())
 	}
 	if m.Auid != nil {
-		e.buf = append(e.buf, `,"auid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Auid.GetValue()), 10)
+		b = append(b, `,"auid":`...)
+		b = strconv.AppendUint(b, uint64(m.Auid.GetValue()), 10)
 	}
 	if m.Pod != nil {
-		e.buf = append(e.buf, `,"pod":`...)
-		e.jsonPod(m.Pod)
+		b = append(b, `,"pod":`...)
+		b = e.jsonPod(b, m.Pod)
 	}
 	if m.Docker != "" {
-		e.buf = append(e.buf, `,"docker":`...)
-		e.str(m.Docker)
+		b = append(b, `,"docker":`...)
+		b = e.str(b, m.Docker)
 	}
 	if m.ParentExecId != "" {
-		e.buf = append(e.buf, `,"parent_exec_id":`...)
-		e.str(m.ParentExecId)
+		b = append(b, `,"parent_exec_id":`...)
+		b = e.str(b, m.ParentExecId)
 	}
 	if m.Refcnt != 0 {
-		e.buf = append(e.buf, `,"refcnt":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Refcnt), 10)
+		b = append(b, `,"refcnt":`...)
+		b = strconv.AppendUint(b, uint64(m.Refcnt), 10)
 	}
 	if m.Cap != nil {
-		e.buf = append(e.buf, `,"cap":`...)
-		e.jsonCapabilities(m.Cap)
+		b = append(b, `,"cap":`...)
+		b = e.jsonCapabilities(b, m.Cap)
 	}
 	if m.Ns != nil {
-		e.buf = append(e.buf, `,"ns":`...)
-		e.jsonNamespaces(m.Ns)
+		b = append(b, `,"ns":`...)
+		b = e.jsonNamespaces(b, m.Ns)
 	}
 	if m.Tid != nil {
-		e.buf = append(e.buf, `,"tid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Tid.GetValue()), 10)
+		b = append(b, `,"tid":`...)
+		b = strconv.AppendUint(b, uint64(m.Tid.GetValue()), 10)
 	}
 	if m.ProcessCredentials != nil {
-		e.buf = append(e.buf, `,"process_credentials":`...)
-		e.jsonProcessCredentials(m.ProcessCredentials)
+		b = append(b, `,"process_credentials":`...)
+		b = e.jsonProcessCredentials(b, m.ProcessCredentials)
 	}
 	if m.BinaryProperties != nil {
-		e.buf = append(e.buf, `,"binary_properties":`...)
-		e.jsonBinaryProperties(m.BinaryProperties)
+		b = append(b, `,"binary_properties":`...)
+		b = e.jsonBinaryProperties(b, m.BinaryProperties)
 	}
 	if m.User != nil {
-		e.buf = append(e.buf, `,"user":`...)
-		e.jsonUserRecord(m.User)
+		b = append(b, `,"user":`...)
+		b = e.jsonUserRecord(b, m.User)
 	}
 	if m.InInitTree != nil {
-		e.buf = append(e.buf, `,"in_init_tree":`...)
-		e.buf = strconv.AppendBool(e.buf, m.InInitTree.GetValue())
+		b = append(b, `,"in_init_tree":`...)
+		b = strconv.AppendBool(b, m.InInitTree.GetValue())
 	}
 	if len(m.EnvironmentVariables) > 0 {
-		e.buf = append(e.buf, `,"environment_variables":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"environment_variables":`...)
+		b = append(b, '[')
 		for i, v := range m.EnvironmentVariables {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonEnvVar(v)
+			b = e.jsonEnvVar(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessCredentials(m *tetragon.ProcessCredentials) {
+func (e *encoder) jsonProcessCredentials(b []byte, m *tetragon.ProcessCredentials) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Uid != nil {
-		e.buf = append(e.buf, `,"uid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Uid.GetValue()), 10)
+		b = append(b, `,"uid":`...)
+		b = strconv.AppendUint(b, uint64(m.Uid.GetValue()), 10)
 	}
 	if m.Gid != nil {
-		e.buf = append(e.buf, `,"gid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Gid.GetValue()), 10)
+		b = append(b, `,"gid":`...)
+		b = strconv.AppendUint(b, uint64(m.Gid.GetValue()), 10)
 	}
 	if m.Euid != nil {
-		e.buf = append(e.buf, `,"euid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Euid.GetValue()), 10)
+		b = append(b, `,"euid":`...)
+		b = strconv.AppendUint(b, uint64(m.Euid.GetValue()), 10)
 	}
 	if m.Egid != nil {
-		e.buf = append(e.buf, `,"egid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Egid.GetValue()), 10)
+		b = append(b, `,"egid":`...)
+		b = strconv.AppendUint(b, uint64(m.Egid.GetValue()), 10)
 	}
 	if m.Suid != nil {
-		e.buf = append(e.buf, `,"suid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Suid.GetValue()), 10)
+		b = append(b, `,"suid":`...)
+		b = strconv.AppendUint(b, uint64(m.Suid.GetValue()), 10)
 	}
 	if m.Sgid != nil {
-		e.buf = append(e.buf, `,"sgid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Sgid.GetValue()), 10)
+		b = append(b, `,"sgid":`...)
+		b = strconv.AppendUint(b, uint64(m.Sgid.GetValue()), 10)
 	}
 	if m.Fsuid != nil {
-		e.buf = append(e.buf, `,"fsuid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Fsuid.GetValue()), 10)
+		b = append(b, `,"fsuid":`...)
+		b = strconv.AppendUint(b, uint64(m.Fsuid.GetValue()), 10)
 	}
 	if m.Fsgid != nil {
-		e.buf = append(e.buf, `,"fsgid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Fsgid.GetValue()), 10)
+		b = append(b, `,"fsgid":`...)
+		b = strconv.AppendUint(b, uint64(m.Fsgid.GetValue()), 10)
 	}
 	if len(m.Securebits) > 0 {
-		e.buf = append(e.buf, `,"securebits":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"securebits":`...)
+		b = append(b, '[')
 		for i, v := range m.Securebits {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.enumSecureBitsType(v)
+			b = jsonEnumSecureBitsType(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.Caps != nil {
-		e.buf = append(e.buf, `,"caps":`...)
-		e.jsonCapabilities(m.Caps)
+		b = append(b, `,"caps":`...)
+		b = e.jsonCapabilities(b, m.Caps)
 	}
 	if m.UserNs != nil {
-		e.buf = append(e.buf, `,"user_ns":`...)
-		e.jsonUserNamespace(m.UserNs)
+		b = append(b, `,"user_ns":`...)
+		b = e.jsonUserNamespace(b, m.UserNs)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessExec(m *tetragon.ProcessExec) {
+func (e *encoder) jsonProcessExec(b []byte, m *tetragon.ProcessExec) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessExit(m *tetragon.ProcessExit) {
+func (e *encoder) jsonProcessExit(b []byte, m *tetragon.ProcessExit) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if m.Signal != "" {
-		e.buf = append(e.buf, `,"signal":`...)
-		e.str(m.Signal)
+		b = append(b, `,"signal":`...)
+		b = e.str(b, m.Signal)
 	}
 	if m.Status != 0 {
-		e.buf = append(e.buf, `,"status":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Status), 10)
+		b = append(b, `,"status":`...)
+		b = strconv.AppendUint(b, uint64(m.Status), 10)
 	}
 	if m.Time != nil {
-		e.buf = append(e.buf, `,"time":`...)
-		e.timestamp(m.Time.GetSeconds(), m.Time.GetNanos())
+		b = append(b, `,"time":`...)
+		b = e.timestamp(b, m.Time.GetSeconds(), m.Time.GetNanos())
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessKprobe(m *tetragon.ProcessKprobe) {
+func (e *encoder) jsonProcessKprobe(b []byte, m *tetragon.ProcessKprobe) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if m.FunctionName != "" {
-		e.buf = append(e.buf, `,"function_name":`...)
-		e.str(m.FunctionName)
+		b = append(b, `,"function_name":`...)
+		b = e.str(b, m.FunctionName)
 	}
 	if len(m.Args) > 0 {
-		e.buf = append(e.buf, `,"args":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"args":`...)
+		b = append(b, '[')
 		for i, v := range m.Args {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.Return != nil {
-		e.buf = append(e.buf, `,"return":`...)
-		e.jsonKprobeArgument(m.Return)
+		b = append(b, `,"return":`...)
+		b = e.jsonKprobeArgument(b, m.Return)
 	}
 	if m.Action != 0 {
-		e.buf = append(e.buf, `,"action":`...)
-		e.enumKprobeAction(m.Action)
+		b = append(b, `,"action":`...)
+		b = jsonEnumKprobeAction(b, m.Action)
 	}
 	if len(m.KernelStackTrace) > 0 {
-		e.buf = append(e.buf, `,"kernel_stack_trace":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"kernel_stack_trace":`...)
+		b = append(b, '[')
 		for i, v := range m.KernelStackTrace {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonStackTraceEntry(v)
+			b = e.jsonStackTraceEntry(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.PolicyName != "" {
-		e.buf = append(e.buf, `,"policy_name":`...)
-		e.str(m.PolicyName)
+		b = append(b, `,"policy_name":`...)
+		b = e.str(b, m.PolicyName)
 	}
 	if m.ReturnAction != 0 {
-		e.buf = append(e.buf, `,"return_action":`...)
-		e.enumKprobeAction(m.ReturnAction)
+		b = append(b, `,"return_action":`...)
+		b = jsonEnumKprobeAction(b, m.ReturnAction)
 	}
 	if m.Message != "" {
-		e.buf = append(e.buf, `,"message":`...)
-		e.str(m.Message)
+		b = append(b, `,"message":`...)
+		b = e.str(b, m.Message)
 	}
 	if len(m.Tags) > 0 {
-		e.buf = append(e.buf, `,"tags":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"tags":`...)
+		b = append(b, '[')
 		for i, v := range m.Tags {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.str(v)
+			b = e.str(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.UserStackTrace) > 0 {
-		e.buf = append(e.buf, `,"user_stack_trace":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"user_stack_trace":`...)
+		b = append(b, '[')
 		for i, v := range m.UserStackTrace {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonStackTraceEntry(v)
+			b = e.jsonStackTraceEntry(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Data) > 0 {
-		e.buf = append(e.buf, `,"data":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"data":`...)
+		b = append(b, '[')
 		for i, v := range m.Data {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessLoader(m *tetragon.ProcessLoader) {
+func (e *encoder) jsonProcessLoader(b []byte, m *tetragon.ProcessLoader) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
 	if len(m.Buildid) > 0 {
-		e.buf = append(e.buf, `,"buildid":`...)
-		e.bytes(m.Buildid)
+		b = append(b, `,"buildid":`...)
+		b = appendBase64(b, m.Buildid)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessLsm(m *tetragon.ProcessLsm) {
+func (e *encoder) jsonProcessLsm(b []byte, m *tetragon.ProcessLsm) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if m.FunctionName != "" {
-		e.buf = append(e.buf, `,"function_name":`...)
-		e.str(m.FunctionName)
+		b = append(b, `,"function_name":`...)
+		b = e.str(b, m.FunctionName)
 	}
 	if m.PolicyName != "" {
-		e.buf = append(e.buf, `,"policy_name":`...)
-		e.str(m.PolicyName)
+		b = append(b, `,"policy_name":`...)
+		b = e.str(b, m.PolicyName)
 	}
 	if m.Message != "" {
-		e.buf = append(e.buf, `,"message":`...)
-		e.str(m.Message)
+		b = append(b, `,"message":`...)
+		b = e.str(b, m.Message)
 	}
 	if len(m.Args) > 0 {
-		e.buf = append(e.buf, `,"args":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"args":`...)
+		b = append(b, '[')
 		for i, v := range m.Args {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.Action != 0 {
-		e.buf = append(e.buf, `,"action":`...)
-		e.enumKprobeAction(m.Action)
+		b = append(b, `,"action":`...)
+		b = jsonEnumKprobeAction(b, m.Action)
 	}
 	if len(m.Tags) > 0 {
-		e.buf = append(e.buf, `,"tags":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"tags":`...)
+		b = append(b, '[')
 		for i, v := range m.Tags {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.str(v)
+			b = e.str(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.ImaHash != "" {
-		e.buf = append(e.buf, `,"ima_hash":`...)
-		e.str(m.ImaHash)
+		b = append(b, `,"ima_hash":`...)
+		b = e.str(b, m.ImaHash)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessThrottle(m *tetragon.ProcessThrottle) {
+func (e *encoder) jsonProcessThrottle(b []byte, m *tetragon.ProcessThrottle) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Type != 0 {
-		e.buf = append(e.buf, `,"type":`...)
-		e.enumThrottleType(m.Type)
+		b = append(b, `,"type":`...)
+		b = jsonEnumThrottleType(b, m.Type)
 	}
 	if m.Cgroup != "" {
-		e.buf = append(e.buf, `,"cgroup":`...)
-		e.str(m.Cgroup)
+		b = append(b, `,"cgroup":`...)
+		b = e.str(b, m.Cgroup)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessTracepoint(m *tetragon.ProcessTracepoint) {
+func (e *encoder) jsonProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if m.Subsys != "" {
-		e.buf = append(e.buf, `,"subsys":`...)
-		e.str(m.Subsys)
+		b = append(b, `,"subsys":`...)
+		b = e.str(b, m.Subsys)
 	}
 	if m.Event != "" {
-		e.buf = append(e.buf, `,"event":`...)
-		e.str(m.Event)
+		b = append(b, `,"event":`...)
+		b = e.str(b, m.Event)
 	}
 	if len(m.Args) > 0 {
-		e.buf = append(e.buf, `,"args":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"args":`...)
+		b = append(b, '[')
 		for i, v := range m.Args {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.PolicyName != "" {
-		e.buf = append(e.buf, `,"policy_name":`...)
-		e.str(m.PolicyName)
+		b = append(b, `,"policy_name":`...)
+		b = e.str(b, m.PolicyName)
 	}
 	if m.Action != 0 {
-		e.buf = append(e.buf, `,"action":`...)
-		e.enumKprobeAction(m.Action)
+		b = append(b, `,"action":`...)
+		b = jsonEnumKprobeAction(b, m.Action)
 	}
 	if m.Message != "" {
-		e.buf = append(e.buf, `,"message":`...)
-		e.str(m.Message)
+		b = append(b, `,"message":`...)
+		b = e.str(b, m.Message)
 	}
 	if len(m.Tags) > 0 {
-		e.buf = append(e.buf, `,"tags":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"tags":`...)
+		b = append(b, '[')
 		for i, v := range m.Tags {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.str(v)
+			b = e.str(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessUprobe(m *tetragon.ProcessUprobe) {
+func (e *encoder) jsonProcessUprobe(b []byte, m *tetragon.ProcessUprobe) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
 	if m.Symbol != "" {
-		e.buf = append(e.buf, `,"symbol":`...)
-		e.str(m.Symbol)
+		b = append(b, `,"symbol":`...)
+		b = e.str(b, m.Symbol)
 	}
 	if m.PolicyName != "" {
-		e.buf = append(e.buf, `,"policy_name":`...)
-		e.str(m.PolicyName)
+		b = append(b, `,"policy_name":`...)
+		b = e.str(b, m.PolicyName)
 	}
 	if m.Message != "" {
-		e.buf = append(e.buf, `,"message":`...)
-		e.str(m.Message)
+		b = append(b, `,"message":`...)
+		b = e.str(b, m.Message)
 	}
 	if len(m.Args) > 0 {
-		e.buf = append(e.buf, `,"args":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"args":`...)
+		b = append(b, '[')
 		for i, v := range m.Args {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Tags) > 0 {
-		e.buf = append(e.buf, `,"tags":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"tags":`...)
+		b = append(b, '[')
 		for i, v := range m.Tags {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.str(v)
+			b = e.str(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.Offset != 0 {
-		e.buf = append(e.buf, `,"offset":`...)
-		e.quotedUint(m.Offset)
+		b = append(b, `,"offset":`...)
+		b = appendQuotedUint(b, m.Offset)
 	}
 	if m.RefCtrOffset != 0 {
-		e.buf = append(e.buf, `,"ref_ctr_offset":`...)
-		e.quotedUint(m.RefCtrOffset)
+		b = append(b, `,"ref_ctr_offset":`...)
+		b = appendQuotedUint(b, m.RefCtrOffset)
 	}
 	if m.Action != 0 {
-		e.buf = append(e.buf, `,"action":`...)
-		e.enumKprobeAction(m.Action)
+		b = append(b, `,"action":`...)
+		b = jsonEnumKprobeAction(b, m.Action)
 	}
 	if len(m.Data) > 0 {
-		e.buf = append(e.buf, `,"data":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"data":`...)
+		b = append(b, '[')
 		for i, v := range m.Data {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonProcessUsdt(m *tetragon.ProcessUsdt) {
+func (e *encoder) jsonProcessUsdt(b []byte, m *tetragon.ProcessUsdt) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Process != nil {
-		e.buf = append(e.buf, `,"process":`...)
-		e.jsonProcess(m.Process)
+		b = append(b, `,"process":`...)
+		b = e.jsonProcess(b, m.Process)
 	}
 	if m.Parent != nil {
-		e.buf = append(e.buf, `,"parent":`...)
-		e.jsonProcess(m.Parent)
+		b = append(b, `,"parent":`...)
+		b = e.jsonProcess(b, m.Parent)
 	}
 	if m.Path != "" {
-		e.buf = append(e.buf, `,"path":`...)
-		e.str(m.Path)
+		b = append(b, `,"path":`...)
+		b = e.str(b, m.Path)
 	}
 	if m.Provider != "" {
-		e.buf = append(e.buf, `,"provider":`...)
-		e.str(m.Provider)
+		b = append(b, `,"provider":`...)
+		b = e.str(b, m.Provider)
 	}
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
 	if m.PolicyName != "" {
-		e.buf = append(e.buf, `,"policy_name":`...)
-		e.str(m.PolicyName)
+		b = append(b, `,"policy_name":`...)
+		b = e.str(b, m.PolicyName)
 	}
 	if m.Message != "" {
-		e.buf = append(e.buf, `,"message":`...)
-		e.str(m.Message)
+		b = append(b, `,"message":`...)
+		b = e.str(b, m.Message)
 	}
 	if len(m.Args) > 0 {
-		e.buf = append(e.buf, `,"args":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"args":`...)
+		b = append(b, '[')
 		for i, v := range m.Args {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonKprobeArgument(v)
+			b = e.jsonKprobeArgument(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Tags) > 0 {
-		e.buf = append(e.buf, `,"tags":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"tags":`...)
+		b = append(b, '[')
 		for i, v := range m.Tags {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.str(v)
+			b = e.str(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if len(m.Ancestors) > 0 {
-		e.buf = append(e.buf, `,"ancestors":`...)
-		e.buf = append(e.buf, '[')
+		b = append(b, `,"ancestors":`...)
+		b = append(b, '[')
 		for i, v := range m.Ancestors {
 			if i > 0 {
-				e.buf = append(e.buf, ',')
+				b = append(b, ',')
 			}
-			e.jsonProcess(v)
+			b = e.jsonProcess(b, v)
 		}
-		e.buf = append(e.buf, ']')
+		b = append(b, ']')
 	}
 	if m.Action != 0 {
-		e.buf = append(e.buf, `,"action":`...)
-		e.enumKprobeAction(m.Action)
+		b = append(b, `,"action":`...)
+		b = jsonEnumKprobeAction(b, m.Action)
 	}
 	if m.Flags != "" {
-		e.buf = append(e.buf, `,"flags":`...)
-		e.str(m.Flags)
+		b = append(b, `,"flags":`...)
+		b = e.str(b, m.Flags)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonRateLimitInfo(m *tetragon.RateLimitInfo) {
+func (e *encoder) jsonRateLimitInfo(b []byte, m *tetragon.RateLimitInfo) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.NumberOfDroppedProcessEvents != 0 {
-		e.buf = append(e.buf, `,"number_of_dropped_process_events":`...)
-		e.quotedUint(m.NumberOfDroppedProcessEvents)
+		b = append(b, `,"number_of_dropped_process_events":`...)
+		b = appendQuotedUint(b, m.NumberOfDroppedProcessEvents)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonSecurityContext(m *tetragon.SecurityContext) {
+func (e *encoder) jsonSecurityContext(b []byte, m *tetragon.SecurityContext) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Privileged {
-		e.buf = append(e.buf, `,"privileged":`...)
-		e.buf = strconv.AppendBool(e.buf, m.Privileged)
+		b = append(b, `,"privileged":`...)
+		b = strconv.AppendBool(b, m.Privileged)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonStackTraceEntry(m *tetragon.StackTraceEntry) {
+func (e *encoder) jsonStackTraceEntry(b []byte, m *tetragon.StackTraceEntry) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Address != 0 {
-		e.buf = append(e.buf, `,"address":`...)
-		e.quotedUint(m.Address)
+		b = append(b, `,"address":`...)
+		b = appendQuotedUint(b, m.Address)
 	}
 	if m.Offset != 0 {
-		e.buf = append(e.buf, `,"offset":`...)
-		e.quotedUint(m.Offset)
+		b = append(b, `,"offset":`...)
+		b = appendQuotedUint(b, m.Offset)
 	}
 	if m.Symbol != "" {
-		e.buf = append(e.buf, `,"symbol":`...)
-		e.str(m.Symbol)
+		b = append(b, `,"symbol":`...)
+		b = e.str(b, m.Symbol)
 	}
 	if m.Module != "" {
-		e.buf = append(e.buf, `,"module":`...)
-		e.str(m.Module)
+		b = append(b, `,"module":`...)
+		b = e.str(b, m.Module)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonSyscallId(m *tetragon.SyscallId) {
+func (e *encoder) jsonSyscallId(b []byte, m *tetragon.SyscallId) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Id != 0 {
-		e.buf = append(e.buf, `,"id":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Id), 10)
+		b = append(b, `,"id":`...)
+		b = strconv.AppendUint(b, uint64(m.Id), 10)
 	}
 	if m.Abi != "" {
-		e.buf = append(e.buf, `,"abi":`...)
-		e.str(m.Abi)
+		b = append(b, `,"abi":`...)
+		b = e.str(b, m.Abi)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonTest(m *tetragon.Test) {
+func (e *encoder) jsonTest(b []byte, m *tetragon.Test) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Arg0 != 0 {
-		e.buf = append(e.buf, `,"arg0":`...)
-		e.quotedUint(m.Arg0)
+		b = append(b, `,"arg0":`...)
+		b = appendQuotedUint(b, m.Arg0)
 	}
 	if m.Arg1 != 0 {
-		e.buf = append(e.buf, `,"arg1":`...)
-		e.quotedUint(m.Arg1)
+		b = append(b, `,"arg1":`...)
+		b = appendQuotedUint(b, m.Arg1)
 	}
 	if m.Arg2 != 0 {
-		e.buf = append(e.buf, `,"arg2":`...)
-		e.quotedUint(m.Arg2)
+		b = append(b, `,"arg2":`...)
+		b = appendQuotedUint(b, m.Arg2)
 	}
 	if m.Arg3 != 0 {
-		e.buf = append(e.buf, `,"arg3":`...)
-		e.quotedUint(m.Arg3)
+		b = append(b, `,"arg3":`...)
+		b = appendQuotedUint(b, m.Arg3)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonUserNamespace(m *tetragon.UserNamespace) {
+func (e *encoder) jsonUserNamespace(b []byte, m *tetragon.UserNamespace) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Level != nil {
-		e.buf = append(e.buf, `,"level":`...)
-		e.buf = strconv.AppendInt(e.buf, int64(m.Level.GetValue()), 10)
+		b = append(b, `,"level":`...)
+		b = strconv.AppendInt(b, int64(m.Level.GetValue()), 10)
 	}
 	if m.Uid != nil {
-		e.buf = append(e.buf, `,"uid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Uid.GetValue()), 10)
+		b = append(b, `,"uid":`...)
+		b = strconv.AppendUint(b, uint64(m.Uid.GetValue()), 10)
 	}
 	if m.Gid != nil {
-		e.buf = append(e.buf, `,"gid":`...)
-		e.buf = strconv.AppendUint(e.buf, uint64(m.Gid.GetValue()), 10)
+		b = append(b, `,"gid":`...)
+		b = strconv.AppendUint(b, uint64(m.Gid.GetValue()), 10)
 	}
 	if m.Ns != nil {
-		e.buf = append(e.buf, `,"ns":`...)
-		e.jsonNamespace(m.Ns)
+		b = append(b, `,"ns":`...)
+		b = e.jsonNamespace(b, m.Ns)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-func (e *encoder) jsonUserRecord(m *tetragon.UserRecord) {
+func (e *encoder) jsonUserRecord(b []byte, m *tetragon.UserRecord) []byte {
 	if m == nil {
-		e.buf = append(e.buf, "{}"...)
-		return
+		return append(b, "{}"...)
 	}
-	start := len(e.buf)
+	start := len(b)
 	if m.Name != "" {
-		e.buf = append(e.buf, `,"name":`...)
-		e.str(m.Name)
+		b = append(b, `,"name":`...)
+		b = e.str(b, m.Name)
 	}
-	e.endObject(start)
+	return endObject(b, start)
 }
 
-var enumBpfCmdNames = [...]string{
+var jsonEnumBpfCmdNames = [...]string{
 	0:  `"BPF_MAP_CREATE"`,
 	1:  `"BPF_MAP_LOOKUP_ELEM"`,
 	2:  `"BPF_MAP_UPDATE_ELEM"`,
@@ -1908,15 +1859,14 @@ var enumBpfCmdNames = [...]string{
 	36: `"BPF_TOKEN_CREATE"`,
 }
 
-func (e *encoder) enumBpfCmd(v tetragon.BpfCmd) {
-	if uint32(v) < uint32(len(enumBpfCmdNames)) && enumBpfCmdNames[v] != "" {
-		e.buf = append(e.buf, enumBpfCmdNames[v]...)
-		return
+func jsonEnumBpfCmd(b []byte, v tetragon.BpfCmd) []byte {
+	if uint32(v) < uint32(len(jsonEnumBpfCmdNames)) && jsonEnumBpfCmdNames[v] != "" {
+		return append(b, jsonEnumBpfCmdNames[v]...)
 	}
-	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
-var enumCapabilitiesTypeNames = [...]string{
+var jsonEnumCapabilitiesTypeNames = [...]string{
 	0:  `"CAP_CHOWN"`,
 	1:  `"DAC_OVERRIDE"`,
 	2:  `"CAP_DAC_READ_SEARCH"`,
@@ -1960,15 +1910,14 @@ var enumCapabilitiesTypeNames = [...]string{
 	40: `"CAP_CHECKPOINT_RESTORE"`,
 }
 
-func (e *encoder) enumCapabilitiesType(v tetragon.CapabilitiesType) {
-	if uint32(v) < uint32(len(enumCapabilitiesTypeNames)) && enumCapabilitiesTypeNames[v] != "" {
-		e.buf = append(e.buf, enumCapabilitiesTypeNames[v]...)
-		return
+func jsonEnumCapabilitiesType(b []byte, v tetragon.CapabilitiesType) []byte {
+	if uint32(v) < uint32(len(jsonEnumCapabilitiesTypeNames)) && jsonEnumCapabilitiesTypeNames[v] != "" {
+		return append(b, jsonEnumCapabilitiesTypeNames[v]...)
 	}
-	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
-var enumKprobeActionNames = [...]string{
+var jsonEnumKprobeActionNames = [...]string{
 	0:  `"KPROBE_ACTION_UNKNOWN"`,
 	1:  `"KPROBE_ACTION_POST"`,
 	2:  `"KPROBE_ACTION_FOLLOWFD"`,
@@ -1987,30 +1936,28 @@ var enumKprobeActionNames = [...]string{
 	15: `"KPROBE_ACTION_SET"`,
 }
 
-func (e *encoder) enumKprobeAction(v tetragon.KprobeAction) {
-	if uint32(v) < uint32(len(enumKprobeActionNames)) && enumKprobeActionNames[v] != "" {
-		e.buf = append(e.buf, enumKprobeActionNames[v]...)
-		return
+func jsonEnumKprobeAction(b []byte, v tetragon.KprobeAction) []byte {
+	if uint32(v) < uint32(len(jsonEnumKprobeActionNames)) && jsonEnumKprobeActionNames[v] != "" {
+		return append(b, jsonEnumKprobeActionNames[v]...)
 	}
-	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
-var enumProcessPrivilegesChangedNames = [...]string{
+var jsonEnumProcessPrivilegesChangedNames = [...]string{
 	0: `"PRIVILEGES_CHANGED_UNSET"`,
 	1: `"PRIVILEGES_RAISED_EXEC_FILE_CAP"`,
 	2: `"PRIVILEGES_RAISED_EXEC_FILE_SETUID"`,
 	3: `"PRIVILEGES_RAISED_EXEC_FILE_SETGID"`,
 }
 
-func (e *encoder) enumProcessPrivilegesChanged(v tetragon.ProcessPrivilegesChanged) {
-	if uint32(v) < uint32(len(enumProcessPrivilegesChangedNames)) && enumProcessPrivilegesChangedNames[v] != "" {
-		e.buf = append(e.buf, enumProcessPrivilegesChangedNames[v]...)
-		return
+func jsonEnumProcessPrivilegesChanged(b []byte, v tetragon.ProcessPrivilegesChanged) []byte {
+	if uint32(v) < uint32(len(jsonEnumProcessPrivilegesChangedNames)) && jsonEnumProcessPrivilegesChangedNames[v] != "" {
+		return append(b, jsonEnumProcessPrivilegesChangedNames[v]...)
 	}
-	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
-var enumSecureBitsTypeNames = [...]string{
+var jsonEnumSecureBitsTypeNames = [...]string{
 	0:   `"SecBitNotSet"`,
 	1:   `"SecBitNoRoot"`,
 	2:   `"SecBitNoRootLocked"`,
@@ -2022,49 +1969,46 @@ var enumSecureBitsTypeNames = [...]string{
 	128: `"SecBitNoCapAmbientRaiseLocked"`,
 }
 
-func (e *encoder) enumSecureBitsType(v tetragon.SecureBitsType) {
-	if uint32(v) < uint32(len(enumSecureBitsTypeNames)) && enumSecureBitsTypeNames[v] != "" {
-		e.buf = append(e.buf, enumSecureBitsTypeNames[v]...)
-		return
+func jsonEnumSecureBitsType(b []byte, v tetragon.SecureBitsType) []byte {
+	if uint32(v) < uint32(len(jsonEnumSecureBitsTypeNames)) && jsonEnumSecureBitsTypeNames[v] != "" {
+		return append(b, jsonEnumSecureBitsTypeNames[v]...)
 	}
-	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
-func (e *encoder) enumTaintedBitsType(v tetragon.TaintedBitsType) {
+func jsonEnumTaintedBitsType(b []byte, v tetragon.TaintedBitsType) []byte {
 	switch v {
 	case 0:
-		e.buf = append(e.buf, `"TAINT_UNSET"`...)
+		return append(b, `"TAINT_UNSET"`...)
 	case 1:
-		e.buf = append(e.buf, `"TAINT_PROPRIETARY_MODULE"`...)
+		return append(b, `"TAINT_PROPRIETARY_MODULE"`...)
 	case 2:
-		e.buf = append(e.buf, `"TAINT_FORCED_MODULE"`...)
+		return append(b, `"TAINT_FORCED_MODULE"`...)
 	case 4:
-		e.buf = append(e.buf, `"TAINT_FORCED_UNLOAD_MODULE"`...)
+		return append(b, `"TAINT_FORCED_UNLOAD_MODULE"`...)
 	case 1024:
-		e.buf = append(e.buf, `"TAINT_STAGED_MODULE"`...)
+		return append(b, `"TAINT_STAGED_MODULE"`...)
 	case 4096:
-		e.buf = append(e.buf, `"TAINT_OUT_OF_TREE_MODULE"`...)
+		return append(b, `"TAINT_OUT_OF_TREE_MODULE"`...)
 	case 8192:
-		e.buf = append(e.buf, `"TAINT_UNSIGNED_MODULE"`...)
+		return append(b, `"TAINT_UNSIGNED_MODULE"`...)
 	case 32768:
-		e.buf = append(e.buf, `"TAINT_KERNEL_LIVE_PATCH_MODULE"`...)
+		return append(b, `"TAINT_KERNEL_LIVE_PATCH_MODULE"`...)
 	case 262144:
-		e.buf = append(e.buf, `"TAINT_TEST_MODULE"`...)
-	default:
-		e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+		return append(b, `"TAINT_TEST_MODULE"`...)
 	}
+	return strconv.AppendInt(b, int64(v), 10)
 }
 
-var enumThrottleTypeNames = [...]string{
+var jsonEnumThrottleTypeNames = [...]string{
 	0: `"THROTTLE_UNKNOWN"`,
 	1: `"THROTTLE_START"`,
 	2: `"THROTTLE_STOP"`,
 }
 
-func (e *encoder) enumThrottleType(v tetragon.ThrottleType) {
-	if uint32(v) < uint32(len(enumThrottleTypeNames)) && enumThrottleTypeNames[v] != "" {
-		e.buf = append(e.buf, enumThrottleTypeNames[v]...)
-		return
+func jsonEnumThrottleType(b []byte, v tetragon.ThrottleType) []byte {
+	if uint32(v) < uint32(len(jsonEnumThrottleTypeNames)) && jsonEnumThrottleTypeNames[v] != "" {
+		return append(b, jsonEnumThrottleTypeNames[v]...)
 	}
-	e.buf = strconv.AppendInt(e.buf, int64(v), 10)
+	return strconv.AppendInt(b, int64(v), 10)
 }

@@ -105,7 +105,7 @@ func (g *generator) typeName(t reflect.Type) string {
 }
 
 func messageFunc(t reflect.Type) string { return "json" + t.Elem().Name() }
-func enumFunc(t reflect.Type) string    { return "enum" + t.Name() }
+func enumFunc(t reflect.Type) string    { return "jsonEnum" + t.Name() }
 
 // structFields maps field numbers to Go struct fields, and oneof names to
 // their interface fields, from the generated struct tags.
@@ -136,8 +136,8 @@ func (g *generator) message(t reflect.Type) string {
 	}
 	byNumber, oneofs := structFields(t.Elem())
 	var b strings.Builder
-	fmt.Fprintf(&b, "func (e *encoder) %s(m %s) {\n", messageFunc(t), g.typeName(t))
-	b.WriteString("if m == nil {\ne.buf = append(e.buf, \"{}\"...)\nreturn\n}\nstart := len(e.buf)\n")
+	fmt.Fprintf(&b, "func (e *encoder) %s(b []byte, m %s) []byte {\n", messageFunc(t), g.typeName(t))
+	b.WriteString("if m == nil {\nreturn append(b, \"{}\"...)\n}\nstart := len(b)\n")
 	fields := md.Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
@@ -161,12 +161,12 @@ func (g *generator) message(t reflect.Type) string {
 			g.field(&b, fd, "m."+sf.Name, sf.Type)
 		}
 	}
-	b.WriteString("e.endObject(start)\n}\n")
+	b.WriteString("return endObject(b, start)\n}\n")
 	return b.String()
 }
 
 func key(fd protoreflect.FieldDescriptor) string {
-	return "e.buf = append(e.buf, `,\"" + fd.TextName() + "\":`...)\n"
+	return "b = append(b, `,\"" + fd.TextName() + "\":`...)\n"
 }
 
 // field writes a field that is not a oneof member, if populated as protojson
@@ -178,12 +178,12 @@ func (g *generator) field(b *strings.Builder, fd protoreflect.FieldDescriptor, x
 			g.fail("%s: only map<string, string> is supported", fd.FullName())
 			return
 		}
-		fmt.Fprintf(b, "if len(%s) > 0 {\n%se.stringMap(%s)\n}\n", x, key(fd), x)
+		fmt.Fprintf(b, "if len(%s) > 0 {\n%sb = e.stringMap(b, %s)\n}\n", x, key(fd), x)
 	case fd.IsList():
-		fmt.Fprintf(b, "if len(%s) > 0 {\n%se.buf = append(e.buf, '[')\nfor i, v := range %s {\nif i > 0 {\ne.buf = append(e.buf, ',')\n}\n",
+		fmt.Fprintf(b, "if len(%s) > 0 {\n%sb = append(b, '[')\nfor i, v := range %s {\nif i > 0 {\nb = append(b, ',')\n}\n",
 			x, key(fd), x)
 		b.WriteString(g.value(fd, "v", gt.Elem()))
-		b.WriteString("}\ne.buf = append(e.buf, ']')\n}\n")
+		b.WriteString("}\nb = append(b, ']')\n}\n")
 	default:
 		var populated string
 		switch fd.Kind() {
@@ -237,7 +237,7 @@ func (g *generator) value(fd protoreflect.FieldDescriptor, x string, gt reflect.
 			return g.wellKnown(fd, x)
 		}
 		g.need(gt)
-		return fmt.Sprintf("e.%s(%s)\n", messageFunc(gt), x)
+		return fmt.Sprintf("b = e.%s(b, %s)\n", messageFunc(gt), x)
 	case protoreflect.EnumKind:
 		ed := fd.Enum()
 		if ed.FullName() == "google.protobuf.NullValue" {
@@ -248,7 +248,7 @@ func (g *generator) value(fd protoreflect.FieldDescriptor, x string, gt reflect.
 		}
 		g.typeName(gt)
 		g.enums[gt] = ed
-		return fmt.Sprintf("e.%s(%s)\n", enumFunc(gt), x)
+		return fmt.Sprintf("b = %s(b, %s)\n", enumFunc(gt), x)
 	}
 	return g.scalar(fd, fd.Kind(), x)
 }
@@ -256,19 +256,19 @@ func (g *generator) value(fd protoreflect.FieldDescriptor, x string, gt reflect.
 func (g *generator) scalar(fd protoreflect.FieldDescriptor, k protoreflect.Kind, x string) string {
 	switch k {
 	case protoreflect.StringKind:
-		return "e.str(" + x + ")\n"
+		return "b = e.str(b, " + x + ")\n"
 	case protoreflect.BytesKind:
-		return "e.bytes(" + x + ")\n"
+		return "b = appendBase64(b, " + x + ")\n"
 	case protoreflect.BoolKind:
-		return "e.buf = strconv.AppendBool(e.buf, " + x + ")\n"
+		return "b = strconv.AppendBool(b, " + x + ")\n"
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		return "e.buf = strconv.AppendInt(e.buf, int64(" + x + "), 10)\n"
+		return "b = strconv.AppendInt(b, int64(" + x + "), 10)\n"
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		return "e.buf = strconv.AppendUint(e.buf, uint64(" + x + "), 10)\n"
+		return "b = strconv.AppendUint(b, uint64(" + x + "), 10)\n"
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		return "e.quotedInt(" + x + ")\n"
+		return "b = appendQuotedInt(b, " + x + ")\n"
 	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		return "e.quotedUint(" + x + ")\n"
+		return "b = appendQuotedUint(b, " + x + ")\n"
 	}
 	g.fail("%s: %s fields are not supported", fd.FullName(), k)
 	return ""
@@ -281,7 +281,7 @@ func (g *generator) wellKnown(fd protoreflect.FieldDescriptor, x string) string 
 	md := fd.Message()
 	switch md.Name() {
 	case "Timestamp":
-		return "e.timestamp(" + x + ".GetSeconds(), " + x + ".GetNanos())\n"
+		return "b = e.timestamp(b, " + x + ".GetSeconds(), " + x + ".GetNanos())\n"
 	case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value", "StringValue", "BytesValue":
 		return g.scalar(fd, md.Fields().ByNumber(1).Kind(), x+".GetValue()")
 	}
@@ -312,16 +312,16 @@ func (g *generator) enum(t reflect.Type, ed protoreflect.EnumDescriptor) string 
 		for _, n := range nums {
 			fmt.Fprintf(&b, "%d: `\"%s\"`,\n", n, names[n])
 		}
-		fmt.Fprintf(&b, "}\n\nfunc (e *encoder) %s(v %s) {\n", fn, g.typeName(t))
-		fmt.Fprintf(&b, "if uint32(v) < uint32(len(%[1]sNames)) && %[1]sNames[v] != \"\" {\ne.buf = append(e.buf, %[1]sNames[v]...)\nreturn\n}\n", fn)
-		b.WriteString("e.buf = strconv.AppendInt(e.buf, int64(v), 10)\n}\n")
+		fmt.Fprintf(&b, "}\n\nfunc %s(b []byte, v %s) []byte {\n", fn, g.typeName(t))
+		fmt.Fprintf(&b, "if uint32(v) < uint32(len(%[1]sNames)) && %[1]sNames[v] != \"\" {\nreturn append(b, %[1]sNames[v]...)\n}\n", fn)
+		b.WriteString("return strconv.AppendInt(b, int64(v), 10)\n}\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "func (e *encoder) %s(v %s) {\nswitch v {\n", fn, g.typeName(t))
+	fmt.Fprintf(&b, "func %s(b []byte, v %s) []byte {\nswitch v {\n", fn, g.typeName(t))
 	for _, n := range nums {
-		fmt.Fprintf(&b, "case %d:\ne.buf = append(e.buf, `\"%s\"`...)\n", n, names[n])
+		fmt.Fprintf(&b, "case %d:\nreturn append(b, `\"%s\"`...)\n", n, names[n])
 	}
-	b.WriteString("default:\ne.buf = strconv.AppendInt(e.buf, int64(v), 10)\n}\n}\n")
+	b.WriteString("}\nreturn strconv.AppendInt(b, int64(v), 10)\n}\n")
 	return b.String()
 }
 
