@@ -338,3 +338,25 @@ func TestEncodeGeneratedIsCurrent(t *testing.T) {
 		t.Fatal("encode_gen.go is stale: run go generate ./internal/eventmap/")
 	}
 }
+
+// TestAppendTimestampMatchesTime holds the civil-date formatter to
+// time.AppendFormat across protojson's range, its edges and beyond it.
+func TestAppendTimestampMatchesTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	secs := []int64{0, -1, 1, 86399, 86400, -86400, -86401, minTimestampSeconds, maxTimestampSeconds,
+		minTimestampSeconds - 1, maxTimestampSeconds + 1, 951782400, 951868800, 4107542400, 1697490000,
+		math.MaxInt64 / 4, math.MinInt64 / 4}
+	for i := 0; i < 20000; i++ {
+		secs = append(secs, minTimestampSeconds+rng.Int64N(maxTimestampSeconds-minTimestampSeconds+1))
+	}
+	nanos := []int32{0, 1, 999999999, 1000, 1000000, 123456789, 120000000, 123400, -1, 1000000000}
+	for _, s := range secs {
+		for _, n := range append(nanos, rng.Int32N(1e9), rng.Int32N(1e3)*1e6, rng.Int32N(1e6)*1e3) {
+			got := string(appendTimestamp(nil, s, n))
+			want := string(appendTimestampSlow(nil, s, n))
+			if got != want {
+				t.Fatalf("appendTimestamp(%d, %d) = %q, time formats %q", s, n, got, want)
+			}
+		}
+	}
+}
