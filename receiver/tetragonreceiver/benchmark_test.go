@@ -10,11 +10,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
@@ -46,15 +48,28 @@ func capturedLines(b testing.TB, name string) [][]byte {
 // BenchmarkFileLinePath is the per-event hot path of file mode: decode one
 // export line, map it into the batch, flush every 512 records to a no-op
 // consumer. One op is one event of the captured real-daemon export.
+//
+// The /lean variants decode with the field filters of testdata
+// tetragon/export_lean (the shipped skip list) left out.
 func BenchmarkFileLinePath(b *testing.B) {
-	for _, body := range []string{"map", "json", "none"} {
+	var lean []map[string]any
+	for _, body := range []string{"map", "json", "none", "map/lean", "json/lean", "none/lean"} {
 		b.Run("body="+body, func(b *testing.B) {
 			lines := capturedLines(b, "main-export.jsonl.gz")
 			cfg := createDefaultConfig().(*Config)
-			cfg.Body = eventmap.BodyMode(body)
+			mode, filtered := strings.CutSuffix(body, "/lean")
+			cfg.Body = eventmap.BodyMode(mode)
+			if filtered {
+				if lean == nil {
+					lean = leanFileFilters(b)
+				}
+				cfg.FieldFilters = lean
+			}
 			r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
 			require.NoError(b, err)
-			sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}}
+			dec, err := r.fileDecoder()
+			require.NoError(b, err)
+			sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}, dec: dec}
 			ctx := context.Background()
 			var bytesIn int64
 			b.ReportAllocs()
@@ -74,6 +89,18 @@ func BenchmarkFileLinePath(b *testing.B) {
 			b.SetBytes(bytesIn / int64(b.N))
 		})
 	}
+}
+
+// leanFileFilters are the field_filters of testdata tetragon/export_lean.
+func leanFileFilters(b *testing.B) []map[string]any {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(b, err)
+	sub, err := cm.Sub("tetragon/export_lean")
+	require.NoError(b, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(b, sub.Unmarshal(cfg))
+	require.NotEmpty(b, cfg.FieldFilters)
+	return cfg.FieldFilters
 }
 
 // BenchmarkGRPCEventPath is the gRPC-mode hot path after gRPC decoded the
