@@ -339,3 +339,83 @@ func TestPathMaskLikeFmutils(t *testing.T) {
 		}
 	}
 }
+
+// checkSkipValueLikeSkip requires the iterative scanner to give the
+// recursive one's verdict and end position on in.
+func checkSkipValueLikeSkip(t testing.TB, in []byte) {
+	t.Helper()
+	a, b := &decoder{buf: in}, &decoder{buf: in}
+	errA, errB := a.skip(0), b.skipValue()
+	if (errA == nil) != (errB == nil) || (errA == nil && a.pos != b.pos) {
+		t.Fatalf("input %q\nskip:      %v at %d\nskipValue: %v at %d", in, errA, a.pos, errB, b.pos)
+	}
+}
+
+func TestSkipValueMatchesSkip(t *testing.T) {
+	lines := readCorpus(t, "real/*.jsonl")
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "{}[],:\"\\ 0123456789-+.eEtrufalsn_xuZT\x00\x1f\x7f\xff\xc3"
+	for _, l := range lines {
+		checkSkipValueLikeSkip(t, l.data)
+		for k := 0; k < 200; k++ {
+			b := bytes.Clone(l.data)
+			for m := 0; m <= rng.IntN(3); m++ {
+				i := rng.IntN(len(b))
+				switch rng.IntN(3) {
+				case 0:
+					b = append(b[:i], b[i+1:]...)
+				case 1:
+					b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
+				default:
+					b[i] = alphabet[rng.IntN(len(alphabet))]
+				}
+			}
+			checkSkipValueLikeSkip(t, b)
+		}
+	}
+	for _, s := range []string{``, ` `, `"`, `"abcdefghijklmnopq`, `"abcdefgh\"ijklmnop"`, `"abcdefghij` + "\x01" + `"`,
+		`"abcdefghijklmnop` + "\xe2\x82" + `"`, `"abcdefgh` + "\xe2\x82\xac" + `ijklmnop"`, `[1,2,[3,{"a":[]}],{}]`, `{"a" :1 , "b":[ ] }`,
+		`[1 2]`, `{"a":1,}`, `{"a"}`, `{1:2}`, `[`, `]`, `{`, `nul`, `nullx`, `-`, `1e`, `1e}`, `[1e]`, `01`, `tru`, `[true,false,null]`,
+		strings.Repeat("[", 70) + strings.Repeat("]", 70), strings.Repeat(`{"a":`, 70) + "1" + strings.Repeat("}", 70),
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000)} {
+		checkSkipValueLikeSkip(t, []byte(s))
+	}
+}
+
+func FuzzSkipValue(f *testing.F) {
+	for _, l := range readCorpus(f, "real/*.jsonl") {
+		if len(l.data) < 4000 {
+			f.Add(l.data)
+		}
+	}
+	f.Add([]byte(`["abcdefgh\u00e9ijklmnop",{"k":[1,-2.5e3,true,null]}]`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkSkipValueLikeSkip(t, in)
+	})
+}
+
+func FuzzDecoderShippedSkipList(f *testing.F) {
+	for _, l := range readCorpus(f, "real/*.jsonl") {
+		if len(l.data) < 4000 {
+			f.Add(l.data)
+		}
+	}
+	filters := shippedSkipList()
+	dec, err := NewDecoder(filters)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got := new(tetragon.GetEventsResponse)
+		gotErr := dec.Decode(in, got)
+		want, wantErr := oracleDecode(t, in, filters)
+		switch {
+		case wantErr == nil && gotErr != nil:
+			t.Fatalf("full decode accepts, filtered rejects (%v): %q", gotErr, in)
+		case wantErr == nil && !proto.Equal(want, got):
+			t.Fatalf("differs on %q", in)
+		case gotErr == nil && !jsonSyntaxOK(in):
+			t.Fatalf("accepted invalid JSON %q", in)
+		}
+	})
+}
