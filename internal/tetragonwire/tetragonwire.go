@@ -22,7 +22,8 @@ import (
 // soon as Unmarshal returns.
 func Unmarshal(b []byte, m *tetragon.GetEventsResponse) error {
 	m.Reset()
-	return unmarshalGetEventsResponse(b, m, false)
+	d := decoder{alias: false}
+	return d.unmarshalGetEventsResponse(b, m)
 }
 
 // UnmarshalAliasing is Unmarshal without copying: every string and []byte in m points into b.
@@ -30,7 +31,8 @@ func Unmarshal(b []byte, m *tetragon.GetEventsResponse) error {
 // any string taken from it is alive, and b stays in memory until all of them are unreachable.
 func UnmarshalAliasing(b []byte, m *tetragon.GetEventsResponse) error {
 	m.Reset()
-	return unmarshalGetEventsResponse(b, m, true)
+	d := decoder{alias: true}
+	return d.unmarshalGetEventsResponse(b, m)
 }
 
 // InvalidUTF8Error reports a proto3 string field holding invalid UTF-8, which proto.Unmarshal
@@ -91,6 +93,29 @@ func toBytes(v []byte, alias bool) []byte {
 		return v[:len(v):len(v)]
 	}
 	return append([]byte{}, v...)
+}
+
+// slab hands out zeroed T from chunks of 1, 2, 4, then maxSlabChunk, so an event's n nested
+// messages of one type cost about n/8 allocations instead of n (a captured exec event has ~40
+// UInt32Value and ~10 Process). The price: a chunk stays in memory while any message in it is
+// reachable, so keeping one nested message of an event keeps up to 7 siblings of its type
+// alive, and up to 7 unused slots per type and event are allocated (+~15% bytes). Larger
+// chunks were measured: fewer allocations, more wasted bytes, no CPU gain.
+type slab[T any] struct {
+	free []T
+	next int
+}
+
+const maxSlabChunk = 8
+
+func (s *slab[T]) new() *T {
+	if len(s.free) == 0 {
+		s.next = min(max(2*s.next, 1), maxSlabChunk)
+		s.free = make([]T, s.next)
+	}
+	p := &s.free[0]
+	s.free = s.free[1:]
+	return p
 }
 
 // countVarints counts the varints in a packed run, to size the slice once.

@@ -11,8 +11,66 @@ import (
 
 // Decoders for 53 message types reachable from tetragon.GetEventsResponse.
 
+// decoder is the state of one decoding call: the aliasing mode, and one slab per message
+// type from which nested messages are allocated.
+type decoder struct {
+	alias                      bool
+	slabAggregationInfo        slab[tetragon.AggregationInfo]
+	slabBinaryProperties       slab[tetragon.BinaryProperties]
+	slabCapabilities           slab[tetragon.Capabilities]
+	slabContainer              slab[tetragon.Container]
+	slabEnvVar                 slab[tetragon.EnvVar]
+	slabFileProperties         slab[tetragon.FileProperties]
+	slabImage                  slab[tetragon.Image]
+	slabInodeProperties        slab[tetragon.InodeProperties]
+	slabKernelModule           slab[tetragon.KernelModule]
+	slabKprobeArgument         slab[tetragon.KprobeArgument]
+	slabKprobeBpfAttr          slab[tetragon.KprobeBpfAttr]
+	slabKprobeBpfMap           slab[tetragon.KprobeBpfMap]
+	slabKprobeBpfProg          slab[tetragon.KprobeBpfProg]
+	slabKprobeCapability       slab[tetragon.KprobeCapability]
+	slabKprobeCred             slab[tetragon.KprobeCred]
+	slabKprobeError            slab[tetragon.KprobeError]
+	slabKprobeFile             slab[tetragon.KprobeFile]
+	slabKprobeLinuxBinprm      slab[tetragon.KprobeLinuxBinprm]
+	slabKprobeNetDev           slab[tetragon.KprobeNetDev]
+	slabKprobePath             slab[tetragon.KprobePath]
+	slabKprobePerfEvent        slab[tetragon.KprobePerfEvent]
+	slabKprobeSkb              slab[tetragon.KprobeSkb]
+	slabKprobeSock             slab[tetragon.KprobeSock]
+	slabKprobeSockaddr         slab[tetragon.KprobeSockaddr]
+	slabKprobeSockaddrUn       slab[tetragon.KprobeSockaddrUn]
+	slabKprobeTruncatedBytes   slab[tetragon.KprobeTruncatedBytes]
+	slabKprobeUserNamespace    slab[tetragon.KprobeUserNamespace]
+	slabNamespace              slab[tetragon.Namespace]
+	slabNamespaces             slab[tetragon.Namespaces]
+	slabPod                    slab[tetragon.Pod]
+	slabProcess                slab[tetragon.Process]
+	slabProcessCredentials     slab[tetragon.ProcessCredentials]
+	slabProcessExec            slab[tetragon.ProcessExec]
+	slabProcessExit            slab[tetragon.ProcessExit]
+	slabProcessKprobe          slab[tetragon.ProcessKprobe]
+	slabProcessLoader          slab[tetragon.ProcessLoader]
+	slabProcessLsm             slab[tetragon.ProcessLsm]
+	slabProcessThrottle        slab[tetragon.ProcessThrottle]
+	slabProcessTracepoint      slab[tetragon.ProcessTracepoint]
+	slabProcessUprobe          slab[tetragon.ProcessUprobe]
+	slabProcessUsdt            slab[tetragon.ProcessUsdt]
+	slabRateLimitInfo          slab[tetragon.RateLimitInfo]
+	slabSecurityContext        slab[tetragon.SecurityContext]
+	slabStackTraceEntry        slab[tetragon.StackTraceEntry]
+	slabSyscallId              slab[tetragon.SyscallId]
+	slabTest                   slab[tetragon.Test]
+	slabTimestamppb_Timestamp  slab[timestamppb.Timestamp]
+	slabUserNamespace          slab[tetragon.UserNamespace]
+	slabUserRecord             slab[tetragon.UserRecord]
+	slabWrapperspb_BoolValue   slab[wrapperspb.BoolValue]
+	slabWrapperspb_Int32Value  slab[wrapperspb.Int32Value]
+	slabWrapperspb_UInt32Value slab[wrapperspb.UInt32Value]
+}
+
 // unmarshalWrapperspb_BoolValue decodes google.protobuf.BoolValue. Unknown fields are skipped, not kept.
-func unmarshalWrapperspb_BoolValue(b []byte, m *wrapperspb.BoolValue, alias bool) error {
+func (d *decoder) unmarshalWrapperspb_BoolValue(b []byte, m *wrapperspb.BoolValue) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -41,7 +99,7 @@ func unmarshalWrapperspb_BoolValue(b []byte, m *wrapperspb.BoolValue, alias bool
 }
 
 // unmarshalWrapperspb_Int32Value decodes google.protobuf.Int32Value. Unknown fields are skipped, not kept.
-func unmarshalWrapperspb_Int32Value(b []byte, m *wrapperspb.Int32Value, alias bool) error {
+func (d *decoder) unmarshalWrapperspb_Int32Value(b []byte, m *wrapperspb.Int32Value) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -70,7 +128,7 @@ func unmarshalWrapperspb_Int32Value(b []byte, m *wrapperspb.Int32Value, alias bo
 }
 
 // unmarshalTimestamppb_Timestamp decodes google.protobuf.Timestamp. Unknown fields are skipped, not kept.
-func unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timestamp, alias bool) error {
+func (d *decoder) unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timestamp) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -109,7 +167,7 @@ func unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timestamp, alias bo
 }
 
 // unmarshalWrapperspb_UInt32Value decodes google.protobuf.UInt32Value. Unknown fields are skipped, not kept.
-func unmarshalWrapperspb_UInt32Value(b []byte, m *wrapperspb.UInt32Value, alias bool) error {
+func (d *decoder) unmarshalWrapperspb_UInt32Value(b []byte, m *wrapperspb.UInt32Value) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -138,7 +196,7 @@ func unmarshalWrapperspb_UInt32Value(b []byte, m *wrapperspb.UInt32Value, alias 
 }
 
 // unmarshalAggregationInfo decodes tetragon.AggregationInfo. Unknown fields are skipped, not kept.
-func unmarshalAggregationInfo(b []byte, m *tetragon.AggregationInfo, alias bool) error {
+func (d *decoder) unmarshalAggregationInfo(b []byte, m *tetragon.AggregationInfo) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -167,7 +225,7 @@ func unmarshalAggregationInfo(b []byte, m *tetragon.AggregationInfo, alias bool)
 }
 
 // unmarshalBinaryProperties decodes tetragon.BinaryProperties. Unknown fields are skipped, not kept.
-func unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties, alias bool) error {
+func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -182,9 +240,9 @@ func unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties, alias boo
 					return protowire.ParseError(n)
 				}
 				if m.Setuid == nil {
-					m.Setuid = new(wrapperspb.UInt32Value)
+					m.Setuid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Setuid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Setuid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -197,9 +255,9 @@ func unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties, alias boo
 					return protowire.ParseError(n)
 				}
 				if m.Setgid == nil {
-					m.Setgid = new(wrapperspb.UInt32Value)
+					m.Setgid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Setgid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Setgid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -241,9 +299,9 @@ func unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties, alias boo
 					return protowire.ParseError(n)
 				}
 				if m.File == nil {
-					m.File = new(tetragon.FileProperties)
+					m.File = d.slabFileProperties.new()
 				}
-				if err := unmarshalFileProperties(v, m.File, alias); err != nil {
+				if err := d.unmarshalFileProperties(v, m.File); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -260,7 +318,7 @@ func unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties, alias boo
 }
 
 // unmarshalCapabilities decodes tetragon.Capabilities. Unknown fields are skipped, not kept.
-func unmarshalCapabilities(b []byte, m *tetragon.Capabilities, alias bool) error {
+func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -366,7 +424,7 @@ func unmarshalCapabilities(b []byte, m *tetragon.Capabilities, alias bool) error
 }
 
 // unmarshalContainer decodes tetragon.Container. Unknown fields are skipped, not kept.
-func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
+func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -380,7 +438,7 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Container.id")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Container.id")
 				if err != nil {
 					return err
 				}
@@ -394,7 +452,7 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Container.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Container.name")
 				if err != nil {
 					return err
 				}
@@ -409,9 +467,9 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Image == nil {
-					m.Image = new(tetragon.Image)
+					m.Image = d.slabImage.new()
 				}
-				if err := unmarshalImage(v, m.Image, alias); err != nil {
+				if err := d.unmarshalImage(v, m.Image); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -424,9 +482,9 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.StartTime == nil {
-					m.StartTime = new(timestamppb.Timestamp)
+					m.StartTime = d.slabTimestamppb_Timestamp.new()
 				}
-				if err := unmarshalTimestamppb_Timestamp(v, m.StartTime, alias); err != nil {
+				if err := d.unmarshalTimestamppb_Timestamp(v, m.StartTime); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -439,9 +497,9 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Pid == nil {
-					m.Pid = new(wrapperspb.UInt32Value)
+					m.Pid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Pid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Pid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -464,9 +522,9 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.SecurityContext == nil {
-					m.SecurityContext = new(tetragon.SecurityContext)
+					m.SecurityContext = d.slabSecurityContext.new()
 				}
-				if err := unmarshalSecurityContext(v, m.SecurityContext, alias); err != nil {
+				if err := d.unmarshalSecurityContext(v, m.SecurityContext); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -483,7 +541,7 @@ func unmarshalContainer(b []byte, m *tetragon.Container, alias bool) error {
 }
 
 // unmarshalEnvVar decodes tetragon.EnvVar. Unknown fields are skipped, not kept.
-func unmarshalEnvVar(b []byte, m *tetragon.EnvVar, alias bool) error {
+func (d *decoder) unmarshalEnvVar(b []byte, m *tetragon.EnvVar) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -497,7 +555,7 @@ func unmarshalEnvVar(b []byte, m *tetragon.EnvVar, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.EnvVar.Key")
+				val, err := toStringUTF8(v, d.alias, "tetragon.EnvVar.Key")
 				if err != nil {
 					return err
 				}
@@ -511,7 +569,7 @@ func unmarshalEnvVar(b []byte, m *tetragon.EnvVar, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.EnvVar.Value")
+				val, err := toStringUTF8(v, d.alias, "tetragon.EnvVar.Value")
 				if err != nil {
 					return err
 				}
@@ -530,7 +588,7 @@ func unmarshalEnvVar(b []byte, m *tetragon.EnvVar, alias bool) error {
 }
 
 // unmarshalFileProperties decodes tetragon.FileProperties. Unknown fields are skipped, not kept.
-func unmarshalFileProperties(b []byte, m *tetragon.FileProperties, alias bool) error {
+func (d *decoder) unmarshalFileProperties(b []byte, m *tetragon.FileProperties) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -545,9 +603,9 @@ func unmarshalFileProperties(b []byte, m *tetragon.FileProperties, alias bool) e
 					return protowire.ParseError(n)
 				}
 				if m.Inode == nil {
-					m.Inode = new(tetragon.InodeProperties)
+					m.Inode = d.slabInodeProperties.new()
 				}
-				if err := unmarshalInodeProperties(v, m.Inode, alias); err != nil {
+				if err := d.unmarshalInodeProperties(v, m.Inode); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -559,7 +617,7 @@ func unmarshalFileProperties(b []byte, m *tetragon.FileProperties, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.FileProperties.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.FileProperties.path")
 				if err != nil {
 					return err
 				}
@@ -578,7 +636,7 @@ func unmarshalFileProperties(b []byte, m *tetragon.FileProperties, alias bool) e
 }
 
 // unmarshalGetEventsResponse decodes tetragon.GetEventsResponse. Unknown fields are skipped, not kept.
-func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias bool) error {
+func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -598,9 +656,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessExec == nil {
-					w.ProcessExec = new(tetragon.ProcessExec)
+					w.ProcessExec = d.slabProcessExec.new()
 				}
-				if err := unmarshalProcessExec(v, w.ProcessExec, alias); err != nil {
+				if err := d.unmarshalProcessExec(v, w.ProcessExec); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -618,9 +676,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessExit == nil {
-					w.ProcessExit = new(tetragon.ProcessExit)
+					w.ProcessExit = d.slabProcessExit.new()
 				}
-				if err := unmarshalProcessExit(v, w.ProcessExit, alias); err != nil {
+				if err := d.unmarshalProcessExit(v, w.ProcessExit); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -638,9 +696,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessKprobe == nil {
-					w.ProcessKprobe = new(tetragon.ProcessKprobe)
+					w.ProcessKprobe = d.slabProcessKprobe.new()
 				}
-				if err := unmarshalProcessKprobe(v, w.ProcessKprobe, alias); err != nil {
+				if err := d.unmarshalProcessKprobe(v, w.ProcessKprobe); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -658,9 +716,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessTracepoint == nil {
-					w.ProcessTracepoint = new(tetragon.ProcessTracepoint)
+					w.ProcessTracepoint = d.slabProcessTracepoint.new()
 				}
-				if err := unmarshalProcessTracepoint(v, w.ProcessTracepoint, alias); err != nil {
+				if err := d.unmarshalProcessTracepoint(v, w.ProcessTracepoint); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -678,9 +736,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessLoader == nil {
-					w.ProcessLoader = new(tetragon.ProcessLoader)
+					w.ProcessLoader = d.slabProcessLoader.new()
 				}
-				if err := unmarshalProcessLoader(v, w.ProcessLoader, alias); err != nil {
+				if err := d.unmarshalProcessLoader(v, w.ProcessLoader); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -698,9 +756,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessUprobe == nil {
-					w.ProcessUprobe = new(tetragon.ProcessUprobe)
+					w.ProcessUprobe = d.slabProcessUprobe.new()
 				}
-				if err := unmarshalProcessUprobe(v, w.ProcessUprobe, alias); err != nil {
+				if err := d.unmarshalProcessUprobe(v, w.ProcessUprobe); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -718,9 +776,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessThrottle == nil {
-					w.ProcessThrottle = new(tetragon.ProcessThrottle)
+					w.ProcessThrottle = d.slabProcessThrottle.new()
 				}
-				if err := unmarshalProcessThrottle(v, w.ProcessThrottle, alias); err != nil {
+				if err := d.unmarshalProcessThrottle(v, w.ProcessThrottle); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -738,9 +796,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessLsm == nil {
-					w.ProcessLsm = new(tetragon.ProcessLsm)
+					w.ProcessLsm = d.slabProcessLsm.new()
 				}
-				if err := unmarshalProcessLsm(v, w.ProcessLsm, alias); err != nil {
+				if err := d.unmarshalProcessLsm(v, w.ProcessLsm); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -758,9 +816,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.ProcessUsdt == nil {
-					w.ProcessUsdt = new(tetragon.ProcessUsdt)
+					w.ProcessUsdt = d.slabProcessUsdt.new()
 				}
-				if err := unmarshalProcessUsdt(v, w.ProcessUsdt, alias); err != nil {
+				if err := d.unmarshalProcessUsdt(v, w.ProcessUsdt); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -772,7 +830,7 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.GetEventsResponse.node_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.GetEventsResponse.node_name")
 				if err != nil {
 					return err
 				}
@@ -787,9 +845,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					return protowire.ParseError(n)
 				}
 				if m.Time == nil {
-					m.Time = new(timestamppb.Timestamp)
+					m.Time = d.slabTimestamppb_Timestamp.new()
 				}
-				if err := unmarshalTimestamppb_Timestamp(v, m.Time, alias); err != nil {
+				if err := d.unmarshalTimestamppb_Timestamp(v, m.Time); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -802,9 +860,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					return protowire.ParseError(n)
 				}
 				if m.AggregationInfo == nil {
-					m.AggregationInfo = new(tetragon.AggregationInfo)
+					m.AggregationInfo = d.slabAggregationInfo.new()
 				}
-				if err := unmarshalAggregationInfo(v, m.AggregationInfo, alias); err != nil {
+				if err := d.unmarshalAggregationInfo(v, m.AggregationInfo); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -816,7 +874,7 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.GetEventsResponse.cluster_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.GetEventsResponse.cluster_name")
 				if err != nil {
 					return err
 				}
@@ -846,7 +904,7 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
-								val, err := toStringUTF8(v, alias, "tetragon.GetEventsResponse.NodeLabelsEntry.key")
+								val, err := toStringUTF8(v, d.alias, "tetragon.GetEventsResponse.NodeLabelsEntry.key")
 								if err != nil {
 									return err
 								}
@@ -860,7 +918,7 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
-								val, err := toStringUTF8(v, alias, "tetragon.GetEventsResponse.NodeLabelsEntry.value")
+								val, err := toStringUTF8(v, d.alias, "tetragon.GetEventsResponse.NodeLabelsEntry.value")
 								if err != nil {
 									return err
 								}
@@ -898,9 +956,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.Test == nil {
-					w.Test = new(tetragon.Test)
+					w.Test = d.slabTest.new()
 				}
-				if err := unmarshalTest(v, w.Test, alias); err != nil {
+				if err := d.unmarshalTest(v, w.Test); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -918,9 +976,9 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 					m.Event = w
 				}
 				if w.RateLimitInfo == nil {
-					w.RateLimitInfo = new(tetragon.RateLimitInfo)
+					w.RateLimitInfo = d.slabRateLimitInfo.new()
 				}
-				if err := unmarshalRateLimitInfo(v, w.RateLimitInfo, alias); err != nil {
+				if err := d.unmarshalRateLimitInfo(v, w.RateLimitInfo); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -937,7 +995,7 @@ func unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse, alias b
 }
 
 // unmarshalImage decodes tetragon.Image. Unknown fields are skipped, not kept.
-func unmarshalImage(b []byte, m *tetragon.Image, alias bool) error {
+func (d *decoder) unmarshalImage(b []byte, m *tetragon.Image) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -951,7 +1009,7 @@ func unmarshalImage(b []byte, m *tetragon.Image, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Image.id")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Image.id")
 				if err != nil {
 					return err
 				}
@@ -965,7 +1023,7 @@ func unmarshalImage(b []byte, m *tetragon.Image, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Image.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Image.name")
 				if err != nil {
 					return err
 				}
@@ -984,7 +1042,7 @@ func unmarshalImage(b []byte, m *tetragon.Image, alias bool) error {
 }
 
 // unmarshalInodeProperties decodes tetragon.InodeProperties. Unknown fields are skipped, not kept.
-func unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties, alias bool) error {
+func (d *decoder) unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1009,9 +1067,9 @@ func unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties, alias bool)
 					return protowire.ParseError(n)
 				}
 				if m.Links == nil {
-					m.Links = new(wrapperspb.UInt32Value)
+					m.Links = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Links, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Links); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1028,7 +1086,7 @@ func unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties, alias bool)
 }
 
 // unmarshalKernelModule decodes tetragon.KernelModule. Unknown fields are skipped, not kept.
-func unmarshalKernelModule(b []byte, m *tetragon.KernelModule, alias bool) error {
+func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1042,7 +1100,7 @@ func unmarshalKernelModule(b []byte, m *tetragon.KernelModule, alias bool) error
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KernelModule.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KernelModule.name")
 				if err != nil {
 					return err
 				}
@@ -1057,9 +1115,9 @@ func unmarshalKernelModule(b []byte, m *tetragon.KernelModule, alias bool) error
 					return protowire.ParseError(n)
 				}
 				if m.SignatureOk == nil {
-					m.SignatureOk = new(wrapperspb.BoolValue)
+					m.SignatureOk = d.slabWrapperspb_BoolValue.new()
 				}
-				if err := unmarshalWrapperspb_BoolValue(v, m.SignatureOk, alias); err != nil {
+				if err := d.unmarshalWrapperspb_BoolValue(v, m.SignatureOk); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1105,7 +1163,7 @@ func unmarshalKernelModule(b []byte, m *tetragon.KernelModule, alias bool) error
 }
 
 // unmarshalKprobeArgument decodes tetragon.KprobeArgument. Unknown fields are skipped, not kept.
-func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) error {
+func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1119,7 +1177,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeArgument.string_arg")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeArgument.string_arg")
 				if err != nil {
 					return err
 				}
@@ -1149,9 +1207,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.SkbArg == nil {
-					w.SkbArg = new(tetragon.KprobeSkb)
+					w.SkbArg = d.slabKprobeSkb.new()
 				}
-				if err := unmarshalKprobeSkb(v, w.SkbArg, alias); err != nil {
+				if err := d.unmarshalKprobeSkb(v, w.SkbArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1173,7 +1231,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := toBytes(v, alias)
+				val := toBytes(v, d.alias)
 				m.Arg = &tetragon.KprobeArgument_BytesArg{BytesArg: val}
 				b = b[n:]
 				continue
@@ -1190,9 +1248,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.PathArg == nil {
-					w.PathArg = new(tetragon.KprobePath)
+					w.PathArg = d.slabKprobePath.new()
 				}
-				if err := unmarshalKprobePath(v, w.PathArg, alias); err != nil {
+				if err := d.unmarshalKprobePath(v, w.PathArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1210,9 +1268,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.FileArg == nil {
-					w.FileArg = new(tetragon.KprobeFile)
+					w.FileArg = d.slabKprobeFile.new()
 				}
-				if err := unmarshalKprobeFile(v, w.FileArg, alias); err != nil {
+				if err := d.unmarshalKprobeFile(v, w.FileArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1230,9 +1288,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.TruncatedBytesArg == nil {
-					w.TruncatedBytesArg = new(tetragon.KprobeTruncatedBytes)
+					w.TruncatedBytesArg = d.slabKprobeTruncatedBytes.new()
 				}
-				if err := unmarshalKprobeTruncatedBytes(v, w.TruncatedBytesArg, alias); err != nil {
+				if err := d.unmarshalKprobeTruncatedBytes(v, w.TruncatedBytesArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1250,9 +1308,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.SockArg == nil {
-					w.SockArg = new(tetragon.KprobeSock)
+					w.SockArg = d.slabKprobeSock.new()
 				}
-				if err := unmarshalKprobeSock(v, w.SockArg, alias); err != nil {
+				if err := d.unmarshalKprobeSock(v, w.SockArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1270,9 +1328,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.CredArg == nil {
-					w.CredArg = new(tetragon.KprobeCred)
+					w.CredArg = d.slabKprobeCred.new()
 				}
-				if err := unmarshalKprobeCred(v, w.CredArg, alias); err != nil {
+				if err := d.unmarshalKprobeCred(v, w.CredArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1300,9 +1358,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.BpfAttrArg == nil {
-					w.BpfAttrArg = new(tetragon.KprobeBpfAttr)
+					w.BpfAttrArg = d.slabKprobeBpfAttr.new()
 				}
-				if err := unmarshalKprobeBpfAttr(v, w.BpfAttrArg, alias); err != nil {
+				if err := d.unmarshalKprobeBpfAttr(v, w.BpfAttrArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1320,9 +1378,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.PerfEventArg == nil {
-					w.PerfEventArg = new(tetragon.KprobePerfEvent)
+					w.PerfEventArg = d.slabKprobePerfEvent.new()
 				}
-				if err := unmarshalKprobePerfEvent(v, w.PerfEventArg, alias); err != nil {
+				if err := d.unmarshalKprobePerfEvent(v, w.PerfEventArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1340,9 +1398,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.BpfMapArg == nil {
-					w.BpfMapArg = new(tetragon.KprobeBpfMap)
+					w.BpfMapArg = d.slabKprobeBpfMap.new()
 				}
-				if err := unmarshalKprobeBpfMap(v, w.BpfMapArg, alias); err != nil {
+				if err := d.unmarshalKprobeBpfMap(v, w.BpfMapArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1370,9 +1428,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.UserNamespaceArg == nil {
-					w.UserNamespaceArg = new(tetragon.KprobeUserNamespace)
+					w.UserNamespaceArg = d.slabKprobeUserNamespace.new()
 				}
-				if err := unmarshalKprobeUserNamespace(v, w.UserNamespaceArg, alias); err != nil {
+				if err := d.unmarshalKprobeUserNamespace(v, w.UserNamespaceArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1390,9 +1448,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.CapabilityArg == nil {
-					w.CapabilityArg = new(tetragon.KprobeCapability)
+					w.CapabilityArg = d.slabKprobeCapability.new()
 				}
-				if err := unmarshalKprobeCapability(v, w.CapabilityArg, alias); err != nil {
+				if err := d.unmarshalKprobeCapability(v, w.CapabilityArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1404,7 +1462,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeArgument.label")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeArgument.label")
 				if err != nil {
 					return err
 				}
@@ -1424,9 +1482,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.ProcessCredentialsArg == nil {
-					w.ProcessCredentialsArg = new(tetragon.ProcessCredentials)
+					w.ProcessCredentialsArg = d.slabProcessCredentials.new()
 				}
-				if err := unmarshalProcessCredentials(v, w.ProcessCredentialsArg, alias); err != nil {
+				if err := d.unmarshalProcessCredentials(v, w.ProcessCredentialsArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1444,9 +1502,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.UserNsArg == nil {
-					w.UserNsArg = new(tetragon.UserNamespace)
+					w.UserNsArg = d.slabUserNamespace.new()
 				}
-				if err := unmarshalUserNamespace(v, w.UserNsArg, alias); err != nil {
+				if err := d.unmarshalUserNamespace(v, w.UserNsArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1464,9 +1522,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.ModuleArg == nil {
-					w.ModuleArg = new(tetragon.KernelModule)
+					w.ModuleArg = d.slabKernelModule.new()
 				}
-				if err := unmarshalKernelModule(v, w.ModuleArg, alias); err != nil {
+				if err := d.unmarshalKernelModule(v, w.ModuleArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1478,7 +1536,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeArgument.kernel_cap_t_arg")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeArgument.kernel_cap_t_arg")
 				if err != nil {
 					return err
 				}
@@ -1492,7 +1550,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeArgument.cap_inheritable_arg")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeArgument.cap_inheritable_arg")
 				if err != nil {
 					return err
 				}
@@ -1506,7 +1564,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeArgument.cap_permitted_arg")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeArgument.cap_permitted_arg")
 				if err != nil {
 					return err
 				}
@@ -1520,7 +1578,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeArgument.cap_effective_arg")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeArgument.cap_effective_arg")
 				if err != nil {
 					return err
 				}
@@ -1540,9 +1598,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.LinuxBinprmArg == nil {
-					w.LinuxBinprmArg = new(tetragon.KprobeLinuxBinprm)
+					w.LinuxBinprmArg = d.slabKprobeLinuxBinprm.new()
 				}
-				if err := unmarshalKprobeLinuxBinprm(v, w.LinuxBinprmArg, alias); err != nil {
+				if err := d.unmarshalKprobeLinuxBinprm(v, w.LinuxBinprmArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1560,9 +1618,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.NetDevArg == nil {
-					w.NetDevArg = new(tetragon.KprobeNetDev)
+					w.NetDevArg = d.slabKprobeNetDev.new()
 				}
-				if err := unmarshalKprobeNetDev(v, w.NetDevArg, alias); err != nil {
+				if err := d.unmarshalKprobeNetDev(v, w.NetDevArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1590,9 +1648,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.SyscallId == nil {
-					w.SyscallId = new(tetragon.SyscallId)
+					w.SyscallId = d.slabSyscallId.new()
 				}
-				if err := unmarshalSyscallId(v, w.SyscallId, alias); err != nil {
+				if err := d.unmarshalSyscallId(v, w.SyscallId); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1610,9 +1668,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.SockaddrArg == nil {
-					w.SockaddrArg = new(tetragon.KprobeSockaddr)
+					w.SockaddrArg = d.slabKprobeSockaddr.new()
 				}
-				if err := unmarshalKprobeSockaddr(v, w.SockaddrArg, alias); err != nil {
+				if err := d.unmarshalKprobeSockaddr(v, w.SockaddrArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1630,9 +1688,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.BpfProgArg == nil {
-					w.BpfProgArg = new(tetragon.KprobeBpfProg)
+					w.BpfProgArg = d.slabKprobeBpfProg.new()
 				}
-				if err := unmarshalKprobeBpfProg(v, w.BpfProgArg, alias); err != nil {
+				if err := d.unmarshalKprobeBpfProg(v, w.BpfProgArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1650,9 +1708,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.ErrorArg == nil {
-					w.ErrorArg = new(tetragon.KprobeError)
+					w.ErrorArg = d.slabKprobeError.new()
 				}
-				if err := unmarshalKprobeError(v, w.ErrorArg, alias); err != nil {
+				if err := d.unmarshalKprobeError(v, w.ErrorArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1670,9 +1728,9 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 					m.Arg = w
 				}
 				if w.SockaddrunArg == nil {
-					w.SockaddrunArg = new(tetragon.KprobeSockaddrUn)
+					w.SockaddrunArg = d.slabKprobeSockaddrUn.new()
 				}
-				if err := unmarshalKprobeSockaddrUn(v, w.SockaddrunArg, alias); err != nil {
+				if err := d.unmarshalKprobeSockaddrUn(v, w.SockaddrunArg); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1689,7 +1747,7 @@ func unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument, alias bool) e
 }
 
 // unmarshalKprobeBpfAttr decodes tetragon.KprobeBpfAttr. Unknown fields are skipped, not kept.
-func unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr, alias bool) error {
+func (d *decoder) unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1703,7 +1761,7 @@ func unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeBpfAttr.ProgType")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeBpfAttr.ProgType")
 				if err != nil {
 					return err
 				}
@@ -1727,7 +1785,7 @@ func unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeBpfAttr.ProgName")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeBpfAttr.ProgName")
 				if err != nil {
 					return err
 				}
@@ -1746,7 +1804,7 @@ func unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr, alias bool) err
 }
 
 // unmarshalKprobeBpfMap decodes tetragon.KprobeBpfMap. Unknown fields are skipped, not kept.
-func unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap, alias bool) error {
+func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1760,7 +1818,7 @@ func unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap, alias bool) error
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeBpfMap.MapType")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeBpfMap.MapType")
 				if err != nil {
 					return err
 				}
@@ -1804,7 +1862,7 @@ func unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap, alias bool) error
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeBpfMap.MapName")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeBpfMap.MapName")
 				if err != nil {
 					return err
 				}
@@ -1823,7 +1881,7 @@ func unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap, alias bool) error
 }
 
 // unmarshalKprobeBpfProg decodes tetragon.KprobeBpfProg. Unknown fields are skipped, not kept.
-func unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg, alias bool) error {
+func (d *decoder) unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1837,7 +1895,7 @@ func unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeBpfProg.ProgType")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeBpfProg.ProgType")
 				if err != nil {
 					return err
 				}
@@ -1861,7 +1919,7 @@ func unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeBpfProg.ProgName")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeBpfProg.ProgName")
 				if err != nil {
 					return err
 				}
@@ -1880,7 +1938,7 @@ func unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg, alias bool) err
 }
 
 // unmarshalKprobeCapability decodes tetragon.KprobeCapability. Unknown fields are skipped, not kept.
-func unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapability, alias bool) error {
+func (d *decoder) unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapability) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -1895,9 +1953,9 @@ func unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapability, alias boo
 					return protowire.ParseError(n)
 				}
 				if m.Value == nil {
-					m.Value = new(wrapperspb.Int32Value)
+					m.Value = d.slabWrapperspb_Int32Value.new()
 				}
-				if err := unmarshalWrapperspb_Int32Value(v, m.Value, alias); err != nil {
+				if err := d.unmarshalWrapperspb_Int32Value(v, m.Value); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -1909,7 +1967,7 @@ func unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapability, alias boo
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeCapability.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeCapability.name")
 				if err != nil {
 					return err
 				}
@@ -1928,7 +1986,7 @@ func unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapability, alias boo
 }
 
 // unmarshalKprobeCred decodes tetragon.KprobeCred. Unknown fields are skipped, not kept.
-func unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred, alias bool) error {
+func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2034,7 +2092,7 @@ func unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred, alias bool) error {
 }
 
 // unmarshalKprobeError decodes tetragon.KprobeError. Unknown fields are skipped, not kept.
-func unmarshalKprobeError(b []byte, m *tetragon.KprobeError, alias bool) error {
+func (d *decoder) unmarshalKprobeError(b []byte, m *tetragon.KprobeError) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2048,7 +2106,7 @@ func unmarshalKprobeError(b []byte, m *tetragon.KprobeError, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeError.Message")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeError.Message")
 				if err != nil {
 					return err
 				}
@@ -2067,7 +2125,7 @@ func unmarshalKprobeError(b []byte, m *tetragon.KprobeError, alias bool) error {
 }
 
 // unmarshalKprobeFile decodes tetragon.KprobeFile. Unknown fields are skipped, not kept.
-func unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile, alias bool) error {
+func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2081,7 +2139,7 @@ func unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeFile.mount")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeFile.mount")
 				if err != nil {
 					return err
 				}
@@ -2095,7 +2153,7 @@ func unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeFile.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeFile.path")
 				if err != nil {
 					return err
 				}
@@ -2109,7 +2167,7 @@ func unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeFile.flags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeFile.flags")
 				if err != nil {
 					return err
 				}
@@ -2123,7 +2181,7 @@ func unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeFile.permission")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeFile.permission")
 				if err != nil {
 					return err
 				}
@@ -2142,7 +2200,7 @@ func unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile, alias bool) error {
 }
 
 // unmarshalKprobeLinuxBinprm decodes tetragon.KprobeLinuxBinprm. Unknown fields are skipped, not kept.
-func unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm, alias bool) error {
+func (d *decoder) unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2156,7 +2214,7 @@ func unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeLinuxBinprm.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeLinuxBinprm.path")
 				if err != nil {
 					return err
 				}
@@ -2170,7 +2228,7 @@ func unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeLinuxBinprm.flags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeLinuxBinprm.flags")
 				if err != nil {
 					return err
 				}
@@ -2184,7 +2242,7 @@ func unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeLinuxBinprm.permission")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeLinuxBinprm.permission")
 				if err != nil {
 					return err
 				}
@@ -2203,7 +2261,7 @@ func unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm, alias b
 }
 
 // unmarshalKprobeNetDev decodes tetragon.KprobeNetDev. Unknown fields are skipped, not kept.
-func unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev, alias bool) error {
+func (d *decoder) unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2217,7 +2275,7 @@ func unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev, alias bool) error
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeNetDev.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeNetDev.name")
 				if err != nil {
 					return err
 				}
@@ -2236,7 +2294,7 @@ func unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev, alias bool) error
 }
 
 // unmarshalKprobePath decodes tetragon.KprobePath. Unknown fields are skipped, not kept.
-func unmarshalKprobePath(b []byte, m *tetragon.KprobePath, alias bool) error {
+func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2250,7 +2308,7 @@ func unmarshalKprobePath(b []byte, m *tetragon.KprobePath, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobePath.mount")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobePath.mount")
 				if err != nil {
 					return err
 				}
@@ -2264,7 +2322,7 @@ func unmarshalKprobePath(b []byte, m *tetragon.KprobePath, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobePath.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobePath.path")
 				if err != nil {
 					return err
 				}
@@ -2278,7 +2336,7 @@ func unmarshalKprobePath(b []byte, m *tetragon.KprobePath, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobePath.flags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobePath.flags")
 				if err != nil {
 					return err
 				}
@@ -2292,7 +2350,7 @@ func unmarshalKprobePath(b []byte, m *tetragon.KprobePath, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobePath.permission")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobePath.permission")
 				if err != nil {
 					return err
 				}
@@ -2311,7 +2369,7 @@ func unmarshalKprobePath(b []byte, m *tetragon.KprobePath, alias bool) error {
 }
 
 // unmarshalKprobePerfEvent decodes tetragon.KprobePerfEvent. Unknown fields are skipped, not kept.
-func unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent, alias bool) error {
+func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2325,7 +2383,7 @@ func unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent, alias bool)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobePerfEvent.KprobeFunc")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobePerfEvent.KprobeFunc")
 				if err != nil {
 					return err
 				}
@@ -2339,7 +2397,7 @@ func unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent, alias bool)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobePerfEvent.Type")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobePerfEvent.Type")
 				if err != nil {
 					return err
 				}
@@ -2378,7 +2436,7 @@ func unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent, alias bool)
 }
 
 // unmarshalKprobeSkb decodes tetragon.KprobeSkb. Unknown fields are skipped, not kept.
-func unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb, alias bool) error {
+func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2432,7 +2490,7 @@ func unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSkb.saddr")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSkb.saddr")
 				if err != nil {
 					return err
 				}
@@ -2446,7 +2504,7 @@ func unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSkb.daddr")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSkb.daddr")
 				if err != nil {
 					return err
 				}
@@ -2510,7 +2568,7 @@ func unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSkb.protocol")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSkb.protocol")
 				if err != nil {
 					return err
 				}
@@ -2524,7 +2582,7 @@ func unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSkb.family")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSkb.family")
 				if err != nil {
 					return err
 				}
@@ -2543,7 +2601,7 @@ func unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb, alias bool) error {
 }
 
 // unmarshalKprobeSock decodes tetragon.KprobeSock. Unknown fields are skipped, not kept.
-func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
+func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2557,7 +2615,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSock.family")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSock.family")
 				if err != nil {
 					return err
 				}
@@ -2571,7 +2629,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSock.type")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSock.type")
 				if err != nil {
 					return err
 				}
@@ -2585,7 +2643,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSock.protocol")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSock.protocol")
 				if err != nil {
 					return err
 				}
@@ -2619,7 +2677,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSock.saddr")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSock.saddr")
 				if err != nil {
 					return err
 				}
@@ -2633,7 +2691,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSock.daddr")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSock.daddr")
 				if err != nil {
 					return err
 				}
@@ -2677,7 +2735,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSock.state")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSock.state")
 				if err != nil {
 					return err
 				}
@@ -2696,7 +2754,7 @@ func unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock, alias bool) error {
 }
 
 // unmarshalKprobeSockaddr decodes tetragon.KprobeSockaddr. Unknown fields are skipped, not kept.
-func unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr, alias bool) error {
+func (d *decoder) unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2710,7 +2768,7 @@ func unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSockaddr.family")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSockaddr.family")
 				if err != nil {
 					return err
 				}
@@ -2724,7 +2782,7 @@ func unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr, alias bool) e
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSockaddr.addr")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSockaddr.addr")
 				if err != nil {
 					return err
 				}
@@ -2753,7 +2811,7 @@ func unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr, alias bool) e
 }
 
 // unmarshalKprobeSockaddrUn decodes tetragon.KprobeSockaddrUn. Unknown fields are skipped, not kept.
-func unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn, alias bool) error {
+func (d *decoder) unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2767,7 +2825,7 @@ func unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn, alias boo
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSockaddrUn.family")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSockaddrUn.family")
 				if err != nil {
 					return err
 				}
@@ -2781,7 +2839,7 @@ func unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn, alias boo
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.KprobeSockaddrUn.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.KprobeSockaddrUn.path")
 				if err != nil {
 					return err
 				}
@@ -2800,7 +2858,7 @@ func unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn, alias boo
 }
 
 // unmarshalKprobeTruncatedBytes decodes tetragon.KprobeTruncatedBytes. Unknown fields are skipped, not kept.
-func unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTruncatedBytes, alias bool) error {
+func (d *decoder) unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTruncatedBytes) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2814,7 +2872,7 @@ func unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTruncatedBytes, a
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := toBytes(v, alias)
+				val := toBytes(v, d.alias)
 				m.BytesArg = val
 				b = b[n:]
 				continue
@@ -2840,7 +2898,7 @@ func unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTruncatedBytes, a
 }
 
 // unmarshalKprobeUserNamespace decodes tetragon.KprobeUserNamespace. Unknown fields are skipped, not kept.
-func unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace, alias bool) error {
+func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2855,9 +2913,9 @@ func unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace, ali
 					return protowire.ParseError(n)
 				}
 				if m.Level == nil {
-					m.Level = new(wrapperspb.Int32Value)
+					m.Level = d.slabWrapperspb_Int32Value.new()
 				}
-				if err := unmarshalWrapperspb_Int32Value(v, m.Level, alias); err != nil {
+				if err := d.unmarshalWrapperspb_Int32Value(v, m.Level); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -2870,9 +2928,9 @@ func unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace, ali
 					return protowire.ParseError(n)
 				}
 				if m.Owner == nil {
-					m.Owner = new(wrapperspb.UInt32Value)
+					m.Owner = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Owner, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Owner); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -2885,9 +2943,9 @@ func unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace, ali
 					return protowire.ParseError(n)
 				}
 				if m.Group == nil {
-					m.Group = new(wrapperspb.UInt32Value)
+					m.Group = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Group, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Group); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -2900,9 +2958,9 @@ func unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace, ali
 					return protowire.ParseError(n)
 				}
 				if m.Ns == nil {
-					m.Ns = new(tetragon.Namespace)
+					m.Ns = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Ns, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Ns); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -2919,7 +2977,7 @@ func unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace, ali
 }
 
 // unmarshalNamespace decodes tetragon.Namespace. Unknown fields are skipped, not kept.
-func unmarshalNamespace(b []byte, m *tetragon.Namespace, alias bool) error {
+func (d *decoder) unmarshalNamespace(b []byte, m *tetragon.Namespace) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2958,7 +3016,7 @@ func unmarshalNamespace(b []byte, m *tetragon.Namespace, alias bool) error {
 }
 
 // unmarshalNamespaces decodes tetragon.Namespaces. Unknown fields are skipped, not kept.
-func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
+func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -2973,9 +3031,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Uts == nil {
-					m.Uts = new(tetragon.Namespace)
+					m.Uts = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Uts, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Uts); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -2988,9 +3046,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Ipc == nil {
-					m.Ipc = new(tetragon.Namespace)
+					m.Ipc = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Ipc, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Ipc); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3003,9 +3061,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Mnt == nil {
-					m.Mnt = new(tetragon.Namespace)
+					m.Mnt = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Mnt, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Mnt); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3018,9 +3076,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Pid == nil {
-					m.Pid = new(tetragon.Namespace)
+					m.Pid = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Pid, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Pid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3033,9 +3091,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.PidForChildren == nil {
-					m.PidForChildren = new(tetragon.Namespace)
+					m.PidForChildren = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.PidForChildren, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.PidForChildren); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3048,9 +3106,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Net == nil {
-					m.Net = new(tetragon.Namespace)
+					m.Net = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Net, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Net); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3063,9 +3121,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Time == nil {
-					m.Time = new(tetragon.Namespace)
+					m.Time = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Time, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Time); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3078,9 +3136,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.TimeForChildren == nil {
-					m.TimeForChildren = new(tetragon.Namespace)
+					m.TimeForChildren = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.TimeForChildren, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.TimeForChildren); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3093,9 +3151,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Cgroup == nil {
-					m.Cgroup = new(tetragon.Namespace)
+					m.Cgroup = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Cgroup, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Cgroup); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3108,9 +3166,9 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.User == nil {
-					m.User = new(tetragon.Namespace)
+					m.User = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.User, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.User); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3127,7 +3185,7 @@ func unmarshalNamespaces(b []byte, m *tetragon.Namespaces, alias bool) error {
 }
 
 // unmarshalPod decodes tetragon.Pod. Unknown fields are skipped, not kept.
-func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
+func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -3141,7 +3199,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Pod.namespace")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Pod.namespace")
 				if err != nil {
 					return err
 				}
@@ -3155,7 +3213,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Pod.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Pod.name")
 				if err != nil {
 					return err
 				}
@@ -3169,7 +3227,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Pod.uid")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Pod.uid")
 				if err != nil {
 					return err
 				}
@@ -3184,9 +3242,9 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Container == nil {
-					m.Container = new(tetragon.Container)
+					m.Container = d.slabContainer.new()
 				}
-				if err := unmarshalContainer(v, m.Container, alias); err != nil {
+				if err := d.unmarshalContainer(v, m.Container); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3214,7 +3272,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
-								val, err := toStringUTF8(v, alias, "tetragon.Pod.PodLabelsEntry.key")
+								val, err := toStringUTF8(v, d.alias, "tetragon.Pod.PodLabelsEntry.key")
 								if err != nil {
 									return err
 								}
@@ -3228,7 +3286,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
-								val, err := toStringUTF8(v, alias, "tetragon.Pod.PodLabelsEntry.value")
+								val, err := toStringUTF8(v, d.alias, "tetragon.Pod.PodLabelsEntry.value")
 								if err != nil {
 									return err
 								}
@@ -3260,7 +3318,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Pod.workload")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Pod.workload")
 				if err != nil {
 					return err
 				}
@@ -3274,7 +3332,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Pod.workload_kind")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Pod.workload_kind")
 				if err != nil {
 					return err
 				}
@@ -3304,7 +3362,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
-								val, err := toStringUTF8(v, alias, "tetragon.Pod.PodAnnotationsEntry.key")
+								val, err := toStringUTF8(v, d.alias, "tetragon.Pod.PodAnnotationsEntry.key")
 								if err != nil {
 									return err
 								}
@@ -3318,7 +3376,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
-								val, err := toStringUTF8(v, alias, "tetragon.Pod.PodAnnotationsEntry.value")
+								val, err := toStringUTF8(v, d.alias, "tetragon.Pod.PodAnnotationsEntry.value")
 								if err != nil {
 									return err
 								}
@@ -3355,7 +3413,7 @@ func unmarshalPod(b []byte, m *tetragon.Pod, alias bool) error {
 }
 
 // unmarshalProcess decodes tetragon.Process. Unknown fields are skipped, not kept.
-func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
+func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -3369,7 +3427,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.exec_id")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.exec_id")
 				if err != nil {
 					return err
 				}
@@ -3384,9 +3442,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Pid == nil {
-					m.Pid = new(wrapperspb.UInt32Value)
+					m.Pid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Pid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Pid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3399,9 +3457,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Uid == nil {
-					m.Uid = new(wrapperspb.UInt32Value)
+					m.Uid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Uid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Uid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3413,7 +3471,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.cwd")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.cwd")
 				if err != nil {
 					return err
 				}
@@ -3427,7 +3485,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.binary")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.binary")
 				if err != nil {
 					return err
 				}
@@ -3441,7 +3499,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.arguments")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.arguments")
 				if err != nil {
 					return err
 				}
@@ -3455,7 +3513,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.flags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.flags")
 				if err != nil {
 					return err
 				}
@@ -3470,9 +3528,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.StartTime == nil {
-					m.StartTime = new(timestamppb.Timestamp)
+					m.StartTime = d.slabTimestamppb_Timestamp.new()
 				}
-				if err := unmarshalTimestamppb_Timestamp(v, m.StartTime, alias); err != nil {
+				if err := d.unmarshalTimestamppb_Timestamp(v, m.StartTime); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3485,9 +3543,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Auid == nil {
-					m.Auid = new(wrapperspb.UInt32Value)
+					m.Auid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Auid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Auid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3500,9 +3558,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Pod == nil {
-					m.Pod = new(tetragon.Pod)
+					m.Pod = d.slabPod.new()
 				}
-				if err := unmarshalPod(v, m.Pod, alias); err != nil {
+				if err := d.unmarshalPod(v, m.Pod); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3514,7 +3572,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.docker")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.docker")
 				if err != nil {
 					return err
 				}
@@ -3528,7 +3586,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.Process.parent_exec_id")
+				val, err := toStringUTF8(v, d.alias, "tetragon.Process.parent_exec_id")
 				if err != nil {
 					return err
 				}
@@ -3553,9 +3611,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Cap == nil {
-					m.Cap = new(tetragon.Capabilities)
+					m.Cap = d.slabCapabilities.new()
 				}
-				if err := unmarshalCapabilities(v, m.Cap, alias); err != nil {
+				if err := d.unmarshalCapabilities(v, m.Cap); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3568,9 +3626,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Ns == nil {
-					m.Ns = new(tetragon.Namespaces)
+					m.Ns = d.slabNamespaces.new()
 				}
-				if err := unmarshalNamespaces(v, m.Ns, alias); err != nil {
+				if err := d.unmarshalNamespaces(v, m.Ns); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3583,9 +3641,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Tid == nil {
-					m.Tid = new(wrapperspb.UInt32Value)
+					m.Tid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Tid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Tid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3598,9 +3656,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.ProcessCredentials == nil {
-					m.ProcessCredentials = new(tetragon.ProcessCredentials)
+					m.ProcessCredentials = d.slabProcessCredentials.new()
 				}
-				if err := unmarshalProcessCredentials(v, m.ProcessCredentials, alias); err != nil {
+				if err := d.unmarshalProcessCredentials(v, m.ProcessCredentials); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3613,9 +3671,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.BinaryProperties == nil {
-					m.BinaryProperties = new(tetragon.BinaryProperties)
+					m.BinaryProperties = d.slabBinaryProperties.new()
 				}
-				if err := unmarshalBinaryProperties(v, m.BinaryProperties, alias); err != nil {
+				if err := d.unmarshalBinaryProperties(v, m.BinaryProperties); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3628,9 +3686,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.User == nil {
-					m.User = new(tetragon.UserRecord)
+					m.User = d.slabUserRecord.new()
 				}
-				if err := unmarshalUserRecord(v, m.User, alias); err != nil {
+				if err := d.unmarshalUserRecord(v, m.User); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3643,9 +3701,9 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.InInitTree == nil {
-					m.InInitTree = new(wrapperspb.BoolValue)
+					m.InInitTree = d.slabWrapperspb_BoolValue.new()
 				}
-				if err := unmarshalWrapperspb_BoolValue(v, m.InInitTree, alias); err != nil {
+				if err := d.unmarshalWrapperspb_BoolValue(v, m.InInitTree); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3657,8 +3715,8 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.EnvVar)
-				if err := unmarshalEnvVar(v, val, alias); err != nil {
+				val := d.slabEnvVar.new()
+				if err := d.unmarshalEnvVar(v, val); err != nil {
 					return err
 				}
 				m.EnvironmentVariables = append(m.EnvironmentVariables, val)
@@ -3676,7 +3734,7 @@ func unmarshalProcess(b []byte, m *tetragon.Process, alias bool) error {
 }
 
 // unmarshalProcessCredentials decodes tetragon.ProcessCredentials. Unknown fields are skipped, not kept.
-func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias bool) error {
+func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -3691,9 +3749,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Uid == nil {
-					m.Uid = new(wrapperspb.UInt32Value)
+					m.Uid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Uid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Uid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3706,9 +3764,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Gid == nil {
-					m.Gid = new(wrapperspb.UInt32Value)
+					m.Gid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Gid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Gid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3721,9 +3779,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Euid == nil {
-					m.Euid = new(wrapperspb.UInt32Value)
+					m.Euid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Euid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Euid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3736,9 +3794,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Egid == nil {
-					m.Egid = new(wrapperspb.UInt32Value)
+					m.Egid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Egid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Egid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3751,9 +3809,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Suid == nil {
-					m.Suid = new(wrapperspb.UInt32Value)
+					m.Suid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Suid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Suid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3766,9 +3824,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Sgid == nil {
-					m.Sgid = new(wrapperspb.UInt32Value)
+					m.Sgid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Sgid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Sgid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3781,9 +3839,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Fsuid == nil {
-					m.Fsuid = new(wrapperspb.UInt32Value)
+					m.Fsuid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Fsuid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Fsuid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3796,9 +3854,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Fsgid == nil {
-					m.Fsgid = new(wrapperspb.UInt32Value)
+					m.Fsgid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Fsgid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Fsgid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3840,9 +3898,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.Caps == nil {
-					m.Caps = new(tetragon.Capabilities)
+					m.Caps = d.slabCapabilities.new()
 				}
-				if err := unmarshalCapabilities(v, m.Caps, alias); err != nil {
+				if err := d.unmarshalCapabilities(v, m.Caps); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3855,9 +3913,9 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 					return protowire.ParseError(n)
 				}
 				if m.UserNs == nil {
-					m.UserNs = new(tetragon.UserNamespace)
+					m.UserNs = d.slabUserNamespace.new()
 				}
-				if err := unmarshalUserNamespace(v, m.UserNs, alias); err != nil {
+				if err := d.unmarshalUserNamespace(v, m.UserNs); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3874,7 +3932,7 @@ func unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials, alias
 }
 
 // unmarshalProcessExec decodes tetragon.ProcessExec. Unknown fields are skipped, not kept.
-func unmarshalProcessExec(b []byte, m *tetragon.ProcessExec, alias bool) error {
+func (d *decoder) unmarshalProcessExec(b []byte, m *tetragon.ProcessExec) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -3889,9 +3947,9 @@ func unmarshalProcessExec(b []byte, m *tetragon.ProcessExec, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3904,9 +3962,9 @@ func unmarshalProcessExec(b []byte, m *tetragon.ProcessExec, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3918,8 +3976,8 @@ func unmarshalProcessExec(b []byte, m *tetragon.ProcessExec, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -3937,7 +3995,7 @@ func unmarshalProcessExec(b []byte, m *tetragon.ProcessExec, alias bool) error {
 }
 
 // unmarshalProcessExit decodes tetragon.ProcessExit. Unknown fields are skipped, not kept.
-func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
+func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -3952,9 +4010,9 @@ func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3967,9 +4025,9 @@ func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -3981,7 +4039,7 @@ func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessExit.signal")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessExit.signal")
 				if err != nil {
 					return err
 				}
@@ -4006,9 +4064,9 @@ func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Time == nil {
-					m.Time = new(timestamppb.Timestamp)
+					m.Time = d.slabTimestamppb_Timestamp.new()
 				}
-				if err := unmarshalTimestamppb_Timestamp(v, m.Time, alias); err != nil {
+				if err := d.unmarshalTimestamppb_Timestamp(v, m.Time); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4020,8 +4078,8 @@ func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -4039,7 +4097,7 @@ func unmarshalProcessExit(b []byte, m *tetragon.ProcessExit, alias bool) error {
 }
 
 // unmarshalProcessKprobe decodes tetragon.ProcessKprobe. Unknown fields are skipped, not kept.
-func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) error {
+func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4054,9 +4112,9 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4069,9 +4127,9 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4083,7 +4141,7 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessKprobe.function_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessKprobe.function_name")
 				if err != nil {
 					return err
 				}
@@ -4097,8 +4155,8 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Args = append(m.Args, val)
@@ -4112,9 +4170,9 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Return == nil {
-					m.Return = new(tetragon.KprobeArgument)
+					m.Return = d.slabKprobeArgument.new()
 				}
-				if err := unmarshalKprobeArgument(v, m.Return, alias); err != nil {
+				if err := d.unmarshalKprobeArgument(v, m.Return); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4136,8 +4194,8 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.StackTraceEntry)
-				if err := unmarshalStackTraceEntry(v, val, alias); err != nil {
+				val := d.slabStackTraceEntry.new()
+				if err := d.unmarshalStackTraceEntry(v, val); err != nil {
 					return err
 				}
 				m.KernelStackTrace = append(m.KernelStackTrace, val)
@@ -4150,7 +4208,7 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessKprobe.policy_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessKprobe.policy_name")
 				if err != nil {
 					return err
 				}
@@ -4174,7 +4232,7 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessKprobe.message")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessKprobe.message")
 				if err != nil {
 					return err
 				}
@@ -4188,7 +4246,7 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessKprobe.tags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessKprobe.tags")
 				if err != nil {
 					return err
 				}
@@ -4202,8 +4260,8 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.StackTraceEntry)
-				if err := unmarshalStackTraceEntry(v, val, alias); err != nil {
+				val := d.slabStackTraceEntry.new()
+				if err := d.unmarshalStackTraceEntry(v, val); err != nil {
 					return err
 				}
 				m.UserStackTrace = append(m.UserStackTrace, val)
@@ -4216,8 +4274,8 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -4230,8 +4288,8 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Data = append(m.Data, val)
@@ -4249,7 +4307,7 @@ func unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe, alias bool) err
 }
 
 // unmarshalProcessLoader decodes tetragon.ProcessLoader. Unknown fields are skipped, not kept.
-func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) error {
+func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4264,9 +4322,9 @@ func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4278,7 +4336,7 @@ func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessLoader.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessLoader.path")
 				if err != nil {
 					return err
 				}
@@ -4292,7 +4350,7 @@ func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := toBytes(v, alias)
+				val := toBytes(v, d.alias)
 				m.Buildid = val
 				b = b[n:]
 				continue
@@ -4304,9 +4362,9 @@ func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4318,8 +4376,8 @@ func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -4337,7 +4395,7 @@ func unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader, alias bool) err
 }
 
 // unmarshalProcessLsm decodes tetragon.ProcessLsm. Unknown fields are skipped, not kept.
-func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
+func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4352,9 +4410,9 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4367,9 +4425,9 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4381,7 +4439,7 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessLsm.function_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessLsm.function_name")
 				if err != nil {
 					return err
 				}
@@ -4395,7 +4453,7 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessLsm.policy_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessLsm.policy_name")
 				if err != nil {
 					return err
 				}
@@ -4409,7 +4467,7 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessLsm.message")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessLsm.message")
 				if err != nil {
 					return err
 				}
@@ -4423,8 +4481,8 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Args = append(m.Args, val)
@@ -4447,7 +4505,7 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessLsm.tags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessLsm.tags")
 				if err != nil {
 					return err
 				}
@@ -4461,8 +4519,8 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -4475,7 +4533,7 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessLsm.ima_hash")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessLsm.ima_hash")
 				if err != nil {
 					return err
 				}
@@ -4494,7 +4552,7 @@ func unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm, alias bool) error {
 }
 
 // unmarshalProcessThrottle decodes tetragon.ProcessThrottle. Unknown fields are skipped, not kept.
-func unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle, alias bool) error {
+func (d *decoder) unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4518,7 +4576,7 @@ func unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle, alias bool)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessThrottle.cgroup")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessThrottle.cgroup")
 				if err != nil {
 					return err
 				}
@@ -4537,7 +4595,7 @@ func unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle, alias bool)
 }
 
 // unmarshalProcessTracepoint decodes tetragon.ProcessTracepoint. Unknown fields are skipped, not kept.
-func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias bool) error {
+func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4552,9 +4610,9 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4567,9 +4625,9 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4581,7 +4639,7 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessTracepoint.subsys")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessTracepoint.subsys")
 				if err != nil {
 					return err
 				}
@@ -4595,7 +4653,7 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessTracepoint.event")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessTracepoint.event")
 				if err != nil {
 					return err
 				}
@@ -4609,8 +4667,8 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Args = append(m.Args, val)
@@ -4623,7 +4681,7 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessTracepoint.policy_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessTracepoint.policy_name")
 				if err != nil {
 					return err
 				}
@@ -4647,7 +4705,7 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessTracepoint.message")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessTracepoint.message")
 				if err != nil {
 					return err
 				}
@@ -4661,7 +4719,7 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessTracepoint.tags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessTracepoint.tags")
 				if err != nil {
 					return err
 				}
@@ -4675,8 +4733,8 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -4694,7 +4752,7 @@ func unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint, alias b
 }
 
 // unmarshalProcessUprobe decodes tetragon.ProcessUprobe. Unknown fields are skipped, not kept.
-func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) error {
+func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4709,9 +4767,9 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4724,9 +4782,9 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4738,7 +4796,7 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUprobe.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUprobe.path")
 				if err != nil {
 					return err
 				}
@@ -4752,7 +4810,7 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUprobe.symbol")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUprobe.symbol")
 				if err != nil {
 					return err
 				}
@@ -4766,7 +4824,7 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUprobe.policy_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUprobe.policy_name")
 				if err != nil {
 					return err
 				}
@@ -4780,7 +4838,7 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUprobe.message")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUprobe.message")
 				if err != nil {
 					return err
 				}
@@ -4794,8 +4852,8 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Args = append(m.Args, val)
@@ -4808,7 +4866,7 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUprobe.tags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUprobe.tags")
 				if err != nil {
 					return err
 				}
@@ -4822,8 +4880,8 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -4866,8 +4924,8 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Data = append(m.Data, val)
@@ -4885,7 +4943,7 @@ func unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe, alias bool) err
 }
 
 // unmarshalProcessUsdt decodes tetragon.ProcessUsdt. Unknown fields are skipped, not kept.
-func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
+func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -4900,9 +4958,9 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Process == nil {
-					m.Process = new(tetragon.Process)
+					m.Process = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Process, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Process); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4915,9 +4973,9 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 					return protowire.ParseError(n)
 				}
 				if m.Parent == nil {
-					m.Parent = new(tetragon.Process)
+					m.Parent = d.slabProcess.new()
 				}
-				if err := unmarshalProcess(v, m.Parent, alias); err != nil {
+				if err := d.unmarshalProcess(v, m.Parent); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -4929,7 +4987,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.path")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.path")
 				if err != nil {
 					return err
 				}
@@ -4943,7 +5001,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.provider")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.provider")
 				if err != nil {
 					return err
 				}
@@ -4957,7 +5015,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.name")
 				if err != nil {
 					return err
 				}
@@ -4971,7 +5029,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.policy_name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.policy_name")
 				if err != nil {
 					return err
 				}
@@ -4985,7 +5043,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.message")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.message")
 				if err != nil {
 					return err
 				}
@@ -4999,8 +5057,8 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.KprobeArgument)
-				if err := unmarshalKprobeArgument(v, val, alias); err != nil {
+				val := d.slabKprobeArgument.new()
+				if err := d.unmarshalKprobeArgument(v, val); err != nil {
 					return err
 				}
 				m.Args = append(m.Args, val)
@@ -5013,7 +5071,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.tags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.tags")
 				if err != nil {
 					return err
 				}
@@ -5027,8 +5085,8 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val := new(tetragon.Process)
-				if err := unmarshalProcess(v, val, alias); err != nil {
+				val := d.slabProcess.new()
+				if err := d.unmarshalProcess(v, val); err != nil {
 					return err
 				}
 				m.Ancestors = append(m.Ancestors, val)
@@ -5051,7 +5109,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.ProcessUsdt.flags")
+				val, err := toStringUTF8(v, d.alias, "tetragon.ProcessUsdt.flags")
 				if err != nil {
 					return err
 				}
@@ -5070,7 +5128,7 @@ func unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt, alias bool) error {
 }
 
 // unmarshalRateLimitInfo decodes tetragon.RateLimitInfo. Unknown fields are skipped, not kept.
-func unmarshalRateLimitInfo(b []byte, m *tetragon.RateLimitInfo, alias bool) error {
+func (d *decoder) unmarshalRateLimitInfo(b []byte, m *tetragon.RateLimitInfo) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5099,7 +5157,7 @@ func unmarshalRateLimitInfo(b []byte, m *tetragon.RateLimitInfo, alias bool) err
 }
 
 // unmarshalSecurityContext decodes tetragon.SecurityContext. Unknown fields are skipped, not kept.
-func unmarshalSecurityContext(b []byte, m *tetragon.SecurityContext, alias bool) error {
+func (d *decoder) unmarshalSecurityContext(b []byte, m *tetragon.SecurityContext) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5128,7 +5186,7 @@ func unmarshalSecurityContext(b []byte, m *tetragon.SecurityContext, alias bool)
 }
 
 // unmarshalStackTraceEntry decodes tetragon.StackTraceEntry. Unknown fields are skipped, not kept.
-func unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry, alias bool) error {
+func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5162,7 +5220,7 @@ func unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry, alias bool)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.StackTraceEntry.symbol")
+				val, err := toStringUTF8(v, d.alias, "tetragon.StackTraceEntry.symbol")
 				if err != nil {
 					return err
 				}
@@ -5176,7 +5234,7 @@ func unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry, alias bool)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.StackTraceEntry.module")
+				val, err := toStringUTF8(v, d.alias, "tetragon.StackTraceEntry.module")
 				if err != nil {
 					return err
 				}
@@ -5195,7 +5253,7 @@ func unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry, alias bool)
 }
 
 // unmarshalSyscallId decodes tetragon.SyscallId. Unknown fields are skipped, not kept.
-func unmarshalSyscallId(b []byte, m *tetragon.SyscallId, alias bool) error {
+func (d *decoder) unmarshalSyscallId(b []byte, m *tetragon.SyscallId) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5219,7 +5277,7 @@ func unmarshalSyscallId(b []byte, m *tetragon.SyscallId, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.SyscallId.abi")
+				val, err := toStringUTF8(v, d.alias, "tetragon.SyscallId.abi")
 				if err != nil {
 					return err
 				}
@@ -5238,7 +5296,7 @@ func unmarshalSyscallId(b []byte, m *tetragon.SyscallId, alias bool) error {
 }
 
 // unmarshalTest decodes tetragon.Test. Unknown fields are skipped, not kept.
-func unmarshalTest(b []byte, m *tetragon.Test, alias bool) error {
+func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5297,7 +5355,7 @@ func unmarshalTest(b []byte, m *tetragon.Test, alias bool) error {
 }
 
 // unmarshalUserNamespace decodes tetragon.UserNamespace. Unknown fields are skipped, not kept.
-func unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace, alias bool) error {
+func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5312,9 +5370,9 @@ func unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Level == nil {
-					m.Level = new(wrapperspb.Int32Value)
+					m.Level = d.slabWrapperspb_Int32Value.new()
 				}
-				if err := unmarshalWrapperspb_Int32Value(v, m.Level, alias); err != nil {
+				if err := d.unmarshalWrapperspb_Int32Value(v, m.Level); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -5327,9 +5385,9 @@ func unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Uid == nil {
-					m.Uid = new(wrapperspb.UInt32Value)
+					m.Uid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Uid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Uid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -5342,9 +5400,9 @@ func unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Gid == nil {
-					m.Gid = new(wrapperspb.UInt32Value)
+					m.Gid = d.slabWrapperspb_UInt32Value.new()
 				}
-				if err := unmarshalWrapperspb_UInt32Value(v, m.Gid, alias); err != nil {
+				if err := d.unmarshalWrapperspb_UInt32Value(v, m.Gid); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -5357,9 +5415,9 @@ func unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace, alias bool) err
 					return protowire.ParseError(n)
 				}
 				if m.Ns == nil {
-					m.Ns = new(tetragon.Namespace)
+					m.Ns = d.slabNamespace.new()
 				}
-				if err := unmarshalNamespace(v, m.Ns, alias); err != nil {
+				if err := d.unmarshalNamespace(v, m.Ns); err != nil {
 					return err
 				}
 				b = b[n:]
@@ -5376,7 +5434,7 @@ func unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace, alias bool) err
 }
 
 // unmarshalUserRecord decodes tetragon.UserRecord. Unknown fields are skipped, not kept.
-func unmarshalUserRecord(b []byte, m *tetragon.UserRecord, alias bool) error {
+func (d *decoder) unmarshalUserRecord(b []byte, m *tetragon.UserRecord) error {
 	for len(b) > 0 {
 		num, typ, n := consumeTag(b)
 		if n < 0 {
@@ -5390,7 +5448,7 @@ func unmarshalUserRecord(b []byte, m *tetragon.UserRecord, alias bool) error {
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				val, err := toStringUTF8(v, alias, "tetragon.UserRecord.name")
+				val, err := toStringUTF8(v, d.alias, "tetragon.UserRecord.name")
 				if err != nil {
 					return err
 				}

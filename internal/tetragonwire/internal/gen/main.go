@@ -69,6 +69,18 @@ func Generate() ([]byte, error) {
 	}
 	out.WriteString(")\n\n")
 	fmt.Fprintf(&out, "// Decoders for %d message types reachable from %s.\n\n", len(g.msgs), root.FullName())
+	out.WriteString("// decoder is the state of one decoding call: the aliasing mode, and one slab per message\n")
+	out.WriteString("// type from which nested messages are allocated.\n")
+	out.WriteString("type decoder struct {\n\talias bool\n")
+	names := make([]string, 0, len(g.slabs))
+	for n := range g.slabs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&out, "\t%s slab[%s]\n", n, g.slabs[n])
+	}
+	out.WriteString("}\n\n")
 	out.Write(body.Bytes())
 	src, err := format.Source(out.Bytes())
 	if err != nil {
@@ -78,6 +90,7 @@ func Generate() ([]byte, error) {
 }
 
 type generator struct {
+	slabs   map[string]string // decoder field -> element Go type
 	msgs    []protoreflect.MessageDescriptor
 	seen    map[protoreflect.FullName]bool
 	imports map[string]string // import path -> alias
@@ -183,6 +196,16 @@ func fieldByNumber(st reflect.Type, num protoreflect.FieldNumber) (reflect.Struc
 	return reflect.StructField{}, false
 }
 
+// alloc returns the expression allocating a zero st from the decoder's slab for st.
+func (g *generator) alloc(st reflect.Type) string {
+	name := "slab" + strings.TrimPrefix(funcName(st), "unmarshal")
+	if g.slabs == nil {
+		g.slabs = map[string]string{}
+	}
+	g.slabs[name] = g.goType(st)
+	return "d." + name + ".new()"
+}
+
 func funcName(st reflect.Type) string {
 	if path.Base(st.PkgPath()) == "tetragon" {
 		return "unmarshal" + st.Name()
@@ -197,10 +220,10 @@ func (g *generator) message(w *bytes.Buffer, md protoreflect.MessageDescriptor) 
 		return err
 	}
 	fmt.Fprintf(w, "// %s decodes %s. Unknown fields are skipped, not kept.\n", funcName(st), md.FullName())
-	fmt.Fprintf(w, "func %s(b []byte, m *%s, alias bool) error {\n", funcName(st), g.goType(st))
+	fmt.Fprintf(w, "func (d *decoder) %s(b []byte, m *%s) error {\n", funcName(st), g.goType(st))
 	fields := md.Fields()
 	if fields.Len() == 0 {
-		w.WriteString("\t_ = m\n\t_ = alias\n\treturn skipAll(b)\n}\n\n")
+		w.WriteString("\t_, _ = d, m\n\treturn skipAll(b)\n}\n\n")
 		return nil
 	}
 	w.WriteString("\tfor len(b) > 0 {\n")
@@ -315,12 +338,12 @@ func (g *generator) bytesValue(w *bytes.Buffer, fd protoreflect.FieldDescriptor,
 	switch fd.Kind() {
 	case protoreflect.StringKind:
 		if enforceUTF8(fd) {
-			fmt.Fprintf(w, "%sval, err := toStringUTF8(v, alias, %q)\n%sif err != nil {\n%s\treturn err\n%s}\n", indent, fd.FullName(), indent, indent, indent)
+			fmt.Fprintf(w, "%sval, err := toStringUTF8(v, d.alias, %q)\n%sif err != nil {\n%s\treturn err\n%s}\n", indent, fd.FullName(), indent, indent, indent)
 		} else {
-			fmt.Fprintf(w, "%sval := toString(v, alias)\n", indent)
+			fmt.Fprintf(w, "%sval := toString(v, d.alias)\n", indent)
 		}
 	case protoreflect.BytesKind:
-		fmt.Fprintf(w, "%sval := toBytes(v, alias)\n", indent)
+		fmt.Fprintf(w, "%sval := toBytes(v, d.alias)\n", indent)
 	}
 }
 
@@ -338,8 +361,8 @@ func (g *generator) singular(w *bytes.Buffer, fd protoreflect.FieldDescriptor, t
 			return fmt.Errorf("message field of Go type %v", t)
 		}
 		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
-		fmt.Fprintf(w, "%s\tif %s == nil {\n%s\t\t%s = new(%s)\n%s\t}\n", in, target, in, target, g.goType(t.Elem()), in)
-		fmt.Fprintf(w, "%s\tif err := %s(v, %s, alias); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(t.Elem()), target, in, in)
+		fmt.Fprintf(w, "%s\tif %s == nil {\n%s\t\t%s = %s\n%s\t}\n", in, target, in, target, g.alloc(t.Elem()), in)
+		fmt.Fprintf(w, "%s\tif err := d.%s(v, %s); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(t.Elem()), target, in, in)
 	case protoreflect.StringKind, protoreflect.BytesKind:
 		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		g.bytesValue(w, fd, in+"\t")
@@ -375,8 +398,8 @@ func (g *generator) listField(w *bytes.Buffer, fd protoreflect.FieldDescriptor, 
 	case protoreflect.MessageKind:
 		fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
 		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
-		fmt.Fprintf(w, "%s\tval := new(%s)\n", in, g.goType(et.Elem()))
-		fmt.Fprintf(w, "%s\tif err := %s(v, val, alias); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(et.Elem()), in, in)
+		fmt.Fprintf(w, "%s\tval := %s\n", in, g.alloc(et.Elem()))
+		fmt.Fprintf(w, "%s\tif err := d.%s(v, val); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(et.Elem()), in, in)
 		fmt.Fprintf(w, "%s\t%s = append(%s, val)\n", in, target, target)
 	case protoreflect.StringKind, protoreflect.BytesKind:
 		fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
@@ -418,7 +441,7 @@ func (g *generator) mapField(w *bytes.Buffer, st reflect.Type, fd protoreflect.F
 	fmt.Fprintf(w, "%s\te, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 	fmt.Fprintf(w, "%s\tvar key %s\n", in, g.goType(kt))
 	if fd.MapValue().Kind() == protoreflect.MessageKind {
-		fmt.Fprintf(w, "%s\tvalue := new(%s)\n", in, g.goType(vt.Elem()))
+		fmt.Fprintf(w, "%s\tvalue := %s\n", in, g.alloc(vt.Elem()))
 	} else {
 		fmt.Fprintf(w, "%s\tvar value %s\n", in, g.goType(vt))
 	}
@@ -486,8 +509,8 @@ func (g *generator) oneofField(w *bytes.Buffer, st reflect.Type, mt protoreflect
 		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		fmt.Fprintf(w, "%s\tw, ok := m.%s.(*%s)\n", in, ifaceField.Name, wrapper)
 		fmt.Fprintf(w, "%s\tif !ok || w == nil {\n%s\t\tw = &%s{}\n%s\t\tm.%s = w\n%s\t}\n", in, in, wrapper, in, ifaceField.Name, in)
-		fmt.Fprintf(w, "%s\tif w.%s == nil {\n%s\t\tw.%s = new(%s)\n%s\t}\n", in, inner.Name, in, inner.Name, g.goType(inner.Type.Elem()), in)
-		fmt.Fprintf(w, "%s\tif err := %s(v, w.%s, alias); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(inner.Type.Elem()), inner.Name, in, in)
+		fmt.Fprintf(w, "%s\tif w.%s == nil {\n%s\t\tw.%s = %s\n%s\t}\n", in, inner.Name, in, inner.Name, g.alloc(inner.Type.Elem()), in)
+		fmt.Fprintf(w, "%s\tif err := d.%s(v, w.%s); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(inner.Type.Elem()), inner.Name, in, in)
 		fmt.Fprintf(w, "%s\tb = b[n:]\n%s\tcontinue\n%s}\n", in, in, in)
 		return nil
 	}
