@@ -1,0 +1,94 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package loadtest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/klauspost/compress/zstd"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+)
+
+// BenchmarkExportCompression compresses the OTLP request the logs exporter sends for one receiver
+// batch (256 events of the real capture, shipped field filters, body json) the way confighttp
+// does (stdlib gzip, klauspost zstd), to choose the shipped compression. ns/event is CPU per
+// event; ratio is uncompressed ÷ compressed bytes.
+func BenchmarkExportCompression(b *testing.B) {
+	shipped, err := ShippedDefaults(testenv.RepoRoot(b) + "/distribution/config.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	wires, err := Source{ReplayFile: CapturedFile(testenv.EventsDir(b))}.Wires(256)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if wires, err = applyFieldFilters(wires, shipped.FieldFilters); err != nil {
+		b.Fatal(err)
+	}
+	batch := eventmap.NewBatch(eventmap.Options{Body: eventmap.BodyJSON})
+	for _, w := range wires {
+		ev := &tetragon.GetEventsResponse{}
+		if err := proto.Unmarshal(w, ev); err != nil {
+			b.Fatal(err)
+		}
+		if err := batch.Add(ev, nil, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	payload, err := plogotlp.NewExportRequestFromLogs(batch.Flush()).MarshalProto()
+	if err != nil {
+		b.Fatal(err)
+	}
+	gz := func(level int) func(*bytes.Buffer) error {
+		w, _ := gzip.NewWriterLevel(nil, level)
+		return func(dst *bytes.Buffer) error {
+			w.Reset(dst)
+			if _, err := w.Write(payload); err != nil {
+				return err
+			}
+			return w.Close()
+		}
+	}
+	zs := func(level int) func(*bytes.Buffer) error {
+		w, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
+		return func(dst *bytes.Buffer) error {
+			w.Reset(dst)
+			if _, err := w.Write(payload); err != nil {
+				return err
+			}
+			return w.Close()
+		}
+	}
+	for _, c := range []struct {
+		name string
+		fn   func(*bytes.Buffer) error
+	}{
+		{"gzip-default", gz(gzip.DefaultCompression)},
+		{"gzip-1", gz(gzip.BestSpeed)},
+		{"zstd-1", zs(1)},
+		{"zstd-default", zs(3)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var dst bytes.Buffer
+			for b.Loop() {
+				dst.Reset()
+				if err := c.fn(&dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(wires)), "ns/event")
+			b.ReportMetric(float64(len(payload))/float64(dst.Len()), "ratio")
+			b.ReportMetric(float64(len(payload))/float64(len(wires)), "B/event-raw")
+		})
+	}
+}
+
