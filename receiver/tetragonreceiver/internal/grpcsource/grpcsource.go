@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonwire"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
 
@@ -175,7 +176,9 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 
 	sctx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
-	stream, err := client.GetEvents(sctx, s.set.Request)
+	// The tetragonwire codec decodes events with generated code instead of proto's
+	// reflective decoder (see internal/tetragonwire/README.md).
+	stream, err := client.GetEvents(sctx, s.set.Request, grpc.ForceCodecV2(tetragonwire.Codec{}))
 	if err != nil {
 		return 0, fmt.Errorf("GetEvents: %w", err)
 	}
