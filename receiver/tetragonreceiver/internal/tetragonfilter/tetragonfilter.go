@@ -82,7 +82,7 @@ func FieldFilters(raw []map[string]any) ([]*tetragon.FieldFilter, error) {
 		}
 		var bad []error
 		for j, p := range paths {
-			if err := checkPath(p, ff.GetEventSet()); err != nil {
+			if err := checkPath(p, ff.GetEventSet(), ff.GetInvertEventSet().GetValue()); err != nil {
 				bad = append(bad, fmt.Errorf("%s.fields[%d] %q: %w", where, j, p, err))
 			}
 		}
@@ -260,9 +260,9 @@ func snakeCase(s string) string {
 }
 
 // checkPath resolves a path in the event messages selected by eventSet (all
-// events when empty): it must exist in at least one of them.
-func checkPath(path string, eventSet []tetragon.EventType) error {
-	events := eventMessages(eventSet)
+// events when empty; all but those when invert): it must exist in at least one of them.
+func checkPath(path string, eventSet []tetragon.EventType, invert bool) error {
+	events := eventMessages(eventSet, invert)
 	for _, md := range events {
 		if resolves(md, strings.Split(path, ".")) {
 			return nil
@@ -290,8 +290,9 @@ func resolves(md protoreflect.MessageDescriptor, segs []string) bool {
 }
 
 // eventMessages returns the message types of the GetEventsResponse oneof
-// selected by eventSet; the enum names are the upper-cased oneof field names.
-func eventMessages(eventSet []tetragon.EventType) []protoreflect.MessageDescriptor {
+// selected by eventSet (or, with invert, not selected by it; Tetragon's
+// invert_event_set); the enum names are the upper-cased oneof field names.
+func eventMessages(eventSet []tetragon.EventType, invert bool) []protoreflect.MessageDescriptor {
 	oneof := (&tetragon.GetEventsResponse{}).ProtoReflect().Descriptor().Oneofs().ByName("event")
 	var out []protoreflect.MessageDescriptor
 	for i := range oneof.Fields().Len() {
@@ -299,7 +300,7 @@ func eventMessages(eventSet []tetragon.EventType) []protoreflect.MessageDescript
 		if fd.Message() == nil || fd.Name() == "test" { // Tetragon-internal
 			continue
 		}
-		if len(eventSet) > 0 && !slices.ContainsFunc(eventSet, func(t tetragon.EventType) bool {
+		if len(eventSet) > 0 && invert == slices.ContainsFunc(eventSet, func(t tetragon.EventType) bool {
 			return strings.EqualFold(t.String(), string(fd.Name()))
 		}) {
 			continue

@@ -82,6 +82,17 @@ func TestFieldFilters(t *testing.T) {
 	assert.True(t, got[1].InvertEventSet.GetValue())
 }
 
+// invert_event_set selects every event type but the listed ones, so a path is checked against
+// those: function_name exists in kprobes, not in ProcessExit.
+func TestFieldFiltersInvertedEventSet(t *testing.T) {
+	_, err := FieldFilters([]map[string]any{{"event_set": []any{"PROCESS_EXIT"}, "invert_event_set": true, "fields": []any{"function_name"}, "action": "EXCLUDE"}})
+	require.NoError(t, err)
+	_, err = FieldFilters([]map[string]any{{"event_set": []any{"PROCESS_KPROBE", "PROCESS_TRACEPOINT", "PROCESS_UPROBE", "PROCESS_LSM", "PROCESS_USDT"}, "fields": []any{"function_name"}}})
+	require.NoError(t, err)
+	_, err = FieldFilters([]map[string]any{{"event_set": []any{"PROCESS_KPROBE", "PROCESS_UPROBE", "PROCESS_LSM", "PROCESS_USDT"}, "invert_event_set": true, "fields": []any{"function_name"}}})
+	require.ErrorContains(t, err, "no such field in ProcessExec")
+}
+
 func TestFieldFiltersErrors(t *testing.T) {
 	tests := []struct {
 		name string
