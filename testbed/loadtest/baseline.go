@@ -177,12 +177,14 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		fmt.Sprintf("SELF_METRICS_PORT=%d", metricsPort),
 		fmt.Sprintf("PPROF_ENDPOINT=127.0.0.1:%d", pprofPort),
 		"COMPRESSION=" + orDefault(opts.Pipeline.Compression, "gzip"),
+		fmt.Sprintf("COMPRESSION_LEVEL=%d", compressionLevel(opts.Pipeline)),
 	}
 	switch target {
 	case "ours":
 		bin = opts.CollectorBin
 		pc := opts.Pipeline
-		pc.FieldFilters = nil // gRPC only: both collectors read the same, complete, export file
+		// Both collectors read the same, complete export file; ours skips decoding what the
+		// shipped field_filters leave out, as the export-file deployment does.
 		pc.ExportFile, pc.LogsEndpoint, pc.PRWEndpoint = path, logs.Endpoint(), prw.Endpoint()
 		pc.MetricsPort, pc.PprofPort = metricsPort, pprofPort
 		cfg, err := pc.Render()
@@ -303,4 +305,17 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// compressionLevel is the otlp_http compression level both collectors use: the shipped one, or the
+// compressor's default (-1 for the deflate family, 0 for the others).
+func compressionLevel(p PipelineConfig) int {
+	if p.CompressionLevel != 0 {
+		return p.CompressionLevel
+	}
+	switch p.Compression {
+	case "", "gzip", "zlib", "deflate":
+		return -1
+	}
+	return 0
 }

@@ -44,8 +44,8 @@ type PipelineConfig struct {
 	MetricsFlush time.Duration
 	// Body is the tetragon receiver's body mode: map (default, as shipped), json or none.
 	Body string
-	// FieldFilters are the tetragon receiver's field_filters (gRPC mode only): what it asks
-	// Tetragon, here tetragon-sim, to leave out of every event.
+	// FieldFilters are the tetragon receiver's field_filters: in gRPC mode what it asks Tetragon,
+	// here tetragon-sim, to leave out of every event; in file mode what it skips decoding.
 	FieldFilters []map[string]any
 	// Batching is where records are batched before otlp_http: "processor" (default, as shipped:
 	// the batch processor), "exporter" (the exporter's sending_queue.batch, same size and
@@ -99,6 +99,10 @@ receivers:
       timeout: {{.ReceiverBatchTimeout}}
 {{- if .Body}}
     body: {{.Body}}
+{{- end}}
+{{- if .FieldFilters}}
+    field_filters:
+{{yamlIndent .FieldFilters 6}}
 {{- end}}
 {{- else}}
 {{- range $i, $s := .Sockets}}
