@@ -45,15 +45,16 @@ func (e *InvalidUTF8Error) Error() string {
 	return fmt.Sprintf("tetragonwire: string field %s contains invalid UTF-8", e.Field)
 }
 
-// consumeTag parses a field tag, rejecting field numbers outside [1, 2^29-1] as protobuf-go does.
+// consumeTag parses a field tag, rejecting field numbers outside [1, 2^29-1] as protobuf-go
+// does. The one-byte case (field numbers up to 15) is inlined at every call site.
 func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
-	if len(b) > 0 && b[0] < 0x80 {
-		num := protowire.Number(b[0] >> 3)
-		if num == 0 {
-			return 0, 0, errCodeFieldNumber
-		}
-		return num, protowire.Type(b[0] & 7), 1
+	if len(b) > 0 && b[0] < 0x80 && b[0] >= 8 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
 	}
+	return consumeTagSlow(b)
+}
+
+func consumeTagSlow(b []byte) (protowire.Number, protowire.Type, int) {
 	v, n := protowire.ConsumeVarint(b)
 	if n < 0 {
 		return 0, 0, n
@@ -62,6 +63,23 @@ func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
 		return 0, 0, errCodeFieldNumber
 	}
 	return protowire.Number(v >> 3), protowire.Type(v & 7), n
+}
+
+// consumeVarint is protowire.ConsumeVarint with the one-byte case inlined.
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return protowire.ConsumeVarint(b)
+}
+
+// consumeBytes is protowire.ConsumeBytes with the case of a one-byte length inlined.
+func consumeBytes(b []byte) ([]byte, int) {
+	if len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+		n := int(b[0]) + 1
+		return b[1:n], n
+	}
+	return protowire.ConsumeBytes(b)
 }
 
 // errCodeFieldNumber is protowire's (unexported) error code for an invalid field number, so

@@ -72,15 +72,23 @@ type decoder struct {
 // unmarshalWrapperspb_BoolValue decodes google.protobuf.BoolValue. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalWrapperspb_BoolValue(b []byte, m *wrapperspb.BoolValue) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // value
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -89,7 +97,7 @@ func (d *decoder) unmarshalWrapperspb_BoolValue(b []byte, m *wrapperspb.BoolValu
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -101,15 +109,23 @@ func (d *decoder) unmarshalWrapperspb_BoolValue(b []byte, m *wrapperspb.BoolValu
 // unmarshalWrapperspb_Int32Value decodes google.protobuf.Int32Value. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalWrapperspb_Int32Value(b []byte, m *wrapperspb.Int32Value) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // value
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -118,7 +134,7 @@ func (d *decoder) unmarshalWrapperspb_Int32Value(b []byte, m *wrapperspb.Int32Va
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -130,15 +146,23 @@ func (d *decoder) unmarshalWrapperspb_Int32Value(b []byte, m *wrapperspb.Int32Va
 // unmarshalTimestamppb_Timestamp decodes google.protobuf.Timestamp. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timestamp) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // seconds
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -148,7 +172,7 @@ func (d *decoder) unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timest
 			}
 		case 2: // nanos
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -157,7 +181,7 @@ func (d *decoder) unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timest
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -169,15 +193,23 @@ func (d *decoder) unmarshalTimestamppb_Timestamp(b []byte, m *timestamppb.Timest
 // unmarshalWrapperspb_UInt32Value decodes google.protobuf.UInt32Value. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalWrapperspb_UInt32Value(b []byte, m *wrapperspb.UInt32Value) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // value
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -186,7 +218,7 @@ func (d *decoder) unmarshalWrapperspb_UInt32Value(b []byte, m *wrapperspb.UInt32
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -198,15 +230,23 @@ func (d *decoder) unmarshalWrapperspb_UInt32Value(b []byte, m *wrapperspb.UInt32
 // unmarshalAggregationInfo decodes tetragon.AggregationInfo. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalAggregationInfo(b []byte, m *tetragon.AggregationInfo) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // count
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -215,7 +255,7 @@ func (d *decoder) unmarshalAggregationInfo(b []byte, m *tetragon.AggregationInfo
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -227,15 +267,23 @@ func (d *decoder) unmarshalAggregationInfo(b []byte, m *tetragon.AggregationInfo
 // unmarshalBinaryProperties decodes tetragon.BinaryProperties. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperties) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // setuid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -250,7 +298,7 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 			}
 		case 2: // setgid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -265,7 +313,7 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 			}
 		case 3: // privileges_changed
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -273,7 +321,7 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 					m.PrivilegesChanged = make([]tetragon.ProcessPrivilegesChanged, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -284,7 +332,7 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -294,7 +342,7 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 			}
 		case 4: // file
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -308,7 +356,7 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -320,15 +368,23 @@ func (d *decoder) unmarshalBinaryProperties(b []byte, m *tetragon.BinaryProperti
 // unmarshalCapabilities decodes tetragon.Capabilities. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // permitted
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -336,7 +392,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 					m.Permitted = make([]tetragon.CapabilitiesType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -347,7 +403,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -357,7 +413,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 			}
 		case 2: // effective
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -365,7 +421,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 					m.Effective = make([]tetragon.CapabilitiesType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -376,7 +432,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -386,7 +442,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 			}
 		case 3: // inheritable
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -394,7 +450,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 					m.Inheritable = make([]tetragon.CapabilitiesType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -405,7 +461,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -414,7 +470,7 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -426,15 +482,23 @@ func (d *decoder) unmarshalCapabilities(b []byte, m *tetragon.Capabilities) erro
 // unmarshalContainer decodes tetragon.Container. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // id
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -448,7 +512,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 			}
 		case 2: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -462,7 +526,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 			}
 		case 3: // image
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -477,7 +541,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 			}
 		case 4: // start_time
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -492,7 +556,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 			}
 		case 5: // pid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -507,7 +571,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 			}
 		case 13: // maybe_exec_probe
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -517,7 +581,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 			}
 		case 14: // security_context
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -531,7 +595,7 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -543,15 +607,23 @@ func (d *decoder) unmarshalContainer(b []byte, m *tetragon.Container) error {
 // unmarshalEnvVar decodes tetragon.EnvVar. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalEnvVar(b []byte, m *tetragon.EnvVar) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // Key
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -565,7 +637,7 @@ func (d *decoder) unmarshalEnvVar(b []byte, m *tetragon.EnvVar) error {
 			}
 		case 2: // Value
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -578,7 +650,7 @@ func (d *decoder) unmarshalEnvVar(b []byte, m *tetragon.EnvVar) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -590,15 +662,23 @@ func (d *decoder) unmarshalEnvVar(b []byte, m *tetragon.EnvVar) error {
 // unmarshalFileProperties decodes tetragon.FileProperties. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalFileProperties(b []byte, m *tetragon.FileProperties) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // inode
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -613,7 +693,7 @@ func (d *decoder) unmarshalFileProperties(b []byte, m *tetragon.FileProperties) 
 			}
 		case 2: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -626,7 +706,7 @@ func (d *decoder) unmarshalFileProperties(b []byte, m *tetragon.FileProperties) 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -638,15 +718,23 @@ func (d *decoder) unmarshalFileProperties(b []byte, m *tetragon.FileProperties) 
 // unmarshalGetEventsResponse decodes tetragon.GetEventsResponse. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResponse) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process_exec
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -666,7 +754,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 5: // process_exit
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -686,7 +774,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 9: // process_kprobe
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -706,7 +794,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 10: // process_tracepoint
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -726,7 +814,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 11: // process_loader
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -746,7 +834,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 12: // process_uprobe
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -766,7 +854,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 27: // process_throttle
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -786,7 +874,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 28: // process_lsm
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -806,7 +894,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 29: // process_usdt
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -826,7 +914,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 1000: // node_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -840,7 +928,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 1001: // time
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -855,7 +943,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 1002: // aggregation_info
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -870,7 +958,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 1003: // cluster_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -884,7 +972,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 1004: // node_labels
 			if typ == protowire.BytesType {
-				e, n := protowire.ConsumeBytes(b)
+				e, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -900,7 +988,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 						switch num {
 						case 1:
 							if typ == protowire.BytesType {
-								v, n := protowire.ConsumeBytes(b)
+								v, n := consumeBytes(b)
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
@@ -914,7 +1002,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 							}
 						case 2:
 							if typ == protowire.BytesType {
-								v, n := protowire.ConsumeBytes(b)
+								v, n := consumeBytes(b)
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
@@ -946,7 +1034,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 40000: // test
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -966,7 +1054,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 			}
 		case 40001: // rate_limit_info
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -985,7 +1073,7 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -997,15 +1085,23 @@ func (d *decoder) unmarshalGetEventsResponse(b []byte, m *tetragon.GetEventsResp
 // unmarshalImage decodes tetragon.Image. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalImage(b []byte, m *tetragon.Image) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // id
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1019,7 +1115,7 @@ func (d *decoder) unmarshalImage(b []byte, m *tetragon.Image) error {
 			}
 		case 2: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1032,7 +1128,7 @@ func (d *decoder) unmarshalImage(b []byte, m *tetragon.Image) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1044,15 +1140,23 @@ func (d *decoder) unmarshalImage(b []byte, m *tetragon.Image) error {
 // unmarshalInodeProperties decodes tetragon.InodeProperties. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // number
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1062,7 +1166,7 @@ func (d *decoder) unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties
 			}
 		case 2: // links
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1076,7 +1180,7 @@ func (d *decoder) unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1088,15 +1192,23 @@ func (d *decoder) unmarshalInodeProperties(b []byte, m *tetragon.InodeProperties
 // unmarshalKernelModule decodes tetragon.KernelModule. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1110,7 +1222,7 @@ func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) erro
 			}
 		case 2: // signature_ok
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1125,7 +1237,7 @@ func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) erro
 			}
 		case 3: // tainted
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1133,7 +1245,7 @@ func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) erro
 					m.Tainted = make([]tetragon.TaintedBitsType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -1144,7 +1256,7 @@ func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) erro
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1153,7 +1265,7 @@ func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) erro
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1165,15 +1277,23 @@ func (d *decoder) unmarshalKernelModule(b []byte, m *tetragon.KernelModule) erro
 // unmarshalKprobeArgument decodes tetragon.KprobeArgument. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // string_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1187,7 +1307,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 2: // int_arg
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1197,7 +1317,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 3: // skb_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1217,7 +1337,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 4: // size_arg
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1227,7 +1347,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 5: // bytes_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1238,7 +1358,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 6: // path_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1258,7 +1378,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 7: // file_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1278,7 +1398,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 8: // truncated_bytes_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1298,7 +1418,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 9: // sock_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1318,7 +1438,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 10: // cred_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1338,7 +1458,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 11: // long_arg
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1348,7 +1468,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 12: // bpf_attr_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1368,7 +1488,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 13: // perf_event_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1388,7 +1508,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 14: // bpf_map_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1408,7 +1528,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 15: // uint_arg
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1418,7 +1538,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 16: // user_namespace_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1438,7 +1558,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 17: // capability_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1458,7 +1578,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 18: // label
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1472,7 +1592,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 19: // process_credentials_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1492,7 +1612,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 20: // user_ns_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1512,7 +1632,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 21: // module_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1532,7 +1652,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 22: // kernel_cap_t_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1546,7 +1666,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 23: // cap_inheritable_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1560,7 +1680,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 24: // cap_permitted_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1574,7 +1694,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 25: // cap_effective_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1588,7 +1708,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 26: // linux_binprm_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1608,7 +1728,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 27: // net_dev_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1628,7 +1748,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 28: // bpf_cmd_arg
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1638,7 +1758,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 29: // syscall_id
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1658,7 +1778,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 30: // sockaddr_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1678,7 +1798,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 31: // bpf_prog_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1698,7 +1818,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 32: // error_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1718,7 +1838,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 			}
 		case 33: // sockaddrun_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1737,7 +1857,7 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1749,15 +1869,23 @@ func (d *decoder) unmarshalKprobeArgument(b []byte, m *tetragon.KprobeArgument) 
 // unmarshalKprobeBpfAttr decodes tetragon.KprobeBpfAttr. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // ProgType
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1771,7 +1899,7 @@ func (d *decoder) unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) er
 			}
 		case 2: // InsnCnt
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1781,7 +1909,7 @@ func (d *decoder) unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) er
 			}
 		case 3: // ProgName
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1794,7 +1922,7 @@ func (d *decoder) unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1806,15 +1934,23 @@ func (d *decoder) unmarshalKprobeBpfAttr(b []byte, m *tetragon.KprobeBpfAttr) er
 // unmarshalKprobeBpfMap decodes tetragon.KprobeBpfMap. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // MapType
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1828,7 +1964,7 @@ func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) erro
 			}
 		case 2: // KeySize
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1838,7 +1974,7 @@ func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) erro
 			}
 		case 3: // ValueSize
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1848,7 +1984,7 @@ func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) erro
 			}
 		case 4: // MaxEntries
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1858,7 +1994,7 @@ func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) erro
 			}
 		case 5: // MapName
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1871,7 +2007,7 @@ func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) erro
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1883,15 +2019,23 @@ func (d *decoder) unmarshalKprobeBpfMap(b []byte, m *tetragon.KprobeBpfMap) erro
 // unmarshalKprobeBpfProg decodes tetragon.KprobeBpfProg. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // ProgType
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1905,7 +2049,7 @@ func (d *decoder) unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) er
 			}
 		case 2: // InsnCnt
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1915,7 +2059,7 @@ func (d *decoder) unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) er
 			}
 		case 3: // ProgName
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1928,7 +2072,7 @@ func (d *decoder) unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1940,15 +2084,23 @@ func (d *decoder) unmarshalKprobeBpfProg(b []byte, m *tetragon.KprobeBpfProg) er
 // unmarshalKprobeCapability decodes tetragon.KprobeCapability. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapability) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // value
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1963,7 +2115,7 @@ func (d *decoder) unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapabili
 			}
 		case 2: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -1976,7 +2128,7 @@ func (d *decoder) unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapabili
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -1988,15 +2140,23 @@ func (d *decoder) unmarshalKprobeCapability(b []byte, m *tetragon.KprobeCapabili
 // unmarshalKprobeCred decodes tetragon.KprobeCred. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // permitted
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2004,7 +2164,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 					m.Permitted = make([]tetragon.CapabilitiesType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -2015,7 +2175,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2025,7 +2185,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 			}
 		case 2: // effective
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2033,7 +2193,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 					m.Effective = make([]tetragon.CapabilitiesType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -2044,7 +2204,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2054,7 +2214,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 			}
 		case 3: // inheritable
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2062,7 +2222,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 					m.Inheritable = make([]tetragon.CapabilitiesType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -2073,7 +2233,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2082,7 +2242,7 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2094,15 +2254,23 @@ func (d *decoder) unmarshalKprobeCred(b []byte, m *tetragon.KprobeCred) error {
 // unmarshalKprobeError decodes tetragon.KprobeError. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeError(b []byte, m *tetragon.KprobeError) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // Message
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2115,7 +2283,7 @@ func (d *decoder) unmarshalKprobeError(b []byte, m *tetragon.KprobeError) error 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2127,15 +2295,23 @@ func (d *decoder) unmarshalKprobeError(b []byte, m *tetragon.KprobeError) error 
 // unmarshalKprobeFile decodes tetragon.KprobeFile. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // mount
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2149,7 +2325,7 @@ func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 			}
 		case 2: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2163,7 +2339,7 @@ func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 			}
 		case 3: // flags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2177,7 +2353,7 @@ func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 			}
 		case 4: // permission
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2190,7 +2366,7 @@ func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2202,15 +2378,23 @@ func (d *decoder) unmarshalKprobeFile(b []byte, m *tetragon.KprobeFile) error {
 // unmarshalKprobeLinuxBinprm decodes tetragon.KprobeLinuxBinprm. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBinprm) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2224,7 +2408,7 @@ func (d *decoder) unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBi
 			}
 		case 2: // flags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2238,7 +2422,7 @@ func (d *decoder) unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBi
 			}
 		case 3: // permission
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2251,7 +2435,7 @@ func (d *decoder) unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBi
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2263,15 +2447,23 @@ func (d *decoder) unmarshalKprobeLinuxBinprm(b []byte, m *tetragon.KprobeLinuxBi
 // unmarshalKprobeNetDev decodes tetragon.KprobeNetDev. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2284,7 +2476,7 @@ func (d *decoder) unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev) erro
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2296,15 +2488,23 @@ func (d *decoder) unmarshalKprobeNetDev(b []byte, m *tetragon.KprobeNetDev) erro
 // unmarshalKprobePath decodes tetragon.KprobePath. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // mount
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2318,7 +2518,7 @@ func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 			}
 		case 2: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2332,7 +2532,7 @@ func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 			}
 		case 3: // flags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2346,7 +2546,7 @@ func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 			}
 		case 4: // permission
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2359,7 +2559,7 @@ func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2371,15 +2571,23 @@ func (d *decoder) unmarshalKprobePath(b []byte, m *tetragon.KprobePath) error {
 // unmarshalKprobePerfEvent decodes tetragon.KprobePerfEvent. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // KprobeFunc
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2393,7 +2601,7 @@ func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent
 			}
 		case 2: // Type
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2407,7 +2615,7 @@ func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent
 			}
 		case 3: // Config
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2417,7 +2625,7 @@ func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent
 			}
 		case 4: // ProbeOffset
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2426,7 +2634,7 @@ func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2438,15 +2646,23 @@ func (d *decoder) unmarshalKprobePerfEvent(b []byte, m *tetragon.KprobePerfEvent
 // unmarshalKprobeSkb decodes tetragon.KprobeSkb. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // hash
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2456,7 +2672,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 2: // len
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2466,7 +2682,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 3: // priority
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2476,7 +2692,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 4: // mark
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2486,7 +2702,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 5: // saddr
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2500,7 +2716,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 6: // daddr
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2514,7 +2730,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 7: // sport
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2524,7 +2740,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 8: // dport
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2534,7 +2750,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 9: // proto
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2544,7 +2760,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 10: // sec_path_len
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2554,7 +2770,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 11: // sec_path_olen
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2564,7 +2780,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 12: // protocol
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2578,7 +2794,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 			}
 		case 13: // family
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2591,7 +2807,7 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2603,15 +2819,23 @@ func (d *decoder) unmarshalKprobeSkb(b []byte, m *tetragon.KprobeSkb) error {
 // unmarshalKprobeSock decodes tetragon.KprobeSock. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // family
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2625,7 +2849,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 2: // type
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2639,7 +2863,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 3: // protocol
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2653,7 +2877,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 4: // mark
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2663,7 +2887,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 5: // priority
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2673,7 +2897,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 6: // saddr
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2687,7 +2911,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 7: // daddr
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2701,7 +2925,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 8: // sport
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2711,7 +2935,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 9: // dport
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2721,7 +2945,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 10: // cookie
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2731,7 +2955,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 			}
 		case 11: // state
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2744,7 +2968,7 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2756,15 +2980,23 @@ func (d *decoder) unmarshalKprobeSock(b []byte, m *tetragon.KprobeSock) error {
 // unmarshalKprobeSockaddr decodes tetragon.KprobeSockaddr. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // family
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2778,7 +3010,7 @@ func (d *decoder) unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) 
 			}
 		case 2: // addr
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2792,7 +3024,7 @@ func (d *decoder) unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) 
 			}
 		case 3: // port
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2801,7 +3033,7 @@ func (d *decoder) unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2813,15 +3045,23 @@ func (d *decoder) unmarshalKprobeSockaddr(b []byte, m *tetragon.KprobeSockaddr) 
 // unmarshalKprobeSockaddrUn decodes tetragon.KprobeSockaddrUn. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddrUn) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // family
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2835,7 +3075,7 @@ func (d *decoder) unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddr
 			}
 		case 2: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2848,7 +3088,7 @@ func (d *decoder) unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddr
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2860,15 +3100,23 @@ func (d *decoder) unmarshalKprobeSockaddrUn(b []byte, m *tetragon.KprobeSockaddr
 // unmarshalKprobeTruncatedBytes decodes tetragon.KprobeTruncatedBytes. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTruncatedBytes) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // bytes_arg
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2879,7 +3127,7 @@ func (d *decoder) unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTrun
 			}
 		case 2: // orig_size
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2888,7 +3136,7 @@ func (d *decoder) unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTrun
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2900,15 +3148,23 @@ func (d *decoder) unmarshalKprobeTruncatedBytes(b []byte, m *tetragon.KprobeTrun
 // unmarshalKprobeUserNamespace decodes tetragon.KprobeUserNamespace. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserNamespace) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // level
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2923,7 +3179,7 @@ func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserN
 			}
 		case 2: // owner
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2938,7 +3194,7 @@ func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserN
 			}
 		case 3: // group
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2953,7 +3209,7 @@ func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserN
 			}
 		case 4: // ns
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2967,7 +3223,7 @@ func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserN
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -2979,15 +3235,23 @@ func (d *decoder) unmarshalKprobeUserNamespace(b []byte, m *tetragon.KprobeUserN
 // unmarshalNamespace decodes tetragon.Namespace. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalNamespace(b []byte, m *tetragon.Namespace) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // inum
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -2997,7 +3261,7 @@ func (d *decoder) unmarshalNamespace(b []byte, m *tetragon.Namespace) error {
 			}
 		case 2: // is_host
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3006,7 +3270,7 @@ func (d *decoder) unmarshalNamespace(b []byte, m *tetragon.Namespace) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -3018,15 +3282,23 @@ func (d *decoder) unmarshalNamespace(b []byte, m *tetragon.Namespace) error {
 // unmarshalNamespaces decodes tetragon.Namespaces. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // uts
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3041,7 +3313,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 2: // ipc
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3056,7 +3328,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 3: // mnt
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3071,7 +3343,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 4: // pid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3086,7 +3358,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 5: // pid_for_children
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3101,7 +3373,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 6: // net
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3116,7 +3388,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 7: // time
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3131,7 +3403,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 8: // time_for_children
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3146,7 +3418,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 9: // cgroup
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3161,7 +3433,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 			}
 		case 10: // user
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3175,7 +3447,7 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -3187,15 +3459,23 @@ func (d *decoder) unmarshalNamespaces(b []byte, m *tetragon.Namespaces) error {
 // unmarshalPod decodes tetragon.Pod. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // namespace
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3209,7 +3489,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 2: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3223,7 +3503,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 3: // uid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3237,7 +3517,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 4: // container
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3252,7 +3532,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 5: // pod_labels
 			if typ == protowire.BytesType {
-				e, n := protowire.ConsumeBytes(b)
+				e, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3268,7 +3548,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 						switch num {
 						case 1:
 							if typ == protowire.BytesType {
-								v, n := protowire.ConsumeBytes(b)
+								v, n := consumeBytes(b)
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
@@ -3282,7 +3562,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 							}
 						case 2:
 							if typ == protowire.BytesType {
-								v, n := protowire.ConsumeBytes(b)
+								v, n := consumeBytes(b)
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
@@ -3314,7 +3594,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 6: // workload
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3328,7 +3608,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 7: // workload_kind
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3342,7 +3622,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 			}
 		case 8: // pod_annotations
 			if typ == protowire.BytesType {
-				e, n := protowire.ConsumeBytes(b)
+				e, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3358,7 +3638,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 						switch num {
 						case 1:
 							if typ == protowire.BytesType {
-								v, n := protowire.ConsumeBytes(b)
+								v, n := consumeBytes(b)
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
@@ -3372,7 +3652,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 							}
 						case 2:
 							if typ == protowire.BytesType {
-								v, n := protowire.ConsumeBytes(b)
+								v, n := consumeBytes(b)
 								if n < 0 {
 									return protowire.ParseError(n)
 								}
@@ -3403,7 +3683,7 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -3415,15 +3695,23 @@ func (d *decoder) unmarshalPod(b []byte, m *tetragon.Pod) error {
 // unmarshalProcess decodes tetragon.Process. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // exec_id
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3437,7 +3725,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 2: // pid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3452,7 +3740,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 3: // uid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3467,7 +3755,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 4: // cwd
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3481,7 +3769,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 5: // binary
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3495,7 +3783,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 6: // arguments
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3509,7 +3797,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 7: // flags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3523,7 +3811,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 8: // start_time
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3538,7 +3826,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 9: // auid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3553,7 +3841,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 10: // pod
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3568,7 +3856,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 11: // docker
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3582,7 +3870,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 12: // parent_exec_id
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3596,7 +3884,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 13: // refcnt
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3606,7 +3894,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 14: // cap
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3621,7 +3909,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 15: // ns
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3636,7 +3924,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 16: // tid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3651,7 +3939,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 17: // process_credentials
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3666,7 +3954,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 18: // binary_properties
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3681,7 +3969,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 19: // user
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3696,7 +3984,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 20: // in_init_tree
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3711,7 +3999,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 			}
 		case 21: // environment_variables
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3724,7 +4012,7 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -3736,15 +4024,23 @@ func (d *decoder) unmarshalProcess(b []byte, m *tetragon.Process) error {
 // unmarshalProcessCredentials decodes tetragon.ProcessCredentials. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCredentials) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // uid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3759,7 +4055,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 2: // gid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3774,7 +4070,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 3: // euid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3789,7 +4085,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 4: // egid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3804,7 +4100,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 5: // suid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3819,7 +4115,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 6: // sgid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3834,7 +4130,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 7: // fsuid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3849,7 +4145,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 8: // fsgid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3864,7 +4160,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 9: // securebits
 			if typ == protowire.BytesType {
-				p, n := protowire.ConsumeBytes(b)
+				p, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3872,7 +4168,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 					m.Securebits = make([]tetragon.SecureBitsType, 0, c)
 				}
 				for len(p) > 0 {
-					v, k := protowire.ConsumeVarint(p)
+					v, k := consumeVarint(p)
 					if k < 0 {
 						return protowire.ParseError(k)
 					}
@@ -3883,7 +4179,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 				continue
 			}
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3893,7 +4189,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 10: // caps
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3908,7 +4204,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 			}
 		case 11: // user_ns
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3922,7 +4218,7 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -3934,15 +4230,23 @@ func (d *decoder) unmarshalProcessCredentials(b []byte, m *tetragon.ProcessCrede
 // unmarshalProcessExec decodes tetragon.ProcessExec. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessExec(b []byte, m *tetragon.ProcessExec) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3957,7 +4261,7 @@ func (d *decoder) unmarshalProcessExec(b []byte, m *tetragon.ProcessExec) error 
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3972,7 +4276,7 @@ func (d *decoder) unmarshalProcessExec(b []byte, m *tetragon.ProcessExec) error 
 			}
 		case 3: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -3985,7 +4289,7 @@ func (d *decoder) unmarshalProcessExec(b []byte, m *tetragon.ProcessExec) error 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -3997,15 +4301,23 @@ func (d *decoder) unmarshalProcessExec(b []byte, m *tetragon.ProcessExec) error 
 // unmarshalProcessExit decodes tetragon.ProcessExit. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4020,7 +4332,7 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4035,7 +4347,7 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 			}
 		case 3: // signal
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4049,7 +4361,7 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 			}
 		case 4: // status
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4059,7 +4371,7 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 			}
 		case 5: // time
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4074,7 +4386,7 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 			}
 		case 6: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4087,7 +4399,7 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4099,15 +4411,23 @@ func (d *decoder) unmarshalProcessExit(b []byte, m *tetragon.ProcessExit) error 
 // unmarshalProcessKprobe decodes tetragon.ProcessKprobe. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4122,7 +4442,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4137,7 +4457,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 3: // function_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4151,7 +4471,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 4: // args
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4165,7 +4485,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 5: // return
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4180,7 +4500,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 6: // action
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4190,7 +4510,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 7: // kernel_stack_trace
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4204,7 +4524,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 8: // policy_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4218,7 +4538,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 9: // return_action
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4228,7 +4548,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 10: // message
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4242,7 +4562,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 11: // tags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4256,7 +4576,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 12: // user_stack_trace
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4270,7 +4590,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 13: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4284,7 +4604,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 			}
 		case 14: // data
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4297,7 +4617,7 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4309,15 +4629,23 @@ func (d *decoder) unmarshalProcessKprobe(b []byte, m *tetragon.ProcessKprobe) er
 // unmarshalProcessLoader decodes tetragon.ProcessLoader. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4332,7 +4660,7 @@ func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) er
 			}
 		case 2: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4346,7 +4674,7 @@ func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) er
 			}
 		case 3: // buildid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4357,7 +4685,7 @@ func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) er
 			}
 		case 4: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4372,7 +4700,7 @@ func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) er
 			}
 		case 5: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4385,7 +4713,7 @@ func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4397,15 +4725,23 @@ func (d *decoder) unmarshalProcessLoader(b []byte, m *tetragon.ProcessLoader) er
 // unmarshalProcessLsm decodes tetragon.ProcessLsm. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4420,7 +4756,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4435,7 +4771,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 3: // function_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4449,7 +4785,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 5: // policy_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4463,7 +4799,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 6: // message
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4477,7 +4813,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 7: // args
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4491,7 +4827,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 8: // action
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4501,7 +4837,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 9: // tags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4515,7 +4851,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 10: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4529,7 +4865,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 			}
 		case 11: // ima_hash
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4542,7 +4878,7 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4554,15 +4890,23 @@ func (d *decoder) unmarshalProcessLsm(b []byte, m *tetragon.ProcessLsm) error {
 // unmarshalProcessThrottle decodes tetragon.ProcessThrottle. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // type
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4572,7 +4916,7 @@ func (d *decoder) unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle
 			}
 		case 2: // cgroup
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4585,7 +4929,7 @@ func (d *decoder) unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4597,15 +4941,23 @@ func (d *decoder) unmarshalProcessThrottle(b []byte, m *tetragon.ProcessThrottle
 // unmarshalProcessTracepoint decodes tetragon.ProcessTracepoint. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracepoint) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4620,7 +4972,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4635,7 +4987,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 4: // subsys
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4649,7 +5001,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 5: // event
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4663,7 +5015,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 6: // args
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4677,7 +5029,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 7: // policy_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4691,7 +5043,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 8: // action
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4701,7 +5053,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 9: // message
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4715,7 +5067,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 10: // tags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4729,7 +5081,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 			}
 		case 11: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4742,7 +5094,7 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4754,15 +5106,23 @@ func (d *decoder) unmarshalProcessTracepoint(b []byte, m *tetragon.ProcessTracep
 // unmarshalProcessUprobe decodes tetragon.ProcessUprobe. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4777,7 +5137,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4792,7 +5152,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 3: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4806,7 +5166,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 4: // symbol
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4820,7 +5180,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 5: // policy_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4834,7 +5194,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 6: // message
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4848,7 +5208,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 7: // args
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4862,7 +5222,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 8: // tags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4876,7 +5236,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 9: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4890,7 +5250,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 10: // offset
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4900,7 +5260,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 11: // ref_ctr_offset
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4910,7 +5270,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 12: // action
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4920,7 +5280,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 			}
 		case 13: // data
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4933,7 +5293,7 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -4945,15 +5305,23 @@ func (d *decoder) unmarshalProcessUprobe(b []byte, m *tetragon.ProcessUprobe) er
 // unmarshalProcessUsdt decodes tetragon.ProcessUsdt. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // process
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4968,7 +5336,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 2: // parent
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4983,7 +5351,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 3: // path
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -4997,7 +5365,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 4: // provider
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5011,7 +5379,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 5: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5025,7 +5393,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 6: // policy_name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5039,7 +5407,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 7: // message
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5053,7 +5421,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 8: // args
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5067,7 +5435,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 9: // tags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5081,7 +5449,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 10: // ancestors
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5095,7 +5463,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 11: // action
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5105,7 +5473,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 			}
 		case 12: // flags
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5118,7 +5486,7 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5130,15 +5498,23 @@ func (d *decoder) unmarshalProcessUsdt(b []byte, m *tetragon.ProcessUsdt) error 
 // unmarshalRateLimitInfo decodes tetragon.RateLimitInfo. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalRateLimitInfo(b []byte, m *tetragon.RateLimitInfo) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // number_of_dropped_process_events
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5147,7 +5523,7 @@ func (d *decoder) unmarshalRateLimitInfo(b []byte, m *tetragon.RateLimitInfo) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5159,15 +5535,23 @@ func (d *decoder) unmarshalRateLimitInfo(b []byte, m *tetragon.RateLimitInfo) er
 // unmarshalSecurityContext decodes tetragon.SecurityContext. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalSecurityContext(b []byte, m *tetragon.SecurityContext) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // privileged
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5176,7 +5560,7 @@ func (d *decoder) unmarshalSecurityContext(b []byte, m *tetragon.SecurityContext
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5188,15 +5572,23 @@ func (d *decoder) unmarshalSecurityContext(b []byte, m *tetragon.SecurityContext
 // unmarshalStackTraceEntry decodes tetragon.StackTraceEntry. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // address
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5206,7 +5598,7 @@ func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry
 			}
 		case 2: // offset
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5216,7 +5608,7 @@ func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry
 			}
 		case 3: // symbol
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5230,7 +5622,7 @@ func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry
 			}
 		case 4: // module
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5243,7 +5635,7 @@ func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5255,15 +5647,23 @@ func (d *decoder) unmarshalStackTraceEntry(b []byte, m *tetragon.StackTraceEntry
 // unmarshalSyscallId decodes tetragon.SyscallId. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalSyscallId(b []byte, m *tetragon.SyscallId) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // id
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5273,7 +5673,7 @@ func (d *decoder) unmarshalSyscallId(b []byte, m *tetragon.SyscallId) error {
 			}
 		case 2: // abi
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5286,7 +5686,7 @@ func (d *decoder) unmarshalSyscallId(b []byte, m *tetragon.SyscallId) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5298,15 +5698,23 @@ func (d *decoder) unmarshalSyscallId(b []byte, m *tetragon.SyscallId) error {
 // unmarshalTest decodes tetragon.Test. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // arg0
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5316,7 +5724,7 @@ func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 			}
 		case 2: // arg1
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5326,7 +5734,7 @@ func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 			}
 		case 3: // arg2
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5336,7 +5744,7 @@ func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 			}
 		case 4: // arg3
 			if typ == protowire.VarintType {
-				v, n := protowire.ConsumeVarint(b)
+				v, n := consumeVarint(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5345,7 +5753,7 @@ func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5357,15 +5765,23 @@ func (d *decoder) unmarshalTest(b []byte, m *tetragon.Test) error {
 // unmarshalUserNamespace decodes tetragon.UserNamespace. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // level
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5380,7 +5796,7 @@ func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) er
 			}
 		case 2: // uid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5395,7 +5811,7 @@ func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) er
 			}
 		case 3: // gid
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5410,7 +5826,7 @@ func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) er
 			}
 		case 4: // ns
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5424,7 +5840,7 @@ func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) er
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
@@ -5436,15 +5852,23 @@ func (d *decoder) unmarshalUserNamespace(b []byte, m *tetragon.UserNamespace) er
 // unmarshalUserRecord decodes tetragon.UserRecord. Unknown fields are skipped, not kept.
 func (d *decoder) unmarshalUserRecord(b []byte, m *tetragon.UserRecord) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+		var num protowire.Number
+		var typ protowire.Type
+		if c := b[0]; c < 0x80 && c >= 8 {
+			num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+			b = b[1:]
+		} else {
+			var n int
+			num, typ, n = consumeTag(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
 		}
-		b = b[n:]
 		switch num {
 		case 1: // name
 			if typ == protowire.BytesType {
-				v, n := protowire.ConsumeBytes(b)
+				v, n := consumeBytes(b)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
@@ -5457,7 +5881,7 @@ func (d *decoder) unmarshalUserRecord(b []byte, m *tetragon.UserRecord) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
+		n := protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}

@@ -227,7 +227,7 @@ func (g *generator) message(w *bytes.Buffer, md protoreflect.MessageDescriptor) 
 		return nil
 	}
 	w.WriteString("\tfor len(b) > 0 {\n")
-	w.WriteString("\t\tnum, typ, n := consumeTag(b)\n\t\tif n < 0 {\n\t\t\treturn protowire.ParseError(n)\n\t\t}\n\t\tb = b[n:]\n")
+	w.WriteString(tagStmt)
 	w.WriteString("\t\tswitch num {\n")
 	var fds []protoreflect.FieldDescriptor
 	for i := 0; i < fields.Len(); i++ {
@@ -241,10 +241,27 @@ func (g *generator) message(w *bytes.Buffer, md protoreflect.MessageDescriptor) 
 		}
 	}
 	w.WriteString("\t\t}\n")
-	w.WriteString("\t\tn = protowire.ConsumeFieldValue(num, typ, b)\n\t\tif n < 0 {\n\t\t\treturn protowire.ParseError(n)\n\t\t}\n\t\tb = b[n:]\n")
+	w.WriteString("\t\tn := protowire.ConsumeFieldValue(num, typ, b)\n\t\tif n < 0 {\n\t\t\treturn protowire.ParseError(n)\n\t\t}\n\t\tb = b[n:]\n")
 	w.WriteString("\t}\n\treturn nil\n}\n\n")
 	return nil
 }
+
+// tagStmt parses the next tag into num and typ; the one-byte case (field numbers 1 to 15) is
+// spelled out because the Go inliner will not inline a function with the fallback call.
+const tagStmt = `var num protowire.Number
+var typ protowire.Type
+if c := b[0]; c < 0x80 && c >= 8 {
+	num, typ = protowire.Number(c>>3), protowire.Type(c&7)
+	b = b[1:]
+} else {
+	var n int
+	num, typ, n = consumeTag(b)
+	if n < 0 {
+		return protowire.ParseError(n)
+	}
+	b = b[n:]
+}
+`
 
 // field writes the body of one case: for an accepted wire type it decodes, assigns, advances b
 // and continues; any other wire type falls out of the switch and is skipped as unknown, which
@@ -288,21 +305,21 @@ func wireType(fd protoreflect.FieldDescriptor) string {
 func (g *generator) scalarConsume(fd protoreflect.FieldDescriptor, t reflect.Type) (consume, conv string, err error) {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
-		return "protowire.ConsumeVarint", "protowire.DecodeBool(v)", nil
+		return "consumeVarint", "protowire.DecodeBool(v)", nil
 	case protoreflect.EnumKind:
-		return "protowire.ConsumeVarint", g.goType(t) + "(int32(v))", nil
+		return "consumeVarint", g.goType(t) + "(int32(v))", nil
 	case protoreflect.Int32Kind:
-		return "protowire.ConsumeVarint", "int32(v)", nil
+		return "consumeVarint", "int32(v)", nil
 	case protoreflect.Int64Kind:
-		return "protowire.ConsumeVarint", "int64(v)", nil
+		return "consumeVarint", "int64(v)", nil
 	case protoreflect.Uint32Kind:
-		return "protowire.ConsumeVarint", "uint32(v)", nil
+		return "consumeVarint", "uint32(v)", nil
 	case protoreflect.Uint64Kind:
-		return "protowire.ConsumeVarint", "v", nil
+		return "consumeVarint", "v", nil
 	case protoreflect.Sint32Kind:
-		return "protowire.ConsumeVarint", "int32(protowire.DecodeZigZag(v & math.MaxUint32))", nil
+		return "consumeVarint", "int32(protowire.DecodeZigZag(v & math.MaxUint32))", nil
 	case protoreflect.Sint64Kind:
-		return "protowire.ConsumeVarint", "protowire.DecodeZigZag(v)", nil
+		return "consumeVarint", "protowire.DecodeZigZag(v)", nil
 	case protoreflect.Fixed32Kind:
 		return "protowire.ConsumeFixed32", "v", nil
 	case protoreflect.Sfixed32Kind:
@@ -360,11 +377,11 @@ func (g *generator) singular(w *bytes.Buffer, fd protoreflect.FieldDescriptor, t
 		if t.Kind() != reflect.Pointer {
 			return fmt.Errorf("message field of Go type %v", t)
 		}
-		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+		fmt.Fprintf(w, "%s\tv, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		fmt.Fprintf(w, "%s\tif %s == nil {\n%s\t\t%s = %s\n%s\t}\n", in, target, in, target, g.alloc(t.Elem()), in)
 		fmt.Fprintf(w, "%s\tif err := d.%s(v, %s); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(t.Elem()), target, in, in)
 	case protoreflect.StringKind, protoreflect.BytesKind:
-		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+		fmt.Fprintf(w, "%s\tv, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		g.bytesValue(w, fd, in+"\t")
 		if t.Kind() == reflect.Pointer {
 			fmt.Fprintf(w, "%s\t%s\n", in, assign("&val"))
@@ -397,13 +414,13 @@ func (g *generator) listField(w *bytes.Buffer, fd protoreflect.FieldDescriptor, 
 	switch fd.Kind() {
 	case protoreflect.MessageKind:
 		fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
-		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+		fmt.Fprintf(w, "%s\tv, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		fmt.Fprintf(w, "%s\tval := %s\n", in, g.alloc(et.Elem()))
 		fmt.Fprintf(w, "%s\tif err := d.%s(v, val); err != nil {\n%s\t\treturn err\n%s\t}\n", in, funcName(et.Elem()), in, in)
 		fmt.Fprintf(w, "%s\t%s = append(%s, val)\n", in, target, target)
 	case protoreflect.StringKind, protoreflect.BytesKind:
 		fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
-		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+		fmt.Fprintf(w, "%s\tv, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		g.bytesValue(w, fd, in+"\t")
 		fmt.Fprintf(w, "%s\t%s = append(%s, val)\n", in, target, target)
 	default:
@@ -414,7 +431,7 @@ func (g *generator) listField(w *bytes.Buffer, fd protoreflect.FieldDescriptor, 
 		g.usesMath(conv)
 		// Packed: a length-delimited run of elements, accepted whatever the declared packing.
 		fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
-		fmt.Fprintf(w, "%s\tp, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+		fmt.Fprintf(w, "%s\tp, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		if wireType(fd) == "protowire.VarintType" {
 			fmt.Fprintf(w, "%s\tif c := countVarints(p); c > 0 && %s == nil {\n%s\t\t%s = make([]%s, 0, c)\n%s\t}\n", in, target, in, target, g.goType(et), in)
 		}
@@ -438,7 +455,7 @@ func (g *generator) mapField(w *bytes.Buffer, st reflect.Type, fd protoreflect.F
 	const in = "\t\t\t"
 	kt, vt := sf.Type.Key(), sf.Type.Elem()
 	fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
-	fmt.Fprintf(w, "%s\te, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+	fmt.Fprintf(w, "%s\te, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 	fmt.Fprintf(w, "%s\tvar key %s\n", in, g.goType(kt))
 	if fd.MapValue().Kind() == protoreflect.MessageKind {
 		fmt.Fprintf(w, "%s\tvalue := %s\n", in, g.alloc(vt.Elem()))
@@ -506,7 +523,7 @@ func (g *generator) oneofField(w *bytes.Buffer, st reflect.Type, mt protoreflect
 	wrapper := g.goType(wt.Elem())
 	if fd.Kind() == protoreflect.MessageKind {
 		fmt.Fprintf(w, "%sif typ == protowire.BytesType {\n", in)
-		fmt.Fprintf(w, "%s\tv, n := protowire.ConsumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
+		fmt.Fprintf(w, "%s\tv, n := consumeBytes(b)\n%s\tif n < 0 {\n%s\t\treturn protowire.ParseError(n)\n%s\t}\n", in, in, in, in)
 		fmt.Fprintf(w, "%s\tw, ok := m.%s.(*%s)\n", in, ifaceField.Name, wrapper)
 		fmt.Fprintf(w, "%s\tif !ok || w == nil {\n%s\t\tw = &%s{}\n%s\t\tm.%s = w\n%s\t}\n", in, in, wrapper, in, ifaceField.Name, in)
 		fmt.Fprintf(w, "%s\tif w.%s == nil {\n%s\t\tw.%s = %s\n%s\t}\n", in, inner.Name, in, inner.Name, g.alloc(inner.Type.Elem()), in)
