@@ -25,9 +25,12 @@ tools:
 	go build -o $(SIM) ./testbed/cmd/tetragon-sim
 	go build -o $(BIN)/ruletest ./cmd/ruletest
 
-## generate: regenerate distribution/ from builder-config.yaml with ocb, and the mdatagen code.
+## generate: regenerate distribution/ from builder-config.yaml with ocb, the mdatagen code, and the
+##           code generated from the Tetragon API (JSON encoder, protobuf decoder): run it after a
+##           github.com/cilium/tetragon/api bump.
 generate:
 	./scripts/generate-distribution.sh $(BUILDER_VERSION)
+	go generate ./internal/eventmap/ ./internal/tetragonwire/
 
 ## run: the demo. Starts the simulator with the built-in scenario and the collector against it.
 ##      make run TETRAGON=unix:///var/run/tetragon/tetragon.sock  runs against a real Tetragon.
