@@ -127,6 +127,7 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 		InitialInterval: r.cfg.Reconnect.InitialInterval,
 		MaxInterval:     r.cfg.Reconnect.MaxInterval,
 		MaxRecvMsgBytes: maxRecvMsgBytes,
+		ReadCoalesce:    r.cfg.ReadCoalesce,
 		Logger:          r.set.Logger,
 		Telemetry:       r.telemetry,
 	})

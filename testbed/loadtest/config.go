@@ -37,6 +37,8 @@ type PipelineConfig struct {
 	BatchSize    int
 	BatchMaxSize int
 	BatchTimeout time.Duration
+	// ReadCoalesce is the tetragon receiver's read_coalesce (gRPC).
+	ReadCoalesce time.Duration
 	// ReceiverBatchSize and ReceiverBatchTimeout are the tetragon receiver's batch settings.
 	ReceiverBatchSize    int
 	ReceiverBatchTimeout time.Duration
@@ -112,6 +114,7 @@ receivers:
     reconnect:
       initial_interval: 100ms
       max_interval: 500ms
+    read_coalesce: {{$.ReadCoalesce}}
     batch:
       max_size: {{$.ReceiverBatchSize}}
       timeout: {{$.ReceiverBatchTimeout}}
@@ -249,6 +252,7 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 		Receivers struct {
 			Tetragon struct {
 				Body         string           `yaml:"body"`
+				ReadCoalesce string           `yaml:"read_coalesce"`
 				FieldFilters []map[string]any `yaml:"field_filters"`
 				Batch        struct {
 					MaxSize int    `yaml:"max_size"`
@@ -278,6 +282,9 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 	c.Body, c.ReceiverBatchSize, c.FieldFilters = t.Body, t.Batch.MaxSize, t.FieldFilters
 	if _, err := fieldFilterRequest(c.FieldFilters); err != nil {
 		return c, fmt.Errorf("%s: receivers.tetragon: %w", path, err)
+	}
+	if c.ReadCoalesce, err = parseOptionalDuration(t.ReadCoalesce); err != nil {
+		return c, fmt.Errorf("%s: receivers.tetragon.read_coalesce: %w", path, err)
 	}
 	if c.ReceiverBatchTimeout, err = parseOptionalDuration(t.Batch.Timeout); err != nil {
 		return c, fmt.Errorf("%s: receivers.tetragon.batch.timeout: %w", path, err)

@@ -55,6 +55,8 @@ func run(args []string) int {
 		batchSize   = fs.Int("batch-size", 0, "override the batch size (batch processor send_batch_size / exporter min_size)")
 		batchTO     = fs.Duration("batch-timeout", 0, "override the batch processor / exporter batch timeout")
 		recvBatchTO = fs.Duration("receiver-batch-timeout", 0, "override the tetragon receiver batch.timeout")
+		recvBatchSz = fs.Int("receiver-batch-size", 0, "override the tetragon receiver batch.max_size")
+		readCoal    = fs.Duration("read-coalesce", -1, "override the tetragon receiver read_coalesce (0: off)")
 		live        = fs.Bool("live-generate", false, "generator scenarios: run tetragon-sim's generator live instead of replaying a pre-generated pool")
 		verify      = fs.Bool("verify-sink", false, "cross-check every OTLP request with a full plogotlp decode (costs CPU)")
 		quiet       = fs.Bool("quiet", false, "no progress on stderr")
@@ -109,6 +111,12 @@ func run(args []string) int {
 	}
 	if set["receiver-batch-timeout"] {
 		pipeline.ReceiverBatchTimeout = *recvBatchTO
+	}
+	if set["receiver-batch-size"] {
+		pipeline.ReceiverBatchSize = *recvBatchSz
+	}
+	if set["read-coalesce"] {
+		pipeline.ReadCoalesce = *readCoal
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -51,6 +51,9 @@ type Settings struct {
 	CallTimeout time.Duration
 	// MaxRecvMsgBytes is the largest event message accepted.
 	MaxRecvMsgBytes int
+	// ReadCoalesce is how long events may accumulate in the socket between two reads (see
+	// coalescingConn); 0 reads them as they arrive.
+	ReadCoalesce time.Duration
 
 	Logger    *zap.Logger
 	Telemetry *metadata.TelemetryBuilder
@@ -156,7 +159,7 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 	if s.set.Credentials != nil {
 		creds = s.set.Credentials
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithContextDialer(coalescingDialer(s.set.ReadCoalesce))}
 	if s.set.MaxRecvMsgBytes > 0 {
 		opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.set.MaxRecvMsgBytes)))
 	}
