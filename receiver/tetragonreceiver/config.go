@@ -64,8 +64,7 @@ type Config struct {
 	// FieldFilters are Tetragon FieldFilter objects: {event_set, fields,
 	// action: INCLUDE|EXCLUDE, invert_event_set}. gRPC mode sends them to
 	// Tetragon; file mode leaves the fields out while decoding each line
-	// (attributes, rule inputs and body=map lose them, body=json keeps the
-	// line whole).
+	// (attributes, rule inputs and both bodies lose them, as over gRPC).
 	FieldFilters []map[string]any `mapstructure:"field_filters"`
 	Reconnect    ReconnectConfig  `mapstructure:"reconnect"`
 	// ReadCoalesce is how long Tetragon's events may pile up in the socket
@@ -135,9 +134,9 @@ func createDefaultConfig() component.Config {
 		// Measured at 2,000 events/s of the real capture: 10 ms cuts the collector's CPU per event
 		// by about a quarter (testbed/RESULTS.md).
 		ReadCoalesce: 10 * time.Millisecond,
-		File:      configoptional.Default(defaultFileConfig()),
-		Batch:     BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond},
-		Body:      eventmap.BodyMap,
+		File:         configoptional.Default(defaultFileConfig()),
+		Batch:        BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond},
+		Body:         eventmap.BodyMap,
 	}
 }
 

@@ -24,9 +24,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 )
 
 func fileConfig(path string) *Config {
@@ -498,8 +500,8 @@ func describeFailure(t *testing.T, h *harness, dir string, want []string, sink *
 // with and without the lean field filters (testdata tetragon/export_lean):
 // the filtered records lose exactly the attributes of the skipped fields
 // (the capability lists), keep every other attribute, and body=json is the
-// original line either way. A line broken inside a skipped value is still
-// counted as malformed.
+// original line without filters and the filtered event (as protojson) with
+// them. A line broken inside a skipped value is still counted as malformed.
 func TestFileFieldFiltersSkipFields(t *testing.T) {
 	lines := capturedLines(t, "main-export.jsonl.gz")
 	base := lines[0]
@@ -541,22 +543,46 @@ func TestFileFieldFiltersSkipFields(t *testing.T) {
 	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "malformed")),
 		"a line broken inside a skipped value is malformed")
 
-	// Records are grouped by resource, so they are matched by their body,
-	// which must be an original line in both runs.
+	// Records are grouped by resource, so they are matched by their event time and exec id. The
+	// unfiltered body is the original line; the filtered one is the same event without the
+	// skipped fields, re-encoded.
 	isLine := make(map[string]bool, len(lines))
 	for _, l := range lines {
 		isLine[string(l)] = true
 	}
-	fullAttrs := make(map[string]map[string]any, len(full))
-	for _, lr := range full {
-		require.True(t, isLine[lr.Body().Str()], "body=json is an original line")
-		fullAttrs[lr.Body().Str()] = lr.Attributes().AsRaw()
+	key := func(body string) string {
+		var ev tetragon.GetEventsResponse
+		require.NoError(t, eventmap.DecodeJSON([]byte(body), &ev))
+		return ev.GetTime().AsTime().Format(time.RFC3339Nano) + "/" + eventmap.EventType(&ev)
 	}
-	withCaps := 0
+	leanFilters, err := tetragonfilter.FieldFilters(lean)
+	require.NoError(t, err)
+	leanDec, err := eventmap.NewDecoder(leanFilters)
+	require.NoError(t, err)
+	fullAttrs := make(map[string]map[string]any, len(full))
+	fullBody := make(map[string]string, len(full))
+	for _, lr := range full {
+		require.True(t, isLine[lr.Body().Str()], "without field_filters body=json is an original line")
+		k := key(lr.Body().Str())
+		require.NotContains(t, fullBody, k, "events must be told apart by time and type")
+		fullAttrs[k] = lr.Attributes().AsRaw()
+		fullBody[k] = lr.Body().Str()
+	}
+	withCaps, shorter := 0, 0
 	for i, lr := range filtered {
-		require.True(t, isLine[lr.Body().Str()], "record %d: body=json is the original line, filters or not", i)
-		want, ok := fullAttrs[lr.Body().Str()]
-		require.True(t, ok)
+		body := lr.Body().Str()
+		require.False(t, isLine[body] && strings.Contains(body, `"cap":`), "record %d: with field_filters the body must not be the whole line", i)
+		k := key(body)
+		want, ok := fullAttrs[k]
+		require.True(t, ok, "record %d: no unfiltered twin", i)
+		// The body is the original line decoded with the filters, re-encoded.
+		var fromLine, fromBody tetragon.GetEventsResponse
+		require.NoError(t, leanDec.Decode([]byte(fullBody[k]), &fromLine))
+		require.NoError(t, eventmap.DecodeJSON([]byte(body), &fromBody))
+		require.True(t, proto.Equal(&fromLine, &fromBody), "record %d: body is not the filtered event", i)
+		if len(body) < len(fullBody[k]) {
+			shorter++
+		}
 		got := lr.Attributes().AsRaw()
 		if _, ok := want[attrkey.TetragonCapsPermitted]; ok {
 			withCaps++
@@ -569,6 +595,7 @@ func TestFileFieldFiltersSkipFields(t *testing.T) {
 			break
 		}
 	}
+	assert.Greater(t, shorter, len(full)/2, "filtered bodies are shorter")
 	assert.Greater(t, withCaps, len(full)/2, "the unfiltered records carry capabilities")
 
 	// body=map leaves the skipped fields out of the structured body too.

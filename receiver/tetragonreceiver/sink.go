@@ -23,6 +23,9 @@ type lineSink struct {
 	ev *tetragon.GetEventsResponse
 	// dec applies field_filters while decoding; nil decodes everything.
 	dec *eventmap.Decoder
+	// filtered is true when field_filters are set: the body is then the filtered event, as
+	// Tetragon would have sent it over gRPC, not the original line.
+	filtered bool
 }
 
 func (s *lineSink) Line(line []byte, file string, offset int64) {
@@ -40,7 +43,11 @@ func (s *lineSink) Line(line []byte, file string, offset int64) {
 		})
 		return
 	}
-	_ = s.b.Add(s.ev, line, time.Now())
+	raw := line
+	if s.filtered {
+		raw = nil
+	}
+	_ = s.b.Add(s.ev, raw, time.Now())
 }
 
 func (s *lineSink) Due(now time.Time) bool          { return s.b.Due(now) }
