@@ -88,11 +88,14 @@ type Share struct {
 // a name ending in suffix (and containing contains). Stages may nest (the JSON body is part of
 // the receiver's mapping).
 var profileStages = []struct{ stage, contains, suffix string }{
+	{"gRPC receive: transport (frames, flow control)", "", "transport.(*http2Client).reader"},
 	{"gRPC receive: proto.Unmarshal of the events", "", "google.golang.org/protobuf/proto.Unmarshal"},
+	{"gRPC receive: generated decode of the events (tetragonwire)", "", "tetragonwire.Codec.Unmarshal"},
 	{"receiver: event → log record (eventmap, incl. body)", "", "eventmap.(*Batch).Add"},
 	{"  of which the JSON body", "", "eventmap.marshalEventJSON"},
 	{"  of which the map body", "", "eventmap.putStruct"},
 	{"export file: JSON decode (file mode)", "", "eventmap.DecodeJSON"},
+	{"export file: JSON decode with field filters (file mode)", "", "eventmap.(*Decoder).Decode"},
 	{"detection processor", "", "detectionprocessor.(*detectionProcessor).processLogs"},
 	{"detection_metrics connector", "", "detectionmetricsconnector.(*detectionMetrics).ConsumeLogs"},
 	{"fan-out clone of the detection output", "", "fanoutconsumer.cloneLogs"},
@@ -100,6 +103,7 @@ var profileStages = []struct{ stage, contains, suffix string }{
 	{"OTLP protobuf marshal", "", "plogotlp.ExportRequest.MarshalProto"},
 	{"gzip of the OTLP requests", "", "confighttp.(*compressor).compress"},
 	{"garbage collector (background marking)", "", "runtime.gcBgMarkWorker"},
+	{"Go scheduler (finding and waking goroutines)", "", "runtime.schedule"},
 }
 
 // ProfileBreakdown returns the cumulative share of each pipeline stage found in the profile.
