@@ -30,8 +30,10 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonwire"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
@@ -60,6 +62,10 @@ func startCPU(b *testing.B) func() {
 type pipelineCorpus struct {
 	lines [][]byte // JSON export lines
 	bins  [][]byte // the same events as gRPC message bytes
+	// whole are the export lines before field filters (captured-lean): what file mode reads when
+	// the receiver, not Tetragon, applies them.
+	whole [][]byte
+	dec   *eventmap.Decoder // the receiver's field-filtering decoder for whole
 }
 
 func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
@@ -88,6 +94,7 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 	}
 	var c pipelineCorpus
 	for _, l := range lines {
+		orig := l
 		var ev tetragon.GetEventsResponse
 		if eventmap.DecodeJSON(l, &ev) != nil {
 			continue // legacy event types in the book file
@@ -102,20 +109,22 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 		require.NoError(b, err)
 		c.lines = append(c.lines, l)
 		c.bins = append(c.bins, bin)
+		c.whole = append(c.whole, orig)
 	}
 	require.NotEmpty(b, c.lines)
+	if filters != nil {
+		ff, err := tetragonfilter.FieldFilters(leanConfig(b).FieldFilters)
+		require.NoError(b, err)
+		c.dec, err = eventmap.NewDecoder(ff)
+		require.NoError(b, err)
+	}
 	return c
 }
 
 // leanFilters are the field filters of the tetragon/lean example (README,
 // "Asking Tetragon for less"), applied as Tetragon applies them.
 func leanFilters(b *testing.B) tetragonsim.FieldFilters {
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
-	require.NoError(b, err)
-	sub, err := cm.Sub("tetragon/lean")
-	require.NoError(b, err)
-	cfg := createDefaultConfig().(*Config)
-	require.NoError(b, sub.Unmarshal(cfg))
+	cfg := leanConfig(b)
 	req, err := (&tetragonReceiver{cfg: cfg}).eventsRequest()
 	require.NoError(b, err)
 	filters, err := tetragonsim.CompileFieldFilters(req)
@@ -123,8 +132,20 @@ func leanFilters(b *testing.B) tetragonsim.FieldFilters {
 	return filters
 }
 
+// leanConfig is the tetragon/lean example of testdata/config.yaml.
+func leanConfig(b *testing.B) *Config {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(b, err)
+	sub, err := cm.Sub("tetragon/lean")
+	require.NoError(b, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(b, sub.Unmarshal(cfg))
+	return cfg
+}
+
 // exportSink encodes each batch as the otlp_http exporter sends it: an
-// ExportLogsServiceRequest in protobuf, gzip-compressed (its default).
+// ExportLogsServiceRequest in protobuf, gzip-compressed at level 1 (as
+// distribution/config.yaml ships it).
 type exportSink struct {
 	gz    *gzip.Writer
 	bytes int64
@@ -144,13 +165,15 @@ func (e *exportSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 }
 
 // BenchmarkPipeline is the collector's per-event cost from Tetragon's bytes
-// to the exporter's request body, one op = one event: decode (gRPC: the
-// protobuf unmarshal gRPC does; file: DecodeJSON of the export line) →
-// receiver mapping and batching (512) → detection processor (built-in
-// catalogue) → detection_metrics connector and the otlp_http encoding
-// (protobuf + gzip). The decode_only cases are the floor: decoding alone.
-// captured-lean is the captured corpus with the field filters of the
-// tetragon/lean example applied, as Tetragon would send it.
+// to the exporter's request body, one op = one event: decode (gRPC: what the
+// tetragonwire codec does, a copy of the message and the generated decoder;
+// file: DecodeJSON of the export line) → receiver mapping and batching (192,
+// as shipped) → detection processor (built-in catalogue) → detection_metrics
+// connector and the otlp_http encoding (protobuf + gzip level 1). The
+// decode_only cases are the floor: proto.Unmarshal alone. captured-lean is
+// the captured corpus with the field filters of the tetragon/lean example
+// applied, as Tetragon would send it; its file-filtered mode reads the whole
+// lines and lets the receiver apply the filters (the export-file deployment).
 //
 //	go test -run '^$' -bench Pipeline -benchmem ./receiver/tetragonreceiver/
 func BenchmarkPipeline(b *testing.B) {
@@ -167,7 +190,11 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 			report()
 		})
-		for _, mode := range []string{"grpc", "file"} {
+		modes := []string{"grpc", "file"}
+		if c.dec != nil {
+			modes = append(modes, "file-filtered")
+		}
+		for _, mode := range modes {
 			for _, body := range []eventmap.BodyMode{eventmap.BodyMap, eventmap.BodyJSON, eventmap.BodyNone} {
 				b.Run(corpus+"/"+mode+"/body="+string(body), func(b *testing.B) {
 					benchPipeline(b, c, mode, body)
@@ -179,7 +206,9 @@ func BenchmarkPipeline(b *testing.B) {
 
 func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.BodyMode) {
 	ctx := context.Background()
-	export := &exportSink{gz: gzip.NewWriter(io.Discard)}
+	gz, err := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	require.NoError(b, err)
+	export := &exportSink{gz: gz}
 	conn, err := detectionmetricsconnector.NewFactory().CreateLogsToMetrics(ctx,
 		connectortest.NewNopSettings(detectionmetricsconnector.NewFactory().Type()),
 		detectionmetricsconnector.NewFactory().CreateDefaultConfig(), consumertest.NewNop())
@@ -201,6 +230,7 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 
 	cfg := createDefaultConfig().(*Config)
 	cfg.Body = body
+	cfg.Batch.MaxSize = 192
 	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, proc)
 	require.NoError(b, err)
 	bt := r.newBatcher(mode)
@@ -211,15 +241,23 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 	for i := 0; i < b.N; i++ {
 		j := i % len(c.lines)
 		now := time.Now()
-		if mode == "grpc" {
+		switch mode {
+		case "grpc":
 			ev := new(tetragon.GetEventsResponse)
-			if err := proto.Unmarshal(c.bins[j], ev); err != nil {
+			if err := tetragonwire.UnmarshalAliasing(append([]byte(nil), c.bins[j]...), ev); err != nil {
 				b.Fatal(err)
 			}
 			if err := bt.Add(ev, nil, now); err != nil {
 				b.Fatal(err)
 			}
-		} else {
+		case "file-filtered":
+			if err := c.dec.Decode(c.whole[j], fileEv); err != nil {
+				b.Fatal(err)
+			}
+			if err := bt.Add(fileEv, nil, now); err != nil {
+				b.Fatal(err)
+			}
+		default:
 			if err := eventmap.DecodeJSON(c.lines[j], fileEv); err != nil {
 				b.Fatal(err)
 			}
