@@ -454,3 +454,8 @@ func TestFieldFilters(t *testing.T) {
 		}
 	}
 }
+
+// --quiet leaves Options.Log nil: logging must then be a no-op, not a panic (it was, in --max).
+func TestLogfQuiet(t *testing.T) {
+	(&Options{}).logf("trial %d", 1)
+}

@@ -207,6 +207,9 @@ func (o *Options) source() (Source, error) {
 }
 
 func (o *Options) logf(format string, args ...any) {
+	if o.Log == nil {
+		return // --quiet
+	}
 	fmt.Fprintf(o.Log, "loadtest: "+format+"\n", args...)
 }
 
