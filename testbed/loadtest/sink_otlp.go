@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -249,8 +250,15 @@ func (s *LogsSink) readBody(r *http.Request) ([]byte, error) {
 		}
 		defer s.gz.Put(zr)
 		src = zr
+	case "zstd":
+		zr, err := zstd.NewReader(r.Body, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		defer zr.Close()
+		src = zr
 	default:
-		return nil, fmt.Errorf("unsupported Content-Encoding %q (use gzip or none)", r.Header.Get("Content-Encoding"))
+		return nil, fmt.Errorf("unsupported Content-Encoding %q (use gzip, zstd or none)", r.Header.Get("Content-Encoding"))
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {

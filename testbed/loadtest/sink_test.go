@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
+	"github.com/klauspost/compress/zstd"
 	"github.com/prometheus/prometheus/prompb"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -134,20 +135,24 @@ func TestLogsSinkCountsAndLatency(t *testing.T) {
 	if code := post(t, s.DetectionsEndpoint(), "", b); code != http.StatusOK {
 		t.Fatalf("detections post: %d", code)
 	}
-	if code := post(t, s.Endpoint(), "zstd", b); code != http.StatusBadRequest {
+	zw, _ := zstd.NewWriter(nil)
+	if code := post(t, s.Endpoint(), "zstd", zw.EncodeAll(b, nil)); code != http.StatusOK {
+		t.Fatalf("zstd post: %d", code)
+	}
+	if code := post(t, s.Endpoint(), "br", b); code != http.StatusBadRequest {
 		t.Errorf("unsupported encoding: %d, want 400", code)
 	}
 	if code := post(t, s.Endpoint(), "", []byte{0x0a, 0xff}); code != http.StatusBadRequest {
 		t.Errorf("garbage: %d, want 400", code)
 	}
-	if got := s.Records(); got != int64(2*n) {
-		t.Errorf("Records = %d, want %d", got, 2*n)
+	if got := s.Records(); got != int64(3*n) {
+		t.Errorf("Records = %d, want %d", got, 3*n)
 	}
-	if got := s.Detected(); got != int64(2*tagged) {
-		t.Errorf("Detected = %d, want %d", got, 2*tagged)
+	if got := s.Detected(); got != int64(3*tagged) {
+		t.Errorf("Detected = %d, want %d", got, 3*tagged)
 	}
-	if got := s.Rules(); len(got) != 1 || got["reverse_shell"] != 2*tagged {
-		t.Errorf("Rules = %v, want reverse_shell: %d", got, 2*tagged)
+	if got := s.Rules(); len(got) != 1 || got["reverse_shell"] != 3*tagged {
+		t.Errorf("Rules = %v, want reverse_shell: %d", got, 3*tagged)
 	}
 	if got := s.DetectionsOnly(); got != int64(n) {
 		t.Errorf("DetectionsOnly = %d, want %d", got, n)
