@@ -91,4 +91,3 @@ func BenchmarkExportCompression(b *testing.B) {
 		})
 	}
 }
-

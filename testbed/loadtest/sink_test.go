@@ -157,15 +157,15 @@ func TestLogsSinkCountsAndLatency(t *testing.T) {
 	if got := s.DetectionsOnly(); got != int64(n) {
 		t.Errorf("DetectionsOnly = %d, want %d", got, n)
 	}
-	if s.BadRequests() != 2 || s.Requests() != 3 {
-		t.Errorf("requests %d bad %d, want 3 and 2", s.Requests(), s.BadRequests())
+	if s.BadRequests() != 2 || s.Requests() != 4 {
+		t.Errorf("requests %d bad %d, want 4 and 2", s.Requests(), s.BadRequests())
 	}
 	if err := s.VerifyError(); err != nil {
 		t.Error(err)
 	}
 	lat := s.Latency(time.Time{}, time.Time{})
-	if lat.Count != 2*timed || lat.P50ms < 100 || lat.P99ms > 10_000 || lat.MaxMs < lat.P99ms {
-		t.Errorf("latency %+v: want %d samples, p50 ≥ 100ms", lat, 2*timed)
+	if lat.Count != 3*timed || lat.P50ms < 100 || lat.P99ms > 10_000 || lat.MaxMs < lat.P99ms {
+		t.Errorf("latency %+v: want %d samples, p50 ≥ 100ms", lat, 3*timed)
 	}
 	if s.FirstArrival().IsZero() || s.LastArrival().Before(s.FirstArrival()) {
 		t.Error("arrival times not recorded")
