@@ -274,18 +274,7 @@ func TestDecoderOnMutations(t *testing.T) {
 	var n, rejected int
 	for _, l := range lines {
 		for k := 0; k < 100; k++ {
-			b := bytes.Clone(l.data)
-			for m := 0; m <= rng.IntN(3); m++ {
-				i := rng.IntN(len(b))
-				switch rng.IntN(3) {
-				case 0:
-					b = append(b[:i], b[i+1:]...)
-				case 1:
-					b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-				default:
-					b[i] = alphabet[rng.IntN(len(alphabet))]
-				}
-			}
+			b := mutateLine(rng, l.data, alphabet)
 			n++
 			got := new(tetragon.GetEventsResponse)
 			gotErr := dec.Decode(b, got)
@@ -358,18 +347,7 @@ func TestSkipValueMatchesSkip(t *testing.T) {
 	for _, l := range lines {
 		checkSkipValueLikeSkip(t, l.data)
 		for k := 0; k < 200; k++ {
-			b := bytes.Clone(l.data)
-			for m := 0; m <= rng.IntN(3); m++ {
-				i := rng.IntN(len(b))
-				switch rng.IntN(3) {
-				case 0:
-					b = append(b[:i], b[i+1:]...)
-				case 1:
-					b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-				default:
-					b[i] = alphabet[rng.IntN(len(alphabet))]
-				}
-			}
+			b := mutateLine(rng, l.data, alphabet)
 			checkSkipValueLikeSkip(t, b)
 		}
 	}

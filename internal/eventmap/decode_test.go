@@ -76,18 +76,7 @@ func TestDecodeMatchesProtojsonOnMutations(t *testing.T) {
 	n := 0
 	for _, l := range lines {
 		for k := 0; k < 150; k++ {
-			b := bytes.Clone(l.data)
-			for m := 0; m <= rng.IntN(3); m++ {
-				i := rng.IntN(len(b))
-				switch rng.IntN(3) {
-				case 0:
-					b = append(b[:i], b[i+1:]...)
-				case 1:
-					b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
-				default:
-					b[i] = alphabet[rng.IntN(len(alphabet))]
-				}
-			}
+			b := mutateLine(rng, l.data, alphabet)
 			checkLikeProtojson(t, b)
 			n++
 		}
@@ -190,4 +179,22 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkLikeProtojson(t, in)
 	})
+}
+
+// mutateLine returns a copy of line with one to three bytes deleted, inserted or replaced by bytes of
+// alphabet: broken JSON close to real events, for the decoders' differential tests.
+func mutateLine(rng *rand.Rand, line []byte, alphabet string) []byte {
+	b := bytes.Clone(line)
+	for m := 0; m <= rng.IntN(3); m++ {
+		i := rng.IntN(len(b))
+		switch rng.IntN(3) {
+		case 0:
+			b = append(b[:i], b[i+1:]...)
+		case 1:
+			b = append(b[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, b[i:]...)...)
+		default:
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+	}
+	return b
 }
