@@ -121,6 +121,12 @@ func matchLine(t *testing.T, rs *rules.Ruleset, decode func([]byte, *tetragon.Ge
 // exportLeanFilters reads the field filters of tetragon/export_lean from the
 // receiver's example configurations.
 func exportLeanFilters(t *testing.T) []*tetragon.FieldFilter {
+	return exampleFieldFilters(t, "tetragon/export_lean")
+}
+
+// exampleFieldFilters reads the field filters of one receiver instance of the
+// receiver's example configurations (testdata/config.yaml).
+func exampleFieldFilters(t *testing.T, instance string) []*tetragon.FieldFilter {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "receiver", "tetragonreceiver", "testdata", "config.yaml"))
 	if err != nil {
@@ -136,12 +142,12 @@ func exportLeanFilters(t *testing.T) []*tetragon.FieldFilter {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	lean, ok := cfg["tetragon/export_lean"]
-	if !ok || len(lean.FieldFilters) == 0 {
-		t.Fatal("no tetragon/export_lean field_filters in the receiver's testdata/config.yaml")
+	inst, ok := cfg[instance]
+	if !ok || len(inst.FieldFilters) == 0 {
+		t.Fatalf("no %s field_filters in the receiver's testdata/config.yaml", instance)
 	}
 	var out []*tetragon.FieldFilter
-	for _, ff := range lean.FieldFilters {
+	for _, ff := range inst.FieldFilters {
 		action, ok := tetragon.FieldFilterAction_value[ff.Action]
 		if !ok {
 			t.Fatalf("unknown action %q", ff.Action)

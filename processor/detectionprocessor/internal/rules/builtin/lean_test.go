@@ -6,16 +6,13 @@ package builtin_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
-	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
@@ -109,34 +106,7 @@ func TestLeanFieldFiltersKeepDetections(t *testing.T) {
 // receiver's example configurations.
 func leanFieldFilters(t *testing.T) tetragonsim.FieldFilters {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "receiver", "tetragonreceiver", "testdata", "config.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]struct {
-		FieldFilters []struct {
-			EventSet []string `yaml:"event_set"`
-			Fields   []string `yaml:"fields"`
-			Action   string   `yaml:"action"`
-		} `yaml:"field_filters"`
-	}
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	lean, ok := cfg["tetragon/lean"]
-	if !ok || len(lean.FieldFilters) == 0 {
-		t.Fatal("no tetragon/lean field_filters in the receiver's testdata/config.yaml")
-	}
-	req := &tetragon.GetEventsRequest{}
-	for _, ff := range lean.FieldFilters {
-		f := &tetragon.FieldFilter{Fields: &fieldmaskpb.FieldMask{Paths: ff.Fields},
-			Action: tetragon.FieldFilterAction(tetragon.FieldFilterAction_value[ff.Action])}
-		for _, e := range ff.EventSet {
-			f.EventSet = append(f.EventSet, tetragon.EventType(tetragon.EventType_value[e]))
-		}
-		req.FieldFilters = append(req.FieldFilters, f)
-	}
-	filters, err := tetragonsim.CompileFieldFilters(req)
+	filters, err := tetragonsim.CompileFieldFilters(&tetragon.GetEventsRequest{FieldFilters: exampleFieldFilters(t, "tetragon/lean")})
 	if err != nil {
 		t.Fatal(err)
 	}
