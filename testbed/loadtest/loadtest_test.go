@@ -459,3 +459,17 @@ func TestFieldFilters(t *testing.T) {
 func TestLogfQuiet(t *testing.T) {
 	(&Options{}).logf("trial %d", 1)
 }
+
+// A run where the simulator sent at the rate but the collector took less was only buffering: it
+// must not count as keeping up (the --max search took 24,000/s for a pass while ~19,400/s were
+// accepted).
+func TestKeepsUp(t *testing.T) {
+	for _, c := range []struct {
+		accepted, rate float64
+		want           bool
+	}{{1973, 2000, true}, {19446, 24000, false}, {9984, 10000, true}, {0, 10000, true}} {
+		if got := keepsUp(c.accepted, c.rate); got != c.want {
+			t.Errorf("keepsUp(%v, %v) = %v, want %v", c.accepted, c.rate, got, c.want)
+		}
+	}
+}
