@@ -20,12 +20,16 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 		if r.PeakRate > 0 {
 			rate += fmt.Sprintf(" (%.0f burst)", r.PeakRate)
 		}
-		sustained := ""
+		short, behind := "", ""
 		if !r.Sustained {
-			sustained = " (short)"
+			if r.SentPerSec < sustainedShare*r.TargetRate {
+				short = " (short)"
+			} else {
+				behind = " (behind)"
+			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %.0f%s | %.0f | %.0f | %d | %d | %d | %.1f | %.2f | %.1f× | %.1f | %.0f | %s |\n",
-			r.Scenario, rate, r.SentPerSec, sustained, r.AcceptedPerSec, r.DeliveredPerSec, r.Sent, r.Delivered, r.Lost,
+		fmt.Fprintf(w, "| %s | %s | %.0f%s | %.0f%s | %.0f | %d | %d | %d | %.1f | %.2f | %.1f× | %.1f | %.0f | %s |\n",
+			r.Scenario, rate, r.SentPerSec, short, r.AcceptedPerSec, behind, r.DeliveredPerSec, r.Sent, r.Delivered, r.Lost,
 			r.CPUNsPerEvent/1e3, r.Floor.CPUNsPerEvent/1e3, r.RatioToFloor, 100*r.CPUCores, float64(r.PeakRSSBytes)/mib,
 			latencyCell(r.Latency))
 	}
