@@ -45,6 +45,8 @@ deps:
 	./scripts/install-test-deps.sh
 
 unit:
+	go list -m all >/dev/null # the module graph resolves (licence and vulnerability scanners need it)
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	go vet ./...
 	go test -count=1 ./...
 
