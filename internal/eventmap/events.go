@@ -12,26 +12,26 @@ import (
 
 // putEventAttributes writes the attributes specific to the event type; the
 // main process's attributes are written by putProcess.
-func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse) {
+func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse, d *derivedStrings) {
 	switch e := ev.GetEvent().(type) {
 	case *tetragon.GetEventsResponse_ProcessExec:
 		x := e.ProcessExec
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 	case *tetragon.GetEventsResponse_ProcessExit:
 		x := e.ProcessExit
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 		attrs.PutInt(attrkey.ProcessExitCode, int64(x.GetStatus()))
 		if s := x.GetSignal(); s != "" {
 			attrs.PutStr(attrkey.TetragonExitSignal, s)
 		}
-		if t := x.GetTime(); t != nil {
-			attrs.PutStr(attrkey.ProcessExitTime, formatTimestamp(t.GetSeconds(), t.GetNanos()))
+		if x.GetTime() != nil {
+			attrs.PutStr(attrkey.ProcessExitTime, d.exitTime)
 		}
 	case *tetragon.GetEventsResponse_ProcessKprobe:
 		x := e.ProcessKprobe
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 		fn := x.GetFunctionName()
 		putFunction(attrs, fn)
@@ -42,7 +42,7 @@ func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse) {
 		}
 	case *tetragon.GetEventsResponse_ProcessTracepoint:
 		x := e.ProcessTracepoint
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 		subsys, event := x.GetSubsys(), x.GetEvent()
 		if subsys != "" {
@@ -51,35 +51,35 @@ func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse) {
 		if event != "" {
 			attrs.PutStr(attrkey.TetragonEvent, event)
 		}
-		attrs.PutStr(attrkey.TetragonHook, subsys+"/"+event)
+		attrs.PutStr(attrkey.TetragonHook, d.hook)
 		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
 		putArgs(attrs, x.GetArgs(), tracepointSyscall(subsys, event))
 	case *tetragon.GetEventsResponse_ProcessLsm:
 		x := e.ProcessLsm
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 		putFunction(attrs, x.GetFunctionName())
 		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
 		putArgs(attrs, x.GetArgs(), "")
 	case *tetragon.GetEventsResponse_ProcessUprobe:
 		x := e.ProcessUprobe
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 		putFunction(attrs, x.GetSymbol())
 		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
 		putArgs(attrs, x.GetArgs(), "")
 	case *tetragon.GetEventsResponse_ProcessUsdt:
 		x := e.ProcessUsdt
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
-		if p, n := x.GetProvider(), x.GetName(); p != "" || n != "" {
-			attrs.PutStr(attrkey.TetragonHook, p+"/"+n)
+		if x.GetProvider() != "" || x.GetName() != "" {
+			attrs.PutStr(attrkey.TetragonHook, d.hook)
 		}
 		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
 		putArgs(attrs, x.GetArgs(), "")
 	case *tetragon.GetEventsResponse_ProcessLoader:
 		x := e.ProcessLoader
-		putParent(attrs, x.GetParent())
+		putParent(attrs, x.GetParent(), d.parentCommandLine)
 		putAncestors(attrs, x.GetAncestors())
 		if p := x.GetPath(); p != "" {
 			attrs.PutStr(attrkey.TetragonLoaderPath, p)

@@ -12,7 +12,7 @@ import (
 // putProcess writes the attributes of the acting process. The generated
 // getters are nil-safe, so a process_exit that carries only pid and
 // start_time maps to just those two attributes.
-func putProcess(attrs pcommon.Map, p *tetragon.Process) {
+func putProcess(attrs pcommon.Map, p *tetragon.Process, d *derivedStrings) {
 	if p == nil {
 		return
 	}
@@ -24,7 +24,7 @@ func putProcess(attrs pcommon.Map, p *tetragon.Process) {
 	if bin != "" {
 		attrs.PutStr(attrkey.ProcessExecutablePath, bin)
 		attrs.PutStr(attrkey.ProcessExecutableName, baseName(bin))
-		attrs.PutStr(attrkey.ProcessCommandLine, commandLine(bin, args))
+		attrs.PutStr(attrkey.ProcessCommandLine, d.commandLine)
 	}
 	if args != "" {
 		attrs.PutStr(attrkey.TetragonArguments, args)
@@ -44,8 +44,8 @@ func putProcess(attrs pcommon.Map, p *tetragon.Process) {
 	if suid := creds.GetSuid(); suid != nil {
 		attrs.PutInt(attrkey.ProcessSavedUserID, int64(suid.GetValue()))
 	}
-	if st := p.GetStartTime(); st != nil {
-		attrs.PutStr(attrkey.ProcessCreationTime, formatTimestamp(st.GetSeconds(), st.GetNanos()))
+	if p.GetStartTime() != nil {
+		attrs.PutStr(attrkey.ProcessCreationTime, d.creationTime)
 	}
 	if id := p.GetExecId(); id != "" {
 		attrs.PutStr(attrkey.TetragonExecID, id)
@@ -92,7 +92,7 @@ func putProcess(attrs pcommon.Map, p *tetragon.Process) {
 	}
 }
 
-func putParent(attrs pcommon.Map, p *tetragon.Process) {
+func putParent(attrs pcommon.Map, p *tetragon.Process, cmdLine string) {
 	if p == nil {
 		return
 	}
@@ -104,7 +104,7 @@ func putParent(attrs pcommon.Map, p *tetragon.Process) {
 	if bin != "" {
 		attrs.PutStr(attrkey.ProcessParentExecutablePath, bin)
 		attrs.PutStr(attrkey.ProcessParentExecutableName, baseName(bin))
-		attrs.PutStr(attrkey.ProcessParentCommandLine, commandLine(bin, args))
+		attrs.PutStr(attrkey.ProcessParentCommandLine, cmdLine)
 	}
 	if args != "" {
 		attrs.PutStr(attrkey.TetragonParentArgs, args)
@@ -127,13 +127,6 @@ func baseName(path string) string {
 		return path[i+1:]
 	}
 	return path
-}
-
-func commandLine(bin, args string) string {
-	if args == "" {
-		return bin
-	}
-	return bin + " " + args
 }
 
 // putResource writes the resource attributes of the event's acting process.
