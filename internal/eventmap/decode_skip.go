@@ -81,6 +81,10 @@ func NewDecoder(filters []*tetragon.FieldFilter) (*Decoder, error) {
 	return &Decoder{plan: out}, nil
 }
 
+// LeavesOut reports whether the decoder drops any field, i.e. whether what it
+// decodes differs from the line.
+func (dec *Decoder) LeavesOut() bool { return dec != nil && dec.plan != nil }
+
 // Decode decodes one line into ev (reset first), with DecodeJSON's errors.
 func (dec *Decoder) Decode(line []byte, ev *tetragon.GetEventsResponse) error {
 	if dec == nil || dec.plan == nil {

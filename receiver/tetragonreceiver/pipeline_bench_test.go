@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -165,8 +166,8 @@ func (e *exportSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 }
 
 // BenchmarkPipeline is the collector's per-event cost from Tetragon's bytes
-// to the exporter's request body, one op = one event: decode (gRPC: what the
-// tetragonwire codec does, a copy of the message and the generated decoder;
+// to the exporter's request body, one op = one event: decode (gRPC: the
+// tetragonwire codec the receiver uses, a copy of the message and the generated decoder;
 // file: DecodeJSON of the export line) → receiver mapping and batching (192,
 // as shipped) → detection processor (built-in catalogue) → detection_metrics
 // connector and the otlp_http encoding (protobuf + gzip level 1). The
@@ -244,7 +245,7 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 		switch mode {
 		case "grpc":
 			ev := new(tetragon.GetEventsResponse)
-			if err := tetragonwire.UnmarshalAliasing(append([]byte(nil), c.bins[j]...), ev); err != nil {
+			if err := (tetragonwire.Codec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(c.bins[j])}, ev); err != nil {
 				b.Fatal(err)
 			}
 			if err := bt.Add(ev, nil, now); err != nil {

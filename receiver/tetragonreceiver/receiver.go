@@ -226,7 +226,7 @@ func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component
 	if err != nil {
 		return err
 	}
-	sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}, dec: dec, filtered: len(r.cfg.FieldFilters) > 0}
+	sink := &lineSink{b: r.newBatcher("file"), ev: &tetragon.GetEventsResponse{}, dec: dec}
 	tailer := filetail.New(filetail.Settings{
 		Path:          fc.Path,
 		FromBeginning: fc.StartAt == startAtBeginning,

@@ -21,11 +21,10 @@ type lineSink struct {
 	b *batcher.Batcher
 	// ev is reused for every line: the mapper copies what it needs.
 	ev *tetragon.GetEventsResponse
-	// dec applies field_filters while decoding; nil decodes everything.
+	// dec applies field_filters while decoding; nil decodes everything. When it leaves fields
+	// out, the body is the filtered event, as Tetragon would have sent it over gRPC, not the
+	// original line.
 	dec *eventmap.Decoder
-	// filtered is true when field_filters are set: the body is then the filtered event, as
-	// Tetragon would have sent it over gRPC, not the original line.
-	filtered bool
 }
 
 func (s *lineSink) Line(line []byte, file string, offset int64) {
@@ -44,7 +43,7 @@ func (s *lineSink) Line(line []byte, file string, offset int64) {
 		return
 	}
 	raw := line
-	if s.filtered {
+	if s.dec.LeavesOut() {
 		raw = nil
 	}
 	_ = s.b.Add(s.ev, raw, time.Now())
