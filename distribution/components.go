@@ -10,6 +10,7 @@ import (
 	pprofextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	detectionmetricsconnector "github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
+	gzipmiddlewareextension "github.com/otelcol-runtime-security/otelcol-runtime-security/extension/gzipmiddlewareextension"
 	detectionprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	tetragonreceiver "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
 	"go.opentelemetry.io/collector/component"
@@ -51,6 +52,7 @@ func components() (otelcol.Factories, error) {
 	}
 
 	factories.Extensions, err = otelcol.MakeFactoryMap[extension.Factory](
+		gzipmiddlewareextension.NewFactory(),
 		healthcheckextension.NewFactory(),
 		filestorage.NewFactory(),
 		pprofextension.NewFactory(),
@@ -60,10 +62,11 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ExtensionModules = makeModulesMap(factories.Extensions, map[component.Type]string{
-		healthcheckextension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
-		filestorage.NewFactory().Type():          "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage v0.165.1",
-		pprofextension.NewFactory().Type():       "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.165.1",
-		zpagesextension.NewFactory().Type():      "go.opentelemetry.io/collector/extension/zpagesextension v0.165.0",
+		gzipmiddlewareextension.NewFactory().Type(): "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
+		healthcheckextension.NewFactory().Type():    "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension v0.165.1",
+		filestorage.NewFactory().Type():             "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage v0.165.1",
+		pprofextension.NewFactory().Type():          "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.165.1",
+		zpagesextension.NewFactory().Type():         "go.opentelemetry.io/collector/extension/zpagesextension v0.165.0",
 	})
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](

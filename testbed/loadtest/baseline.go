@@ -176,7 +176,7 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		"PROMETHEUS_REMOTE_WRITE_URL=" + prw.Endpoint(),
 		fmt.Sprintf("SELF_METRICS_PORT=%d", metricsPort),
 		fmt.Sprintf("PPROF_ENDPOINT=127.0.0.1:%d", pprofPort),
-		"COMPRESSION=" + orDefault(opts.Pipeline.Compression, "gzip"),
+		"COMPRESSION=" + baselineCompression(opts.Pipeline.Compression),
 		fmt.Sprintf("COMPRESSION_LEVEL=%d", compressionLevel(opts.Pipeline)),
 	}
 	switch target {
@@ -300,11 +300,13 @@ func linkOrCopy(src, dst string) error {
 	return os.Rename(tmp, dst)
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
+// baselineCompression is the stock otlp_http compression the baseline uses for ours: the same,
+// or confighttp's own gzip (compress/gzip) where ours gzips through the gzip_middleware extension.
+func baselineCompression(c string) string {
+	if c == "" || c == GzipMiddleware {
+		return "gzip"
 	}
-	return s
+	return c
 }
 
 // compressionLevel is the otlp_http compression level both collectors use: the shipped one, or the
@@ -316,6 +318,8 @@ func compressionLevel(p PipelineConfig) int {
 	switch p.Compression {
 	case "", "gzip", "zlib", "deflate":
 		return -1
+	case GzipMiddleware:
+		return 1 // the extension's default
 	}
 	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/protobuf/proto"
@@ -58,6 +59,16 @@ func BenchmarkExportCompression(b *testing.B) {
 			return w.Close()
 		}
 	}
+	kgz := func(level int) func(*bytes.Buffer) error {
+		w, _ := kgzip.NewWriterLevel(nil, level)
+		return func(dst *bytes.Buffer) error {
+			w.Reset(dst)
+			if _, err := w.Write(payload); err != nil {
+				return err
+			}
+			return w.Close()
+		}
+	}
 	zs := func(level int) func(*bytes.Buffer) error {
 		w, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
 		return func(dst *bytes.Buffer) error {
@@ -74,6 +85,10 @@ func BenchmarkExportCompression(b *testing.B) {
 	}{
 		{"gzip-default", gz(gzip.DefaultCompression)},
 		{"gzip-1", gz(gzip.BestSpeed)},
+		{"klauspost-gzip-1", kgz(kgzip.BestSpeed)},
+		{"klauspost-gzip-2", kgz(2)},
+		{"klauspost-gzip-stateless", kgz(kgzip.StatelessCompression)},
+		{"klauspost-gzip-huffman", kgz(kgzip.HuffmanOnly)},
 		{"zstd-1", zs(1)},
 		{"zstd-default", zs(3)},
 	} {

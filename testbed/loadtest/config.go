@@ -29,8 +29,9 @@ type PipelineConfig struct {
 	PRWEndpoint  string
 	MetricsPort  int
 	PprofPort    int
-	// Compression of otlp_http: gzip (the exporter's default) or none; CompressionLevel its
-	// compression_params.level (0: the exporter's default).
+	// Compression of otlp_http: gzip (the exporter's default), zstd, none, or GzipMiddleware
+	// (compression: none, bodies gzipped by the gzip_middleware extension); CompressionLevel its
+	// compression_params.level or the extension's level (0: the compressor's default).
 	Compression      string
 	CompressionLevel int
 	// BatchSize, BatchMaxSize and BatchTimeout of the batch processor.
@@ -89,6 +90,10 @@ var oursTemplate = template.Must(template.New("ours").Funcs(template.FuncMap{
 extensions:
   pprof:
     endpoint: 127.0.0.1:{{.PprofPort}}
+{{- if eq .Compression "gzip_middleware"}}
+  gzip_middleware:
+    level: {{if .CompressionLevel}}{{.CompressionLevel}}{{else}}1{{end}}
+{{- end}}
 
 receivers:
 {{- if .ExportFile}}
@@ -152,10 +157,16 @@ connectors:
 exporters:
   otlp_http/logs:
     logs_endpoint: {{.LogsEndpoint}}
+{{- if eq .Compression "gzip_middleware"}}
+    compression: none
+    middlewares:
+      - id: gzip_middleware
+{{- else}}
     compression: {{.Compression}}
 {{- if .CompressionLevel}}
     compression_params:
       level: {{.CompressionLevel}}
+{{- end}}
 {{- end}}
     sending_queue:
       enabled: true
@@ -177,7 +188,7 @@ exporters:
       enabled: false
 
 service:
-  extensions: [pprof]
+  extensions: [pprof{{if eq .Compression "gzip_middleware"}}, gzip_middleware{{end}}]
   telemetry:
     logs:
       level: warn
@@ -239,6 +250,10 @@ func (c PipelineConfig) Render() (string, error) {
 	return b.String(), nil
 }
 
+// GzipMiddleware is the PipelineConfig.Compression that stands for the gzip_middleware extension
+// (klauspost/compress gzip) with otlp_http's own compression off.
+const GzipMiddleware = "gzip_middleware"
+
 // ShippedDefaults reads the settings that shape the pipeline's cost from the shipped
 // configuration (distribution/config.yaml): the tetragon receiver's body, batch and field
 // filters, the batch processor and the logs exporter's compression. The harness's generated configuration starts
@@ -267,11 +282,17 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 				Timeout string `yaml:"timeout"`
 			} `yaml:"batch"`
 		} `yaml:"processors"`
+		Extensions map[string]struct {
+			Level int `yaml:"level"`
+		} `yaml:"extensions"`
 		Exporters map[string]struct {
 			Compression       string `yaml:"compression"`
 			CompressionParams struct {
 				Level int `yaml:"level"`
 			} `yaml:"compression_params"`
+			Middlewares []struct {
+				ID string `yaml:"id"`
+			} `yaml:"middlewares"`
 		} `yaml:"exporters"`
 	}
 	if err := yaml.Unmarshal(b, &doc); err != nil {
@@ -299,6 +320,14 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 	}
 	if e, ok := doc.Exporters["otlp_http/logs"]; ok {
 		c.Compression, c.CompressionLevel = e.Compression, e.CompressionParams.Level
+		for _, m := range e.Middlewares {
+			if m.ID == GzipMiddleware || strings.HasPrefix(m.ID, GzipMiddleware+"/") {
+				if e.Compression != "none" {
+					return c, fmt.Errorf("%s: exporters.otlp_http/logs: middleware %s with compression %q compresses twice; set compression: none", path, m.ID, e.Compression)
+				}
+				c.Compression, c.CompressionLevel = GzipMiddleware, doc.Extensions[m.ID].Level
+			}
+		}
 	}
 	return c, nil
 }

@@ -210,6 +210,25 @@ exporters:
 	if err != nil || !strings.Contains(r, "compression_params:\n      level: 1") || strings.Contains(r, "send_batch_size") {
 		t.Errorf("render: %v\n%s", err, r)
 	}
+	// The gzip_middleware extension in place of the exporter's own gzip.
+	os.WriteFile(p, []byte("extensions:\n  gzip_middleware:\n    level: 2\nexporters:\n  otlp_http/logs:\n    compression: none\n    middlewares:\n      - id: gzip_middleware\n"), 0o600)
+	if c, err = ShippedDefaults(p); err != nil || c.Compression != GzipMiddleware || c.CompressionLevel != 2 {
+		t.Errorf("gzip_middleware: %+v, %v", c, err)
+	}
+	c.Sockets = []string{"/tmp/s"}
+	r, err = c.Render()
+	for _, want := range []string{"  gzip_middleware:\n    level: 2\n", "    compression: none\n    middlewares:\n      - id: gzip_middleware\n", "extensions: [pprof, gzip_middleware]"} {
+		if err != nil || !strings.Contains(r, want) {
+			t.Errorf("gzip_middleware render lacks %q: %v\n%s", want, err, r)
+		}
+	}
+	if got := baselineCompression(c.Compression); got != "gzip" {
+		t.Errorf("the baseline's compression for ours with gzip_middleware: %q, want gzip", got)
+	}
+	os.WriteFile(p, []byte("exporters:\n  otlp_http/logs:\n    middlewares:\n      - id: gzip_middleware\n"), 0o600)
+	if _, err = ShippedDefaults(p); err == nil || !strings.Contains(err.Error(), "compresses twice") {
+		t.Errorf("gzip_middleware with the exporter's default gzip: %v, want a compresses-twice error", err)
+	}
 	os.WriteFile(p, []byte("processors:\n  batch:\n    timeout: soon\n"), 0o600)
 	if _, err := ShippedDefaults(p); err == nil {
 		t.Error("bad duration: no error")

@@ -102,6 +102,7 @@ var profileStages = []struct{ stage, contains, suffix string }{
 	{"batch processor", "batchprocessor.(*shard[", "]).processItem"},
 	{"OTLP protobuf marshal", "", "plogotlp.ExportRequest.MarshalProto"},
 	{"gzip of the OTLP requests", "", "confighttp.(*compressor).compress"},
+	{"gzip of the OTLP requests (gzip_middleware, klauspost/compress)", "", "gzipmiddlewareextension.(*middleware).compress"},
 	{"garbage collector (background marking)", "", "runtime.gcBgMarkWorker"},
 	{"Go scheduler (finding and waking goroutines)", "", "runtime.schedule"},
 }

@@ -48,7 +48,7 @@ func run(args []string) int {
 		eventsDir   = fs.String("events-dir", "", "the shared Tetragon corpus (default ../shared/tetragon-events beside the repository)")
 		profile     = fs.Duration("profile", 0, "fetch a CPU profile of this length from the collector during the steady window (e.g. 10s)")
 		shipped     = fs.String("shipped-config", "", "where the generated configuration takes body, batching and compression from (default distribution/config.yaml)")
-		compression = fs.String("compression", "", "override otlp_http compression: gzip, zstd or none (the level comes from the shipped config only for the same compression)")
+		compression = fs.String("compression", "", "override otlp_http compression: gzip (confighttp's, compress/gzip), gzip_middleware (the gzip_middleware extension, klauspost/compress), zstd or none (the shipped level is kept between the two gzips and for the same compression)")
 		fieldFilt   = fs.Bool("field-filters", true, "use the shipped configuration's tetragon field_filters (gRPC runs)")
 		body        = fs.String("body", "", "override the tetragon receiver body mode: map, json or none")
 		batching    = fs.String("batching", "", "override where records are batched before otlp_http: processor, exporter (sending_queue.batch) or none (the receiver's batches go out as they are)")
@@ -95,7 +95,11 @@ func run(args []string) int {
 		pipeline.FieldFilters = nil
 	}
 	if set["compression"] && *compression != pipeline.Compression {
-		pipeline.Compression, pipeline.CompressionLevel = *compression, 0
+		gzips := map[string]bool{"gzip": true, loadtest.GzipMiddleware: true}
+		if !gzips[*compression] || !gzips[pipeline.Compression] {
+			pipeline.CompressionLevel = 0
+		}
+		pipeline.Compression = *compression
 	}
 	if set["body"] {
 		pipeline.Body = *body
