@@ -5,7 +5,6 @@ package tetragonreceiver
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/klauspost/compress/gzip"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
@@ -145,8 +145,9 @@ func leanConfig(b *testing.B) *Config {
 }
 
 // exportSink encodes each batch as the otlp_http exporter sends it: an
-// ExportLogsServiceRequest in protobuf, gzip-compressed at level 1 (as
-// distribution/config.yaml ships it).
+// ExportLogsServiceRequest in protobuf, gzip-compressed at level 1 with
+// klauspost/compress (the gzip_middleware extension, as distribution/config.yaml
+// ships it).
 type exportSink struct {
 	gz    *gzip.Writer
 	bytes int64
@@ -170,7 +171,7 @@ func (e *exportSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 // tetragonwire codec the receiver uses, a copy of the message and the generated decoder;
 // file: DecodeJSON of the export line) → receiver mapping and batching (192,
 // as shipped) → detection processor (built-in catalogue) → detection_metrics
-// connector and the otlp_http encoding (protobuf + gzip level 1). The
+// connector and the otlp_http encoding (protobuf + gzip_middleware's gzip level 1). The
 // decode_only cases are the floor: proto.Unmarshal alone. captured-lean is
 // the captured corpus with the field filters of the tetragon/lean example
 // applied, as Tetragon would send it; its file-filtered mode reads the whole

@@ -16,7 +16,7 @@ func TestCoalescingConnSleepsOnlyAfterAShortRead(t *testing.T) {
 	defer client.Close()
 	defer server.Close()
 	var slept []time.Duration
-	c := &coalescingConn{Conn: client, window: 50 * time.Millisecond, sleep: func(d time.Duration) { slept = append(slept, d) }}
+	c := &coalescingConn{Conn: client, window: 50 * time.Millisecond, sleep: func(d time.Duration) { slept = append(slept, d) }, now: time.Now}
 	go func() {
 		server.Write([]byte("abc"))      // short read
 		server.Write([]byte("12345678")) // fills an 8-byte buffer
@@ -40,6 +40,68 @@ func TestCoalescingConnSleepsOnlyAfterAShortRead(t *testing.T) {
 	}
 	if len(slept) != 1 {
 		t.Fatalf("after a read that filled the buffer (a backlog) the next read must not wait, slept %v", slept)
+	}
+}
+
+// streamConn is a connection into which bytes arrive at a steady rate on a fake clock; a read
+// takes what arrived since the previous one, up to the buffer.
+type streamConn struct {
+	net.Conn
+	clock   *time.Time
+	rate    float64 // bytes per second
+	pending float64
+	seen    time.Time
+}
+
+func (s *streamConn) Read(p []byte) (int, error) {
+	s.pending += s.rate * s.clock.Sub(s.seen).Seconds()
+	s.seen = *s.clock
+	n := min(int(s.pending), len(p))
+	s.pending -= float64(n)
+	*s.clock = s.clock.Add(50 * time.Microsecond) // the read itself
+	return n, nil
+}
+
+func targetWait(rate float64) time.Duration {
+	return time.Duration(float64(coalesceTargetBytes) / rate * float64(time.Second))
+}
+
+func TestCoalescingWaitFollowsTheRate(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rate     float64 // bytes per second
+		wantWait time.Duration
+	}{
+		{"slow: the whole window", 1e6, 20 * time.Millisecond},
+		{"2,000 lean events/s: the whole window", 1.8e6, 20 * time.Millisecond},
+		{"10,000 lean events/s: the time to gather the target", 9e6, targetWait(9e6)},
+		{"fast: shorter still", 40e6, targetWait(40e6)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := time.Unix(1e9, 0)
+			var slept []time.Duration
+			c := &coalescingConn{
+				Conn:   &streamConn{clock: &clock, rate: tc.rate, seen: clock},
+				window: 20 * time.Millisecond,
+				sleep:  func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) },
+				now:    func() time.Time { return clock },
+			}
+			buf := make([]byte, readBufferBytes)
+			for range 40 {
+				if _, err := c.Read(buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			last := slept[len(slept)-1] + 50*time.Microsecond // the wait counts from the end of the previous read
+			if d := last - tc.wantWait; d < -tc.wantWait/20 || d > tc.wantWait/20 {
+				t.Errorf("wait after 40 reads: %v, want about %v (waits: %v)", last, tc.wantWait, slept)
+			}
+			if tc.wantWait < 20*time.Millisecond {
+				if got := 100 * tc.rate * last.Seconds() / readBufferBytes; got < 40 || got > 60 {
+					t.Errorf("a read finds %.0f%% of the buffer, want about half", got)
+				}
+			}
+		})
 	}
 }
 

@@ -51,7 +51,7 @@ type Settings struct {
 	CallTimeout time.Duration
 	// MaxRecvMsgBytes is the largest event message accepted.
 	MaxRecvMsgBytes int
-	// ReadCoalesce is how long events may accumulate in the socket between two reads (see
+	// ReadCoalesce is the longest events may accumulate in the socket between two reads (see
 	// coalescingConn); 0 reads them as they arrive.
 	ReadCoalesce time.Duration
 
@@ -160,6 +160,9 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 		creds = s.set.Credentials
 	}
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithContextDialer(coalescingDialer(s.set.ReadCoalesce))}
+	if s.set.ReadCoalesce > 0 {
+		opts = append(opts, grpc.WithReadBufferSize(readBufferBytes))
+	}
 	if s.set.MaxRecvMsgBytes > 0 {
 		opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.set.MaxRecvMsgBytes)))
 	}
