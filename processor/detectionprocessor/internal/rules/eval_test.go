@@ -1,8 +1,11 @@
 package rules_test
 
 import (
+	"context"
 	"slices"
 	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules/rulestest"
@@ -330,5 +333,55 @@ overrides:
 		if got := matches(t, rs, exec("d", "w", "/bin/sh", "nginx")); len(got) != 0 {
 			t.Fatalf("run %d: %v", i, got)
 		}
+	}
+}
+
+// The `!=` atoms with a literal make prefilters that reject records whose attribute holds
+// exactly that literal; every other value (absent, another type, a double that may compare
+// equal numerically) passes to OTTL. Each verdict is checked against OTTL itself.
+func TestPrefilterNotEqualAtoms(t *testing.T) {
+	rs := mustCompile(t, `
+rules:
+  - name: Not root
+    description: d
+    category: privilege_escalation
+    severity: warning
+    event: [tetragon.process_exec]
+    condition: attributes["process.real_user.id"] != 0 and attributes["process.executable.name"] != "sudo"
+`)
+	r := rs.Rule("Not root")
+	if got, want := r.Prefilter(), `attributes["process.real_user.id"] != 0 and attributes["process.executable.name"] != "sudo"`; got != want {
+		t.Fatalf("prefilter %q, want %q", got, want)
+	}
+	for _, tc := range []struct {
+		name   string
+		attrs  map[string]any
+		admits bool
+	}{
+		{"root", map[string]any{"process.real_user.id": int64(0), "process.executable.name": "sh"}, false},
+		{"sudo", map[string]any{"process.real_user.id": int64(1000), "process.executable.name": "sudo"}, false},
+		{"user", map[string]any{"process.real_user.id": int64(1000), "process.executable.name": "sh"}, true},
+		{"no uid", map[string]any{"process.executable.name": "sh"}, true},
+		{"uid as a double", map[string]any{"process.real_user.id": 0.0, "process.executable.name": "sh"}, true},
+		{"uid as a string", map[string]any{"process.real_user.id": "0", "process.executable.name": "sh"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := rulestest.Event{Name: "tetragon.process_exec", Attributes: tc.attrs}
+			ld := ev.Logs()
+			rl := ld.ResourceLogs().At(0)
+			sl := rl.ScopeLogs().At(0)
+			tctx := ottllog.NewTransformContext(rl, sl, sl.LogRecords().At(0))
+			defer tctx.Close()
+			if got := r.PrefilterAdmits(tctx); got != tc.admits {
+				t.Fatalf("prefilter admits %v, want %v", got, tc.admits)
+			}
+			matched, err := r.ConditionMatches(context.Background(), tctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if matched && !tc.admits {
+				t.Fatal("the prefilter rejected a record the condition matches")
+			}
+		})
 	}
 }

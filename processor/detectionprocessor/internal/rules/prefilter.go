@@ -24,7 +24,8 @@ import (
 //
 //	InList | HasAnyPrefix | HasAnySuffix | ContainsAny | GlobMatchAny (PATH, ["lit", …])
 //	GlobMatch(PATH, "lit")
-//	PATH == "lit"    PATH == 123    PATH != nil    PATH == nil    event_name == "lit"
+//	PATH == "lit"    PATH == 123    PATH != "lit"    PATH != 123
+//	PATH != nil      PATH == nil    event_name == "lit"
 //
 // with PATH = attributes["k"] or resource.attributes["k"]. Every other atom,
 // and everything under `not`, counts as "may be true", so the prefilter can
@@ -42,6 +43,8 @@ const (
 	predMatch     // rulefuncs string function on a field
 	predEq        // field == "lit"
 	predEqInt     // field == 123
+	predNe        // field != "lit"
+	predNeInt     // field != 123
 	predPresent   // field != nil
 	predAbsent    // field == nil
 	predEventName // event_name == "lit"
@@ -115,6 +118,13 @@ func (p *pred) eval(v *recordView) bool {
 	case predEqInt:
 		// As for predEq: only nil and other ints are known to differ.
 		return ok && (val.Type() != pcommon.ValueTypeInt || val.Int() == p.num) && val.Type() != pcommon.ValueTypeEmpty
+	case predNe:
+		// Known false only for the string lit itself: nil and every other value differ from it,
+		// or may compare by other rules.
+		return !ok || val.Type() != pcommon.ValueTypeStr || val.Str() != p.lit
+	case predNeInt:
+		// Known false only for the int num itself (a double may compare equal numerically).
+		return !ok || val.Type() != pcommon.ValueTypeInt || val.Int() != p.num
 	case predPresent:
 		// An absent or empty value reads as nil in OTTL.
 		return ok && val.Type() != pcommon.ValueTypeEmpty
@@ -325,6 +335,14 @@ func (b *prefilterBuilder) atom(toks []token) *pred {
 			return nil
 		}
 		return &pred{kind: predEqInt, field: i, num: n, desc: desc}
+	case op.is("!=") && lit.kind == tokString:
+		return &pred{kind: predNe, field: i, lit: lit.text, desc: desc}
+	case op.is("!=") && lit.kind == tokIdent && isDecimal(lit.text):
+		n, err := strconv.ParseInt(lit.text, 10, 64)
+		if err != nil {
+			return nil
+		}
+		return &pred{kind: predNeInt, field: i, num: n, desc: desc}
 	case op.is("!=") && lit.is("nil"):
 		return &pred{kind: predPresent, field: i, desc: desc}
 	case op.is("==") && lit.is("nil"):
