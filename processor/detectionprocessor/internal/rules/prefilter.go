@@ -326,23 +326,21 @@ func (b *prefilterBuilder) atom(toks []token) *pred {
 	if !ok {
 		return nil
 	}
+	num, isInt := int64(0), false
+	if lit.kind == tokIdent && isDecimal(lit.text) {
+		var err error
+		num, err = strconv.ParseInt(lit.text, 10, 64)
+		isInt = err == nil
+	}
 	switch {
 	case op.is("==") && lit.kind == tokString:
 		return &pred{kind: predEq, field: i, lit: lit.text, desc: desc}
-	case op.is("==") && lit.kind == tokIdent && isDecimal(lit.text):
-		n, err := strconv.ParseInt(lit.text, 10, 64)
-		if err != nil {
-			return nil
-		}
-		return &pred{kind: predEqInt, field: i, num: n, desc: desc}
+	case op.is("==") && isInt:
+		return &pred{kind: predEqInt, field: i, num: num, desc: desc}
 	case op.is("!=") && lit.kind == tokString:
 		return &pred{kind: predNe, field: i, lit: lit.text, desc: desc}
-	case op.is("!=") && lit.kind == tokIdent && isDecimal(lit.text):
-		n, err := strconv.ParseInt(lit.text, 10, 64)
-		if err != nil {
-			return nil
-		}
-		return &pred{kind: predNeInt, field: i, num: n, desc: desc}
+	case op.is("!=") && isInt:
+		return &pred{kind: predNeInt, field: i, num: num, desc: desc}
 	case op.is("!=") && lit.is("nil"):
 		return &pred{kind: predPresent, field: i, desc: desc}
 	case op.is("==") && lit.is("nil"):
