@@ -160,7 +160,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("batch.max_size: %d is out of range; use 1 to %d (512 is a good default)", cfg.Batch.MaxSize, maxBatchSize))
 	}
 	if cfg.ReadCoalesce < 0 || cfg.ReadCoalesce > maxReadCoalesce {
-		errs = append(errs, fmt.Errorf("read_coalesce: %v is out of range; use 0 (off) to %v (e.g. 5ms)", cfg.ReadCoalesce, maxReadCoalesce))
+		errs = append(errs, fmt.Errorf("read_coalesce: %v is out of range; use 0 (off) to %v (default 50ms)", cfg.ReadCoalesce, maxReadCoalesce))
 	}
 	if cfg.Batch.Timeout <= 0 || cfg.Batch.Timeout > maxBatchTimeout {
 		errs = append(errs, fmt.Errorf("batch.timeout: %v is out of range; use a duration above 0 and at most %v (e.g. 200ms)", cfg.Batch.Timeout, maxBatchTimeout))
