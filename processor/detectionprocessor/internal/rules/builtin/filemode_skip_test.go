@@ -37,16 +37,8 @@ func TestFileModeSkipListKeepsDetections(t *testing.T) {
 	for _, c := range allCases() {
 		lines = append(lines, c.ev)
 	}
-	dir := testenv.EventsDir(t)
-	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
-		files, err := filepath.Glob(filepath.Join(dir, pattern))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no corpus files for %s: %v", pattern, err)
-		}
-		for _, f := range files {
-			lines = append(lines, readLines(t, f)...)
-		}
-	}
+	lines = append(lines, corpusLines(t, "real/*.jsonl")...)
+	lines = append(lines, corpusLines(t, "captured/*.jsonl.gz")...)
 	clock := time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 	g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: "attack", Seed: 5,
 		Clock: func() time.Time { clock = clock.Add(time.Millisecond); return clock }})

@@ -6,7 +6,6 @@ package builtin_test
 import (
 	"bytes"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
@@ -30,21 +28,9 @@ func TestLeanFieldFiltersKeepDetections(t *testing.T) {
 	for _, c := range allCases() {
 		lines = append(lines, c.ev)
 	}
-	dir := testenv.EventsDir(t)
-	var captured [][]byte
-	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
-		files, err := filepath.Glob(filepath.Join(dir, pattern))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no corpus files for %s: %v", pattern, err)
-		}
-		for _, f := range files {
-			l := readLines(t, f)
-			if filepath.Base(filepath.Dir(f)) == "captured" {
-				captured = append(captured, l...)
-			}
-			lines = append(lines, l...)
-		}
-	}
+	captured := corpusLines(t, "captured/*.jsonl.gz")
+	lines = append(lines, corpusLines(t, "real/*.jsonl")...)
+	lines = append(lines, captured...)
 	clock := time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 	g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: "attack", Seed: 3,
 		Clock: func() time.Time { clock = clock.Add(time.Millisecond); return clock }})

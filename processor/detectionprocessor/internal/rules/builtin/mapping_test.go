@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // The catalogue tests map Tetragon JSON lines with the tetragon receiver's own
@@ -58,6 +60,21 @@ func mapLines(t testing.TB, lines [][]byte, want int) []record {
 		}
 	}
 	return out
+}
+
+// corpusLines returns the non-empty lines of every file of the shared corpus
+// matching pattern (e.g. "captured/*.jsonl.gz"); no file is a failure.
+func corpusLines(t testing.TB, pattern string) [][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(testenv.EventsDir(t), pattern))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus files for %s: %v", pattern, err)
+	}
+	var lines [][]byte
+	for _, f := range files {
+		lines = append(lines, readLines(t, f)...)
+	}
+	return lines
 }
 
 // readLines reads a JSONL file, gunzipping *.gz, and returns its non-empty

@@ -5,7 +5,6 @@ package builtin_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
@@ -28,16 +26,8 @@ func TestPrefiltersAreNecessaryConditions(t *testing.T) {
 	for _, c := range allCases() {
 		lines = append(lines, c.ev)
 	}
-	dir := testenv.EventsDir(t)
-	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
-		files, err := filepath.Glob(filepath.Join(dir, pattern))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no corpus files for %s: %v", pattern, err)
-		}
-		for _, f := range files {
-			lines = append(lines, readLines(t, f)...)
-		}
-	}
+	lines = append(lines, corpusLines(t, "real/*.jsonl")...)
+	lines = append(lines, corpusLines(t, "captured/*.jsonl.gz")...)
 	for _, scenario := range tetragonsim.Scenarios() {
 		clock := time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 		g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: scenario, Seed: 11,
