@@ -4,9 +4,12 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -242,4 +245,36 @@ func Expand(tmpl string, vars map[string]string) string {
 func StartEnv(t testing.TB, name string, env []string, bin string, args ...string) *Process {
 	t.Helper()
 	return start(t, name, env, bin, args...)
+}
+
+// ReadLines returns the non-empty lines of a JSONL file (gunzipped when its name ends in .gz),
+// each a copy: the shared corpus is read in place this way by every package's tests.
+func ReadLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	var lines [][]byte
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			lines = append(lines, bytes.Clone(line))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return lines
 }

@@ -4,11 +4,6 @@
 package tetragonwire
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -29,40 +24,16 @@ type corpusEvent struct {
 	wire  []byte
 }
 
-// readJSONL decodes every line of path (gzip when it ends in .gz) as a GetEventsResponse.
+// readJSONL decodes every non-empty line of path (gzip when it ends in .gz) as a GetEventsResponse.
 func readJSONL(t testing.TB, path string) []*tetragon.GetEventsResponse {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if filepath.Ext(path) == ".gz" {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
 	var out []*tetragon.GetEventsResponse
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
+	for i, line := range testenv.ReadLines(t, path) {
 		ev := &tetragon.GetEventsResponse{}
-		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(sc.Bytes(), ev); err != nil {
-			t.Fatalf("%s:%d: %v", path, line, err)
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(line, ev); err != nil {
+			t.Fatalf("%s: non-empty line %d: %v", path, i+1, err)
 		}
 		out = append(out, ev)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 	return out
 }

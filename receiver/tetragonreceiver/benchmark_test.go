@@ -4,11 +4,7 @@
 package tetragonreceiver
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,26 +17,14 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
 
 // capturedLines returns the lines of a captured real-daemon export file.
 func capturedLines(b testing.TB, name string) [][]byte {
 	b.Helper()
-	f, err := os.Open(filepath.Join(eventsDir(b), "captured", name))
-	require.NoError(b, err)
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	require.NoError(b, err)
-	var lines [][]byte
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) > 0 {
-			lines = append(lines, bytes.Clone(sc.Bytes()))
-		}
-	}
-	require.NoError(b, sc.Err())
+	lines := testenv.ReadLines(b, filepath.Join(eventsDir(b), "captured", name))
 	require.NotEmpty(b, lines)
 	return lines
 }

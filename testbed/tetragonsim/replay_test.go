@@ -2,8 +2,6 @@ package tetragonsim
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +13,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 func TestReplayRealAndLegacy(t *testing.T) {
@@ -112,7 +112,7 @@ func TestCapturedGzipReplayOverGRPC(t *testing.T) {
 		}
 	}
 	// The received events equal the file's lines decoded directly.
-	raw := readLinesRaw(t, path)
+	raw := testenv.ReadLines(t, path)
 	for _, i := range []int{0, 1, 100, 606} {
 		want := &tetragon.GetEventsResponse{}
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw[i], want); err != nil {
@@ -127,24 +127,6 @@ func TestCapturedGzipReplayOverGRPC(t *testing.T) {
 func (st *Stats) typeNameOf(ev *tetragon.GetEventsResponse) string {
 	_, name := EventTypeOf(ev)
 	return name
-}
-
-func readLinesRaw(t *testing.T, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytes.Split(bytes.TrimSpace(b), []byte("\n"))
 }
 
 func timestampOf(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }

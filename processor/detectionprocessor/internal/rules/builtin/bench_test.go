@@ -36,7 +36,7 @@ func benchCatalogue(b *testing.B, recs []record) {
 
 // Genuine Tetragon output: process_exec/exit bursts and tracepoints.
 func BenchmarkCatalogueCaptured(b *testing.B) {
-	lines := readLines(b, filepath.Join(testenv.EventsDir(b), "captured", "main-export.jsonl.gz"))
+	lines := testenv.ReadLines(b, filepath.Join(testenv.EventsDir(b), "captured", "main-export.jsonl.gz"))
 	benchCatalogue(b, mapLines(b, lines, len(lines)))
 }
 
@@ -48,7 +48,7 @@ func BenchmarkCatalogueReal(b *testing.B) {
 	}
 	var lines [][]byte
 	for _, f := range files {
-		for _, l := range readLines(b, f) {
+		for _, l := range testenv.ReadLines(b, f) {
 			var ev tetragon.GetEventsResponse
 			if protojson.Unmarshal(l, &ev) == nil && ev.GetEvent() != nil {
 				lines = append(lines, l)
@@ -76,7 +76,7 @@ func BenchmarkCatalogueAttackScenario(b *testing.B) {
 
 // Each rule alone (the others disabled), to find the expensive ones.
 func BenchmarkCataloguePerRule(b *testing.B) {
-	lines := readLines(b, filepath.Join(testenv.EventsDir(b), "captured", "main-export.jsonl.gz"))
+	lines := testenv.ReadLines(b, filepath.Join(testenv.EventsDir(b), "captured", "main-export.jsonl.gz"))
 	recs := mapLines(b, lines, len(lines))
 	all := builtin(b).Names()
 	for _, name := range all {

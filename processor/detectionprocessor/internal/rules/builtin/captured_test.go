@@ -72,7 +72,7 @@ func decodeCaptured(t *testing.T, l []byte) capturedEvent {
 const capturedCtr = "736fae2554da315f33ec5b6cd50e351" // a runc container of the capture
 
 func TestCapturedShapes(t *testing.T) {
-	lines := readLines(t, filepath.Join(testenv.EventsDir(t), "captured", "main-export.jsonl.gz"))
+	lines := testenv.ReadLines(t, filepath.Join(testenv.EventsDir(t), "captured", "main-export.jsonl.gz"))
 	events := make([]capturedEvent, len(lines))
 	for i, l := range lines {
 		events[i] = decodeCaptured(t, l)

@@ -91,7 +91,7 @@ func TestCorpus(t *testing.T) {
 		rel = filepath.ToSlash(rel)
 		seen[rel] = true
 		t.Run(rel, func(t *testing.T) {
-			lines := readLines(t, f)
+			lines := testenv.ReadLines(t, f)
 			totalLines += len(lines)
 			got := map[string]int{}
 			for _, r := range mapLines(t, lines, len(lines)) {

@@ -4,12 +4,7 @@
 package builtin_test
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -72,40 +67,7 @@ func corpusLines(t testing.TB, pattern string) [][]byte {
 	}
 	var lines [][]byte
 	for _, f := range files {
-		lines = append(lines, readLines(t, f)...)
-	}
-	return lines
-}
-
-// readLines reads a JSONL file, gunzipping *.gz, and returns its non-empty
-// lines.
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("corpus file: %v", err)
-	}
-	defer f.Close()
-	var r *bufio.Scanner
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		defer gz.Close()
-		r = bufio.NewScanner(gz)
-	} else {
-		r = bufio.NewScanner(f)
-	}
-	r.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	var lines [][]byte
-	for r.Scan() {
-		if l := bytes.TrimSpace(r.Bytes()); len(l) > 0 {
-			lines = append(lines, bytes.Clone(l))
-		}
-	}
-	if err := r.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
+		lines = append(lines, testenv.ReadLines(t, f)...)
 	}
 	return lines
 }
