@@ -22,16 +22,7 @@ func BenchmarkDecoderShippedSkipList(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				lines, avg := benchLines(b, c.pattern)
-				var ev tetragon.GetEventsResponse
-				b.SetBytes(avg)
-				b.ReportAllocs()
-				defer startCPU(b)()
-				for i := 0; i < b.N; i++ {
-					if err := dec.Decode(lines[i%len(lines)], &ev); err != nil {
-						b.Fatal(err)
-					}
-				}
+				benchDecodeLines(b, c.pattern, dec.Decode)
 			})
 		}
 	}

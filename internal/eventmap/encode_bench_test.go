@@ -73,20 +73,25 @@ func BenchmarkMapGRPC(b *testing.B) {
 	for _, c := range encodeBenchCorpora {
 		for _, body := range []BodyMode{BodyJSON, BodyMap} {
 			b.Run(c.name+"/body="+string(body), func(b *testing.B) {
-				evs := encodeBenchEvents(b, c.pattern, c.filtered)
-				batch := NewBatch(Options{Body: body})
-				now := time.Now()
-				b.ReportAllocs()
-				defer startCPU(b)()
-				for i := 0; i < b.N; i++ {
-					if err := batch.Add(evs[i%len(evs)], nil, now); err != nil {
-						b.Fatal(err)
-					}
-					if batch.Len() == flushEvery {
-						batch.Flush()
-					}
-				}
+				benchMapEvents(b, encodeBenchEvents(b, c.pattern, c.filtered), body)
 			})
+		}
+	}
+}
+
+// benchMapEvents adds the events to a batch with the body mode, one event per op, flushing every
+// flushEvery.
+func benchMapEvents(b *testing.B, evs []*tetragon.GetEventsResponse, body BodyMode) {
+	batch := NewBatch(Options{Body: body})
+	now := time.Now()
+	b.ReportAllocs()
+	defer startCPU(b)()
+	for i := 0; i < b.N; i++ {
+		if err := batch.Add(evs[i%len(evs)], nil, now); err != nil {
+			b.Fatal(err)
+		}
+		if batch.Len() == flushEvery {
+			batch.Flush()
 		}
 	}
 }

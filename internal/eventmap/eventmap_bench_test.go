@@ -68,37 +68,30 @@ func benchEvents(b *testing.B, lines [][]byte) []*tetragon.GetEventsResponse {
 
 func BenchmarkDecodeJSON(b *testing.B) {
 	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) {
-			lines, avg := benchLines(b, c.pattern)
-			var ev tetragon.GetEventsResponse
-			b.SetBytes(avg)
-			b.ReportAllocs()
-			defer startCPU(b)()
-			for i := 0; i < b.N; i++ {
-				if err := DecodeJSON(lines[i%len(lines)], &ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(c.name, func(b *testing.B) { benchDecodeLines(b, c.pattern, DecodeJSON) })
+	}
+}
+
+// benchDecodeLines decodes the corpus's lines with decode, one line per op.
+func benchDecodeLines(b *testing.B, pattern string, decode func([]byte, *tetragon.GetEventsResponse) error) {
+	lines, avg := benchLines(b, pattern)
+	var ev tetragon.GetEventsResponse
+	b.SetBytes(avg)
+	b.ReportAllocs()
+	defer startCPU(b)()
+	for i := 0; i < b.N; i++ {
+		if err := decode(lines[i%len(lines)], &ev); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
 // BenchmarkDecodeProtojson is the reference DecodeJSON replaces:
 // protojson.Unmarshal with DiscardUnknown.
 func BenchmarkDecodeProtojson(b *testing.B) {
+	unmarshal := func(line []byte, ev *tetragon.GetEventsResponse) error { return jsonDecoder.Unmarshal(line, ev) }
 	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) {
-			lines, avg := benchLines(b, c.pattern)
-			var ev tetragon.GetEventsResponse
-			b.SetBytes(avg)
-			b.ReportAllocs()
-			defer startCPU(b)()
-			for i := 0; i < b.N; i++ {
-				if err := jsonDecoder.Unmarshal(lines[i%len(lines)], &ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(c.name, func(b *testing.B) { benchDecodeLines(b, c.pattern, unmarshal) })
 	}
 }
 

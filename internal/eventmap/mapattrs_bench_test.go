@@ -2,7 +2,6 @@ package eventmap
 
 import (
 	"testing"
-	"time"
 )
 
 // BenchmarkMapAttributes is the record and attribute mapping alone (no body)
@@ -11,17 +10,5 @@ import (
 //
 //	go test -run '^$' -bench 'MapAttributes' -benchmem ./internal/eventmap/
 func BenchmarkMapAttributes(b *testing.B) {
-	evs := encodeBenchEvents(b, "captured/main-export.jsonl.gz", true)
-	batch := NewBatch(Options{Body: BodyNone})
-	now := time.Now()
-	b.ReportAllocs()
-	defer startCPU(b)()
-	for i := 0; i < b.N; i++ {
-		if err := batch.Add(evs[i%len(evs)], nil, now); err != nil {
-			b.Fatal(err)
-		}
-		if batch.Len() == flushEvery {
-			batch.Flush()
-		}
-	}
+	benchMapEvents(b, encodeBenchEvents(b, "captured/main-export.jsonl.gz", true), BodyNone)
 }
