@@ -19,6 +19,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/loadtest"
 )
 
 const (
@@ -210,6 +212,9 @@ func TestDaemonSetResourcesAndMemoryLimit(t *testing.T) {
 			}
 			if ratio := float64(soft) / float64(memLimit.Value()); ratio < 0.75 || ratio > 0.85 {
 				t.Errorf("GOMEMLIMIT %s is %.0f%% of limits.memory %s, want 75-85%%", gml.Value, ratio*100, memLimit.String())
+			}
+			if got := env["GOMAXPROCS"].Value; got != strconv.Itoa(loadtest.ShippedGOMAXPROCS) {
+				t.Errorf("GOMAXPROCS %q, want %d: what the testbed measures as shipped (loadtest.ShippedGOMAXPROCS)", got, loadtest.ShippedGOMAXPROCS)
 			}
 			mib, ok := env["MEMORY_LIMIT_MIB"]
 			if !ok || mib.ValueFrom == nil || mib.ValueFrom.ResourceFieldRef == nil {

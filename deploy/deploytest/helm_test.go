@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,8 @@ import (
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/loadtest"
 )
 
 // helmMerge merges user values over chart defaults the way Helm does for a chart's own values:
@@ -185,6 +188,13 @@ func TestHelmValues(t *testing.T) {
 	}
 	if rulesCM == "" || !found {
 		t.Errorf("the rules volume's ConfigMap %q is not created by extraManifests", rulesCM)
+	}
+
+	var envs []corev1.EnvVar
+	decodeInto(t, values["extraEnvs"], &envs)
+	procs := slices.IndexFunc(envs, func(e corev1.EnvVar) bool { return e.Name == "GOMAXPROCS" })
+	if procs < 0 || envs[procs].Value != strconv.Itoa(loadtest.ShippedGOMAXPROCS) {
+		t.Errorf("extraEnvs must set GOMAXPROCS to %d, as the kustomize DaemonSet and the testbed do", loadtest.ShippedGOMAXPROCS)
 	}
 
 	var psc corev1.PodSecurityContext

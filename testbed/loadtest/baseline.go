@@ -43,6 +43,8 @@ type Comparison struct {
 	// Ratio is ours / baseline in events per CPU-second.
 	Ratio       float64 `json:"ratio"`
 	LoadAverage float64 `json:"load_average"`
+	// GOMAXPROCS both collectors ran with (0: Go's default, one per core).
+	GOMAXPROCS int `json:"gomaxprocs"`
 }
 
 // BaselineOptions add what the comparison needs to Options.
@@ -81,7 +83,7 @@ func CompareBaseline(ctx context.Context, opts Options, b BaselineOptions) (*Com
 	if err != nil {
 		return nil, err
 	}
-	cmp := &Comparison{Scenario: opts.Scenario, Started: time.Now().UTC(), Events: b.Events, ExportBytes: fi.Size(), LoadAverage: loadAverage()}
+	cmp := &Comparison{Scenario: opts.Scenario, Started: time.Now().UTC(), Events: b.Events, ExportBytes: fi.Size(), LoadAverage: loadAverage(), GOMAXPROCS: opts.GOMAXPROCS}
 	stamp := cmp.Started.Format("20060102T150405")
 	opts.logf("baseline comparison: %d %s events (%.0f MiB export file)", b.Events, opts.Scenario, float64(fi.Size())/(1<<20))
 	ours, err := runFile(ctx, &opts, "ours", export, b, stamp)
@@ -179,6 +181,7 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		"COMPRESSION=" + baselineCompression(opts.Pipeline.Compression),
 		fmt.Sprintf("COMPRESSION_LEVEL=%d", compressionLevel(opts.Pipeline)),
 	}
+	env = append(env, opts.runtimeEnv()...) // the same for both collectors
 	switch target {
 	case "ours":
 		bin = opts.CollectorBin

@@ -380,12 +380,21 @@ func TestOptionsValidate(t *testing.T) {
 		"duration":  func(o *Options) { o.Duration = time.Second },
 		"collector": func(o *Options) { o.CollectorBin = "/nonexistent" },
 		"corpus":    func(o *Options) { o.EventsDir = "/nonexistent" },
+		"procs":     func(o *Options) { o.GOMAXPROCS = -1 },
 	} {
 		o := base
 		mut(&o)
 		if err := o.defaults(); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+	if env := base.runtimeEnv(); env != nil {
+		t.Errorf("GOMAXPROCS 0 (Go's default): env %q, want none", env)
+	}
+	procs := base
+	procs.GOMAXPROCS = ShippedGOMAXPROCS
+	if env := procs.runtimeEnv(); len(env) != 1 || env[0] != fmt.Sprintf("GOMAXPROCS=%d", ShippedGOMAXPROCS) {
+		t.Errorf("GOMAXPROCS %d: env %q", ShippedGOMAXPROCS, env)
 	}
 	burst := base
 	burst.Scenario = "burst"

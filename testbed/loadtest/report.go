@@ -6,7 +6,9 @@ package loadtest
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
+	"strconv"
 )
 
 const mib = 1 << 20
@@ -42,17 +44,24 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 			fmt.Fprintf(w, "\nnote (%s): %s\n", r.Scenario, n)
 		}
 	}
-	fmt.Fprintln(w, "\nCPU in the steady window, % of a core: collector / tetragon-sim / harness (sinks) · machine load average at start")
+	fmt.Fprintln(w, "\nCPU in the steady window, % of a core: collector / tetragon-sim / harness (sinks) · machine load average at start · the collector's GOMAXPROCS")
 	for _, r := range runs {
 		if r.Window.Seconds > 0 {
 			sim := "–"
 			if r.Window.SimCPU > 0 {
 				sim = fmt.Sprintf("%.0f", 100*r.Window.SimCPU/r.Window.Seconds)
 			}
-			fmt.Fprintf(w, "- %s @ %.0f/s: %.0f / %s / %.0f · load %.1f\n", r.Scenario, r.TargetRate, 100*r.CPUCores,
-				sim, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage)
+			fmt.Fprintf(w, "- %s @ %.0f/s: %.0f / %s / %.0f · load %.1f · GOMAXPROCS %s\n", r.Scenario, r.TargetRate, 100*r.CPUCores,
+				sim, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage, gomaxprocsText(r.GOMAXPROCS))
 		}
 	}
+}
+
+func gomaxprocsText(n int) string {
+	if n == 0 {
+		return fmt.Sprintf("default (%d cores)", runtime.NumCPU())
+	}
+	return strconv.Itoa(n)
 }
 
 func latencyCell(l LatencyStats) string {
@@ -74,7 +83,8 @@ func WriteSearchTable(w io.Writer, sr *SearchResult) {
 
 // WriteComparison writes the baseline comparison.
 func WriteComparison(w io.Writer, c *Comparison) {
-	fmt.Fprintf(w, "Same export file for both: %d %s events, %.0f MiB (load average %.1f at the start).\n\n", c.Events, c.Scenario, float64(c.ExportBytes)/mib, c.LoadAverage)
+	fmt.Fprintf(w, "Same export file for both: %d %s events, %.0f MiB (load average %.1f at the start; GOMAXPROCS %s for both).\n\n",
+		c.Events, c.Scenario, float64(c.ExportBytes)/mib, c.LoadAverage, gomaxprocsText(c.GOMAXPROCS))
 	fmt.Fprintln(w, "| collector | delivered | detections tagged | CPU s | events per CPU-second | wall s | events/s | peak RSS MiB |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	for _, f := range []FileRun{c.Ours, c.Baseline} {

@@ -78,6 +78,9 @@ type Options struct {
 	FloorBudget time.Duration
 	// VerifySink cross-checks every OTLP request with a full plogotlp decode.
 	VerifySink bool
+	// GOMAXPROCS is the collector's GOMAXPROCS (the baseline's too, in a comparison); 0 leaves
+	// Go's default, one per core. The command line defaults to ShippedGOMAXPROCS.
+	GOMAXPROCS int
 
 	Log io.Writer
 }
@@ -132,8 +135,10 @@ type Result struct {
 	ConfigPath  string   `json:"config,omitempty"`
 	// LoadAverage is the machine's 1-minute load average when the run started: other work on
 	// the machine inflates CPU per event (shared caches) and latency tails.
-	LoadAverage float64  `json:"load_average"`
-	Notes       []string `json:"notes,omitempty"`
+	LoadAverage float64 `json:"load_average"`
+	// GOMAXPROCS the collector ran with (0: Go's default, one per core).
+	GOMAXPROCS int      `json:"gomaxprocs"`
+	Notes      []string `json:"notes,omitempty"`
 }
 
 // Window is the steady measurement window.
@@ -181,6 +186,9 @@ func (o *Options) defaults() error {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.GOMAXPROCS < 0 {
+		return errors.New("gomaxprocs must be >= 0 (0: Go's default, one per core)")
+	}
 	if o.CacheDir == "" {
 		o.CacheDir = filepath.Join(os.TempDir(), "otelcol-loadtest-cache")
 	}
@@ -193,6 +201,19 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("shared Tetragon corpus: %w", err)
 	}
 	return nil
+}
+
+// ShippedGOMAXPROCS is the GOMAXPROCS the DaemonSet sets (deploy/kubernetes/base/daemonset.yaml
+// and the Helm values; deploytest checks they agree with this): one scheduler thread is cheaper
+// per event than one per core (testbed/RESULTS.md, "GOMAXPROCS").
+const ShippedGOMAXPROCS = 1
+
+// runtimeEnv is the Go runtime settings of the collector under test.
+func (o *Options) runtimeEnv() []string {
+	if o.GOMAXPROCS == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("GOMAXPROCS=%d", o.GOMAXPROCS)}
 }
 
 // source resolves what the simulator sends.
@@ -228,7 +249,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Scenario: opts.Scenario, Target: "ours", Started: time.Now().UTC(), TargetRate: opts.Rate, LoadAverage: loadAverage()}
+	res := &Result{Scenario: opts.Scenario, Target: "ours", Started: time.Now().UTC(), TargetRate: opts.Rate, LoadAverage: loadAverage(), GOMAXPROCS: opts.GOMAXPROCS}
 	work, err := os.MkdirTemp("", "loadtest-")
 	if err != nil {
 		return nil, err
@@ -551,6 +572,7 @@ func startCollector(opts *Options, work string, socks []string, logs *LogsSink, 
 		fmt.Sprintf("SELF_METRICS_PORT=%d", metricsPort),
 		fmt.Sprintf("HEALTH_CHECK_ENDPOINT=127.0.0.1:%d", healthPort),
 	}
+	env = append(env, opts.runtimeEnv()...)
 	col, err := startProcess("collector", filepath.Join(work, "collector.log"), env, opts.CollectorBin, "--config="+cfgPath)
 	if err != nil {
 		return nil, nil, 0, err

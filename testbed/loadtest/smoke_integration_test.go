@@ -35,6 +35,7 @@ func TestSmokeCaptured(t *testing.T) {
 		Profile:      2 * time.Second,
 		FloorBudget:  300 * time.Millisecond,
 		VerifySink:   true,
+		GOMAXPROCS:   ShippedGOMAXPROCS,
 		Log:          testWriter{t},
 	})
 	if err != nil {

@@ -60,6 +60,7 @@ func run(args []string) int {
 		live        = fs.Bool("live-generate", false, "generator scenarios: run tetragon-sim's generator live instead of replaying a pre-generated pool")
 		verify      = fs.Bool("verify-sink", false, "cross-check every OTLP request with a full plogotlp decode (costs CPU)")
 		quiet       = fs.Bool("quiet", false, "no progress on stderr")
+		gomaxprocs  = fs.Int("gomaxprocs", loadtest.ShippedGOMAXPROCS, "GOMAXPROCS of the collector (and of the baseline with --target baseline); the default is the DaemonSet's, 0 leaves Go's default of one per core")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -129,7 +130,7 @@ func run(args []string) int {
 		Rate: *rate, Duration: *duration,
 		CollectorBin: *collector, SimBin: *sim, ConfigPath: *config,
 		EventsDir: *eventsDir, CacheDir: filepath.Join(*out, "cache"), OutDir: *out,
-		LiveGenerate: *live, Profile: *profile, VerifySink: *verify,
+		LiveGenerate: *live, Profile: *profile, VerifySink: *verify, GOMAXPROCS: *gomaxprocs,
 		Pipeline: pipeline,
 		Log:      os.Stderr,
 	}
