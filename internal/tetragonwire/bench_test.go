@@ -60,6 +60,7 @@ func avgBytes(wires [][]byte) float64 {
 }
 
 func BenchmarkUnmarshal(b *testing.B) {
+	walker := newWireWalker((&tetragon.GetEventsResponse{}).ProtoReflect().Descriptor())
 	decoders := []struct {
 		name string
 		fn   func([]byte, *tetragon.GetEventsResponse) error
@@ -68,6 +69,9 @@ func BenchmarkUnmarshal(b *testing.B) {
 		{"tetragonwire", Unmarshal},
 		// The buffer is never written, so handing the same one over each time is sound here.
 		{"tetragonwire-aliasing", UnmarshalAliasing},
+		// Not a decoder: reads every field once and keeps nothing (wirewalk_test.go), the floor
+		// under any decoder, one straight into pdata included.
+		{"wire-walk", func(w []byte, _ *tetragon.GetEventsResponse) error { _, err := walker.walk(w); return err }},
 	}
 	for _, c := range benchCorpora(b) {
 		for _, d := range decoders {
