@@ -501,3 +501,34 @@ func TestKeepsUp(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteRepeatSummary(t *testing.T) {
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median of 3 values = %v, want 2", got)
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median of 4 values = %v, want 2.5", got)
+	}
+	run := func(sc string, cpuUS, p99 float64) *Result {
+		return &Result{Scenario: sc, CPUNsPerEvent: cpuUS * 1e3, RatioToFloor: cpuUS / 10, Latency: LatencyStats{P99ms: p99}}
+	}
+	cmp := func(sc string, ratio float64) *Comparison {
+		return &Comparison{Scenario: sc, Ratio: ratio, Ours: FileRun{CPUSeconds: 1}, Baseline: FileRun{CPUSeconds: ratio}}
+	}
+	var b strings.Builder
+	WriteRepeatSummary(&b, []*Result{run("captured", 50, 120), run("syscalls", 80, 119), run("captured", 40, 124), run("captured", 45, 122)},
+		[]*Comparison{cmp("file-access", 4.4), cmp("file-access", 7.3), cmp("file-access", 6.6)})
+	out := b.String()
+	for _, want := range []string{
+		"| captured | 3 | 50.0 · 40.0 · 45.0 | **45.0** | 4.5× | 122 |",
+		"| syscalls | 1 | 80.0 | **80.0** | 8.0× | 119 |",
+		"| file-access | 3 | 4.4× · 7.3× · 6.6× | **6.6×** | 1.00 | 6.60 |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "| captured |") > strings.Index(out, "| syscalls |") {
+		t.Error("scenarios are not in order of first appearance")
+	}
+}

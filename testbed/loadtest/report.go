@@ -120,3 +120,76 @@ func WriteComparison(w io.Writer, c *Comparison) {
 		}
 	}
 }
+
+// WriteRepeatSummary writes, per scenario in order of first appearance, the values of each
+// round and their median: CPU per event, its ratio to the floor and p99 for runs; the ratio and
+// both CPU times for baseline comparisons. Single runs differ by ±10 % here; the median of
+// interleaved rounds is what to quote.
+func WriteRepeatSummary(w io.Writer, runs []*Result, comparisons []*Comparison) {
+	if len(runs) > 0 {
+		fmt.Fprintln(w, "| scenario | rounds | CPU µs/event, each round | median | ratio to floor, median | p99 ms, median |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+		for _, sc := range scenarioOrder(len(runs), func(i int) string { return runs[i].Scenario }) {
+			var cpu, ratio, p99 []float64
+			for _, r := range runs {
+				if r.Scenario == sc {
+					cpu = append(cpu, r.CPUNsPerEvent/1e3)
+					ratio = append(ratio, r.RatioToFloor)
+					p99 = append(p99, r.Latency.P99ms)
+				}
+			}
+			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f× | %.0f |\n", sc, len(cpu), joinFloats(cpu, "%.1f"), median(cpu), median(ratio), median(p99))
+		}
+	}
+	if len(comparisons) > 0 {
+		fmt.Fprintln(w, "| scenario | rounds | ours ÷ baseline, each round | median | ours CPU s, median | baseline CPU s, median |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+		for _, sc := range scenarioOrder(len(comparisons), func(i int) string { return comparisons[i].Scenario }) {
+			var ratio, ours, base []float64
+			for _, c := range comparisons {
+				if c.Scenario == sc {
+					ratio = append(ratio, c.Ratio)
+					ours = append(ours, c.Ours.CPUSeconds)
+					base = append(base, c.Baseline.CPUSeconds)
+				}
+			}
+			fmt.Fprintf(w, "| %s | %d | %s | **%.1f×** | %.2f | %.2f |\n", sc, len(ratio), joinFloats(ratio, "%.1f×"), median(ratio), median(ours), median(base))
+		}
+	}
+}
+
+func scenarioOrder(n int, name func(int) string) []string {
+	var order []string
+	seen := map[string]bool{}
+	for i := range n {
+		if s := name(i); !seen[s] {
+			seen[s] = true
+			order = append(order, s)
+		}
+	}
+	return order
+}
+
+func joinFloats(v []float64, format string) string {
+	var s string
+	for i, f := range v {
+		if i > 0 {
+			s += " · "
+		}
+		s += fmt.Sprintf(format, f)
+	}
+	return s
+}
+
+// median of v (the mean of the middle two for an even count); v is not modified.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -60,9 +60,18 @@ func run(args []string) int {
 		live        = fs.Bool("live-generate", false, "generator scenarios: run tetragon-sim's generator live instead of replaying a pre-generated pool")
 		verify      = fs.Bool("verify-sink", false, "cross-check every OTLP request with a full plogotlp decode (costs CPU)")
 		quiet       = fs.Bool("quiet", false, "no progress on stderr")
+		repeat      = fs.Int("repeat", 1, "run the scenario list this many times, round after round, and end with each scenario's median (runs and --target baseline)")
 		gomaxprocs  = fs.Int("gomaxprocs", loadtest.ShippedGOMAXPROCS, "GOMAXPROCS of the collector (and of the baseline with --target baseline); the default is the DaemonSet's, 0 leaves Go's default of one per core")
 	)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *repeat < 1 {
+		fmt.Fprintln(os.Stderr, "loadtest: --repeat must be at least 1")
+		return 2
+	}
+	if *repeat > 1 && *maxMode {
+		fmt.Fprintln(os.Stderr, "loadtest: --repeat does not apply to --max")
 		return 2
 	}
 	root, err := repoRoot()
@@ -144,8 +153,13 @@ func run(args []string) int {
 
 	var report bytes.Buffer
 	var runs []*loadtest.Result
+	var comparisons []*loadtest.Comparison
 	var failed bool
-	for _, sc := range scenarios {
+	var rounds []string // the scenario list once per round: rounds interleave, so drift spreads over all
+	for range *repeat {
+		rounds = append(rounds, scenarios...)
+	}
+	for _, sc := range rounds {
 		o := opts
 		o.Scenario = sc
 		if sc == "burst" && *scenario == "all" {
@@ -159,6 +173,7 @@ func run(args []string) int {
 				failed = true
 				continue
 			}
+			comparisons = append(comparisons, c)
 			fmt.Fprintf(&report, "\n### %s: otelcol-runtime-security vs stock baseline\n\n", sc)
 			loadtest.WriteComparison(&report, c)
 			for _, p := range []string{c.Ours.ProfilePath, c.Baseline.ProfilePath} {
@@ -199,6 +214,10 @@ func run(args []string) int {
 		for _, r := range runs {
 			writeProfileTop(&report, r.ProfilePath)
 		}
+	}
+	if *repeat > 1 {
+		fmt.Fprintf(&report, "\n## Medians over %d rounds\n\n", *repeat)
+		loadtest.WriteRepeatSummary(&report, runs, comparisons)
 	}
 	os.Stdout.Write(report.Bytes())
 	if *out != "" {
