@@ -129,45 +129,46 @@ func WriteRepeatSummary(w io.Writer, runs []*Result, comparisons []*Comparison) 
 	if len(runs) > 0 {
 		fmt.Fprintln(w, "| scenario | rounds | CPU µs/event, each round | median | ratio to floor, median | p99 ms, median |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
-		for _, sc := range scenarioOrder(len(runs), func(i int) string { return runs[i].Scenario }) {
-			var cpu, ratio, p99 []float64
-			for _, r := range runs {
-				if r.Scenario == sc {
-					cpu = append(cpu, r.CPUNsPerEvent/1e3)
-					ratio = append(ratio, r.RatioToFloor)
-					p99 = append(p99, r.Latency.P99ms)
-				}
-			}
-			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f× | %.0f |\n", sc, len(cpu), joinFloats(cpu, "%.1f"), median(cpu), median(ratio), median(p99))
+		for _, s := range byScenario(runs, func(r *Result) (string, [3]float64) {
+			return r.Scenario, [3]float64{r.CPUNsPerEvent / 1e3, r.RatioToFloor, r.Latency.P99ms}
+		}) {
+			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f× | %.0f |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
 		}
 	}
 	if len(comparisons) > 0 {
 		fmt.Fprintln(w, "| scenario | rounds | ours ÷ baseline, each round | median | ours CPU s, median | baseline CPU s, median |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
-		for _, sc := range scenarioOrder(len(comparisons), func(i int) string { return comparisons[i].Scenario }) {
-			var ratio, ours, base []float64
-			for _, c := range comparisons {
-				if c.Scenario == sc {
-					ratio = append(ratio, c.Ratio)
-					ours = append(ours, c.Ours.CPUSeconds)
-					base = append(base, c.Baseline.CPUSeconds)
-				}
-			}
-			fmt.Fprintf(w, "| %s | %d | %s | **%.1f×** | %.2f | %.2f |\n", sc, len(ratio), joinFloats(ratio, "%.1f×"), median(ratio), median(ours), median(base))
+		for _, s := range byScenario(comparisons, func(c *Comparison) (string, [3]float64) {
+			return c.Scenario, [3]float64{c.Ratio, c.Ours.CPUSeconds, c.Baseline.CPUSeconds}
+		}) {
+			fmt.Fprintf(w, "| %s | %d | %s | **%.1f×** | %.2f | %.2f |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f×"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
 		}
 	}
 }
 
-func scenarioOrder(n int, name func(int) string) []string {
-	var order []string
-	seen := map[string]bool{}
-	for i := range n {
-		if s := name(i); !seen[s] {
-			seen[s] = true
-			order = append(order, s)
+// scenarioSeries is one scenario's values over the rounds, three metrics of each.
+type scenarioSeries struct {
+	name string
+	v    [3][]float64
+}
+
+// byScenario groups the metrics of items by scenario, in order of first appearance.
+func byScenario[T any](items []T, metrics func(T) (string, [3]float64)) []scenarioSeries {
+	var out []scenarioSeries
+	index := map[string]int{}
+	for _, it := range items {
+		name, m := metrics(it)
+		i, ok := index[name]
+		if !ok {
+			i = len(out)
+			index[name] = i
+			out = append(out, scenarioSeries{name: name})
+		}
+		for k := range m {
+			out[i].v[k] = append(out[i].v[k], m[k])
 		}
 	}
-	return order
+	return out
 }
 
 func joinFloats(v []float64, format string) string {
