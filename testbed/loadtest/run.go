@@ -208,10 +208,12 @@ func (o *Options) defaults() error {
 // per event than one per core (testbed/RESULTS.md, "GOMAXPROCS").
 const ShippedGOMAXPROCS = 1
 
-// runtimeEnv is the Go runtime settings of the collector under test.
+// runtimeEnv is the Go runtime settings of the collector under test. They come after the
+// harness's own environment, so they win over a GOMAXPROCS set there; an empty value is Go's
+// default.
 func (o *Options) runtimeEnv() []string {
 	if o.GOMAXPROCS == 0 {
-		return nil
+		return []string{"GOMAXPROCS="}
 	}
 	return []string{fmt.Sprintf("GOMAXPROCS=%d", o.GOMAXPROCS)}
 }
