@@ -74,6 +74,7 @@ func BenchmarkExportCompression(b *testing.B) {
 		w, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
 		return compressWith(w)
 	}
+	evictCaches := cacheEvictor()
 	for _, c := range []struct {
 		name string
 		fn   func(*bytes.Buffer) error
@@ -113,14 +114,15 @@ func BenchmarkExportCompression(b *testing.B) {
 	}
 }
 
-// evictBuffer is larger than this machine's caches: writing it pushes the encoder's tables and
-// the payload out, as the rest of the pipeline does between two requests in a live collector
-// (the /cold cases, timed without the eviction).
-var evictBuffer = make([]byte, 64<<20)
-
-func evictCaches() {
-	for i := 0; i < len(evictBuffer); i += 64 {
-		evictBuffer[i]++
+// cacheEvictor returns a func that writes a buffer larger than this machine's caches, pushing
+// the encoder's tables and the payload out as the rest of the pipeline does between two requests
+// in a live collector (the /cold cases, timed without the eviction).
+func cacheEvictor() func() {
+	buf := make([]byte, 64<<20)
+	return func() {
+		for i := 0; i < len(buf); i += 64 {
+			buf[i]++
+		}
 	}
 }
 
