@@ -9,9 +9,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +25,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
 	rules "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
 )
 
@@ -163,35 +161,6 @@ func expandInputs(inputs []string) ([]string, error) {
 	return out, nil
 }
 
-// readLines returns the non-empty lines of a JSONL file, gunzipping *.gz.
-func readLines(path string) ([][]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, err
-		}
-		defer gz.Close()
-		r = gz
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	var lines [][]byte
-	for sc.Scan() {
-		l := bytes.TrimSpace(sc.Bytes())
-		if len(l) == 0 {
-			continue
-		}
-		lines = append(lines, bytes.Clone(l))
-	}
-	return lines, sc.Err()
-}
-
 // fileResult is what one input file held.
 type fileResult struct {
 	File string `json:"file"`
@@ -249,7 +218,7 @@ type record struct {
 }
 
 func (rep *report) runFile(path string) error {
-	lines, err := readLines(path)
+	lines, err := jsonl.ReadFile(path)
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,13 @@
 package eventmap
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
 )
 
 // sharedDir returns ../shared/tetragon-events relative to the repository root
@@ -58,33 +56,13 @@ func readCorpus(tb testing.TB, pattern string) []corpusLine {
 	sort.Strings(files)
 	var out []corpusLine
 	for _, f := range files {
-		fh, err := os.Open(f)
+		err := jsonl.Each(f, func(num int, line []byte) error {
+			out = append(out, corpusLine{file: filepath.Base(f), num: num, data: bytes.Clone(line)})
+			return nil
+		})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		var r io.Reader = fh
-		if strings.HasSuffix(f, ".gz") {
-			gz, err := gzip.NewReader(fh)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			r = gz
-		}
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-		n := 0
-		for sc.Scan() {
-			n++
-			line := bytes.TrimSpace(sc.Bytes())
-			if len(line) == 0 {
-				continue
-			}
-			out = append(out, corpusLine{file: filepath.Base(f), num: n, data: bytes.Clone(line)})
-		}
-		if err := sc.Err(); err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
-		fh.Close()
 	}
 	return out
 }

@@ -4,12 +4,9 @@
 package testenv
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
 )
 
 // RepoRoot walks up from the working directory to the directory holding the root go.mod.
@@ -251,30 +250,9 @@ func StartEnv(t testing.TB, name string, env []string, bin string, args ...strin
 // each a copy: the shared corpus is read in place this way by every package's tests.
 func ReadLines(t testing.TB, path string) [][]byte {
 	t.Helper()
-	f, err := os.Open(path)
+	lines, err := jsonl.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
-	var lines [][]byte
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			lines = append(lines, bytes.Clone(line))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
 	}
 	return lines
 }
