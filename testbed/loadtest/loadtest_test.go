@@ -531,4 +531,24 @@ func TestWriteRepeatSummary(t *testing.T) {
 	if strings.Index(out, "| captured |") > strings.Index(out, "| syscalls |") {
 		t.Error("scenarios are not in order of first appearance")
 	}
+	if strings.Contains(out, "live decode floor") {
+		t.Error("a live-floor table without --live-floor runs")
+	}
+
+	withLive := func(cpuUS, liveUS float64) *Result {
+		r := run("captured", cpuUS, 120)
+		r.LiveFloor = &FloorClientResult{CPUNsPerEvent: liveUS * 1e3, CPUCores: liveUS * 2000 / 1e6}
+		r.RatioToLiveFloor = cpuUS / liveUS
+		return r
+	}
+	b.Reset()
+	WriteRepeatSummary(&b, []*Result{withLive(40, 16), withLive(44, 20), withLive(42, 17.5)}, nil)
+	if want := "| captured | 3 | 16.0 · 20.0 · 17.5 | **17.5** | 3.5 | 2.4× |"; !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	WriteRunTable(&b, []*Result{withLive(40, 16)})
+	if want := "captured @ 0/s: 16.0 µs/event, 3.2 % of a core"; !strings.Contains(b.String(), want) {
+		t.Errorf("run table lacks %q:\n%s", want, b.String())
+	}
 }

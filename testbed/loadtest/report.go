@@ -44,6 +44,19 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 			fmt.Fprintf(w, "\nnote (%s): %s\n", r.Scenario, n)
 		}
 	}
+	var live []*Result
+	for _, r := range runs {
+		if r.LiveFloor != nil {
+			live = append(live, r)
+		}
+	}
+	if len(live) > 0 {
+		fmt.Fprintln(w, "\nLive decode floor: a client that only receives the same stream (same rate, field filters, read_coalesce, GOMAXPROCS and GOGC) and decodes each event with proto.Unmarshal, beside a fresh tetragon-sim, over the same steady window:")
+		for _, r := range live {
+			fmt.Fprintf(w, "- %s @ %.0f/s: %.1f µs/event, %.1f %% of a core (hot-loop floor %.2f µs); collector ÷ live floor %.1f×\n",
+				r.Scenario, r.TargetRate, r.LiveFloor.CPUNsPerEvent/1e3, 100*r.LiveFloor.CPUCores, r.Floor.CPUNsPerEvent/1e3, r.RatioToLiveFloor)
+		}
+	}
 	fmt.Fprintln(w, "\nCPU in the steady window, % of a core: collector / tetragon-sim / harness (sinks) · machine load average at start · the collector's GOMAXPROCS")
 	for _, r := range runs {
 		if r.Window.Seconds > 0 {
@@ -133,6 +146,21 @@ func WriteRepeatSummary(w io.Writer, runs []*Result, comparisons []*Comparison) 
 			return r.Scenario, [3]float64{r.CPUNsPerEvent / 1e3, r.RatioToFloor, r.Latency.P99ms}
 		}) {
 			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f× | %.0f |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
+		}
+	}
+	var live []*Result
+	for _, r := range runs {
+		if r.LiveFloor != nil {
+			live = append(live, r)
+		}
+	}
+	if len(live) > 0 {
+		fmt.Fprintln(w, "\n| scenario | rounds | live decode floor µs/event, each round | median | its % of a core, median | collector ÷ live floor, median |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+		for _, s := range byScenario(live, func(r *Result) (string, [3]float64) {
+			return r.Scenario, [3]float64{r.LiveFloor.CPUNsPerEvent / 1e3, 100 * r.LiveFloor.CPUCores, r.RatioToLiveFloor}
+		}) {
+			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f | %.1f× |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
 		}
 	}
 	if len(comparisons) > 0 {

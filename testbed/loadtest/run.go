@@ -78,6 +78,11 @@ type Options struct {
 	FloorBudget time.Duration
 	// VerifySink cross-checks every OTLP request with a full plogotlp decode.
 	VerifySink bool
+	// LiveFloor also runs, after the collector, the floor client (RunFloorClient) beside a fresh
+	// simulator at the same rate and for the same time: the live decode floor. FloorClientBin is
+	// the executable that has the floor-client subcommand (cmd/loadtest).
+	LiveFloor      bool
+	FloorClientBin string
 	// GOMAXPROCS is the collector's GOMAXPROCS (the baseline's too, in a comparison); 0 leaves
 	// Go's default, one per core. The command line defaults to ShippedGOMAXPROCS.
 	GOMAXPROCS int
@@ -112,14 +117,18 @@ type Result struct {
 	Window        Window  `json:"steady_window"`
 	CPUNsPerEvent float64 `json:"cpu_ns_per_event"`
 	// CPUNsPerEventRun is the whole run's CPU (start of traffic to last delivery) per event.
-	CPUNsPerEventRun float64      `json:"cpu_ns_per_event_run"`
-	CPUCores         float64      `json:"cpu_cores"`
-	Floor            DecodeFloor  `json:"decode_floor"`
-	RatioToFloor     float64      `json:"ratio_to_floor"`
-	PeakRSSBytes     uint64       `json:"peak_rss_bytes"`
-	EndRSSBytes      uint64       `json:"end_rss_bytes"`
-	Latency          LatencyStats `json:"latency_steady"`
-	LatencyAll       LatencyStats `json:"latency_all"`
+	CPUNsPerEventRun float64     `json:"cpu_ns_per_event_run"`
+	CPUCores         float64     `json:"cpu_cores"`
+	Floor            DecodeFloor `json:"decode_floor"`
+	RatioToFloor     float64     `json:"ratio_to_floor"`
+	// LiveFloor is the floor client's run (Options.LiveFloor): receiving and decoding the same
+	// stream at the same rate with nothing else.
+	LiveFloor        *FloorClientResult `json:"live_floor,omitempty"`
+	RatioToLiveFloor float64            `json:"ratio_to_live_floor,omitempty"`
+	PeakRSSBytes     uint64             `json:"peak_rss_bytes"`
+	EndRSSBytes      uint64             `json:"end_rss_bytes"`
+	Latency          LatencyStats       `json:"latency_steady"`
+	LatencyAll       LatencyStats       `json:"latency_all"`
 	// Burst phases (burst scenario only).
 	LatencyBurst LatencyStats `json:"latency_burst,omitzero"`
 	LatencyAfter LatencyStats `json:"latency_after_burst,omitzero"`
@@ -289,19 +298,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}()
 	startSim := func(i int, rate float64, count int64) error {
-		args := append([]string{"--listen", "unix://" + socks[i]}, src.SimArgs()...)
-		args = append(args, "--rate", fmt.Sprint(rate), "--count", fmt.Sprint(count), "--stats", "--drain-timeout", "60s")
-		p, err := startProcess(fmt.Sprintf("tetragon-sim-%d", i), filepath.Join(work, fmt.Sprintf("sim-%d.log", i)), nil, opts.SimBin, args...)
-		if err != nil {
-			return err
+		p, err := startSim(opts.SimBin, fmt.Sprintf("tetragon-sim-%d", i), filepath.Join(work, fmt.Sprintf("sim-%d.log", i)), socks[i], src, rate, count)
+		if p != nil {
+			simsMu.Lock()
+			sims[i] = p
+			simsMu.Unlock()
 		}
-		simsMu.Lock()
-		sims[i] = p
-		simsMu.Unlock()
-		if !waitFor(30*time.Second, func() bool { _, err := os.Stat(socks[i]); return err == nil || p.exited() }) || p.exited() {
-			return fmt.Errorf("tetragon-sim did not open %s: %v\n%s", socks[i], p.err(), p.tail(2000))
-		}
-		return nil
+		return err
 	}
 	if err := startSim(0, opts.Rate, steadyCount); err != nil {
 		return nil, err
@@ -492,14 +495,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	// The floor is measured on what the collector receives: the events after its field filters
 	// (those of the generated configuration, or of the --config file).
-	filters := opts.Pipeline.FieldFilters
-	if opts.ConfigPath != "" {
-		given, err := ShippedDefaults(opts.ConfigPath)
-		if err != nil {
-			return nil, fmt.Errorf("decode floor: field filters of %s: %w", opts.ConfigPath, err)
-		}
-		filters = given.FieldFilters
+	receiverCfg, err := opts.receiverSettings()
+	if err != nil {
+		return nil, fmt.Errorf("decode floor: %w", err)
 	}
+	filters := receiverCfg.FieldFilters
 	if wires, err = applyFieldFilters(wires, filters); err != nil {
 		return nil, fmt.Errorf("decode floor: field filters: %w", err)
 	}
@@ -509,12 +509,42 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if res.Floor.CPUNsPerEvent > 0 {
 		res.RatioToFloor = res.CPUNsPerEvent / res.Floor.CPUNsPerEvent
 	}
+	if opts.LiveFloor {
+		if opts.Scenario == "burst" {
+			res.Notes = append(res.Notes, "live floor: not measured for the burst scenario (its steady window is the rate before the burst)")
+		} else {
+			lf, err := measureLiveFloor(ctx, &opts, work, src, receiverCfg)
+			if err != nil {
+				return nil, fmt.Errorf("live floor: %w", err)
+			}
+			res.LiveFloor = lf
+			if lf.CPUNsPerEvent > 0 {
+				res.RatioToLiveFloor = res.CPUNsPerEvent / lf.CPUNsPerEvent
+			}
+		}
+	}
 	if opts.OutDir != "" {
 		if err := writeJSON(opts.OutDir, fmt.Sprintf("%s-ours-%s.json", opts.Scenario, res.Started.Format("20060102T150405")), res); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// startSim starts tetragon-sim serving src on the unix socket sock at rate until count events
+// were sent, and returns once the socket exists. The process is returned even with an error, to
+// be stopped.
+func startSim(bin, name, logPath, sock string, src Source, rate float64, count int64) (*process, error) {
+	args := append([]string{"--listen", "unix://" + sock}, src.SimArgs()...)
+	args = append(args, "--rate", fmt.Sprint(rate), "--count", fmt.Sprint(count), "--stats", "--drain-timeout", "60s")
+	p, err := startProcess(name, logPath, nil, bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	if !waitFor(30*time.Second, func() bool { _, err := os.Stat(sock); return err == nil || p.exited() }) || p.exited() {
+		return p, fmt.Errorf("tetragon-sim did not open %s: %v\n%s", sock, p.err(), p.tail(2000))
+	}
+	return p, nil
 }
 
 // startCollector writes the configuration and starts the distribution; it returns once the

@@ -10,6 +10,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/loadtest"
 )
 
@@ -28,6 +32,9 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "floor-client" {
+		return floorClient(args[1:])
+	}
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	var (
 		scenario    = fs.String("scenario", "captured", "scenario: "+strings.Join(loadtest.Scenarios, ", ")+", or all")
@@ -61,6 +68,7 @@ func run(args []string) int {
 		verify      = fs.Bool("verify-sink", false, "cross-check every OTLP request with a full plogotlp decode (costs CPU)")
 		quiet       = fs.Bool("quiet", false, "no progress on stderr")
 		repeat      = fs.Int("repeat", 1, "run the scenario list this many times, round after round, and end with each scenario's median (runs and --target baseline)")
+		liveFloor   = fs.Bool("live-floor", false, "after each run, measure the live decode floor: a client that only receives and decodes the same stream (same rate, field filters and read_coalesce) beside a fresh tetragon-sim")
 		gomaxprocs  = fs.Int("gomaxprocs", loadtest.ShippedGOMAXPROCS, "GOMAXPROCS of the collector (and of the baseline with --target baseline); the default is the DaemonSet's, 0 leaves Go's default of one per core")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -140,11 +148,18 @@ func run(args []string) int {
 		CollectorBin: *collector, SimBin: *sim, ConfigPath: *config,
 		EventsDir: *eventsDir, CacheDir: filepath.Join(*out, "cache"), OutDir: *out,
 		LiveGenerate: *live, Profile: *profile, VerifySink: *verify, GOMAXPROCS: *gomaxprocs,
-		Pipeline: pipeline,
-		Log:      os.Stderr,
+		LiveFloor: *liveFloor,
+		Pipeline:  pipeline,
+		Log:       os.Stderr,
 	}
 	if *quiet {
 		opts.Log = nil
+	}
+	if *liveFloor {
+		if opts.FloorClientBin, err = os.Executable(); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: --live-floor:", err)
+			return 1
+		}
 	}
 	scenarios := []string{*scenario}
 	if *scenario == "all" {
@@ -264,4 +279,62 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// floorClient is the floor-client subcommand that --live-floor runs in its own process (see
+// loadtest.RunFloorClient); it writes its result as JSON to --out.
+func floorClient(args []string) int {
+	fs := flag.NewFlagSet("loadtest floor-client", flag.ContinueOnError)
+	var (
+		endpoint    = fs.String("endpoint", "", "Tetragon gRPC endpoint (unix:///path or host:port)")
+		request     = fs.String("request", "", "file holding the GetEventsRequest as protojson (field filters); empty: no filters")
+		coalesce    = fs.Duration("read-coalesce", 0, "the receiver's read_coalesce (0: read frames as they arrive)")
+		codec       = fs.String("codec", "proto", "proto (proto.Unmarshal, the floor) or tetragonwire (the receiver's decoder)")
+		windowStart = fs.Duration("window-start", 3*time.Second, "steady window start, after the first event")
+		windowEnd   = fs.Duration("window-end", 19*time.Second, "steady window end, after the first event")
+		out         = fs.String("out", "", "result file (default: standard output)")
+		cpuProfile  = fs.String("cpuprofile", "", "write a CPU profile of the window to this file")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *endpoint == "" {
+		fmt.Fprintln(os.Stderr, "floor-client: --endpoint is required")
+		return 2
+	}
+	req := &tetragon.GetEventsRequest{}
+	if *request != "" {
+		b, err := os.ReadFile(*request)
+		if err == nil {
+			err = protojson.Unmarshal(b, req)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "floor-client: --request:", err)
+			return 2
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := loadtest.RunFloorClient(ctx, loadtest.FloorClientConfig{
+		Endpoint: *endpoint, Request: req, ReadCoalesce: *coalesce, Codec: *codec,
+		WindowStart: *windowStart, WindowEnd: *windowEnd, CPUProfile: *cpuProfile,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "floor-client:", err)
+		return 1
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "floor-client:", err)
+		return 1
+	}
+	if *out == "" {
+		fmt.Println(string(b))
+		return 0
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "floor-client:", err)
+		return 1
+	}
+	return 0
 }

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/readcoalesce"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonwire"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
@@ -52,7 +53,7 @@ type Settings struct {
 	// MaxRecvMsgBytes is the largest event message accepted.
 	MaxRecvMsgBytes int
 	// ReadCoalesce is the longest events may accumulate in the socket between two reads (see
-	// coalescingConn); 0 reads them as they arrive.
+	// internal/readcoalesce); 0 reads them as they arrive.
 	ReadCoalesce time.Duration
 
 	Logger    *zap.Logger
@@ -159,9 +160,9 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 	if s.set.Credentials != nil {
 		creds = s.set.Credentials
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithContextDialer(coalescingDialer(s.set.ReadCoalesce))}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithContextDialer(readcoalesce.Dialer(s.set.ReadCoalesce))}
 	if s.set.ReadCoalesce > 0 {
-		opts = append(opts, grpc.WithReadBufferSize(readBufferBytes))
+		opts = append(opts, grpc.WithReadBufferSize(readcoalesce.ReadBufferBytes))
 	}
 	if s.set.MaxRecvMsgBytes > 0 {
 		opts = append(opts, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(s.set.MaxRecvMsgBytes)))

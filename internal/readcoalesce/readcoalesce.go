@@ -1,7 +1,11 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package grpcsource
+// Package readcoalesce wraps a stream connection so that bytes pile up in the socket between two
+// reads: one read, and one chain of goroutine wake-ups, per wait instead of per frame. The
+// tetragon receiver dials Tetragon's gRPC socket through it; the testbed's live decode floor does
+// the same, so the two pay the same transport cost.
+package readcoalesce
 
 import (
 	"context"
@@ -10,17 +14,17 @@ import (
 	"time"
 )
 
-// readBufferBytes is gRPC's read buffer (grpc.WithReadBufferSize; its default is 32 KiB). It is
-// what one coalesced read can take: four times the default lets a read gather up to ~150 lean
+// ReadBufferBytes is the gRPC read buffer (grpc.WithReadBufferSize; its default is 32 KiB) to
+// use with a coalescing connection. It is what one coalesced read can take: four times the default lets a read gather up to ~150 lean
 // events.
-const readBufferBytes = 128 << 10
+const ReadBufferBytes = 128 << 10
 
 // coalesceTargetBytes is how much a coalesced read aims to find in the socket. The wait is the
 // time Tetragon takes to send that much at the observed rate, capped at the configured window:
 // at low rates the full window (one read per window), at high rates shorter, so the latency the
 // wait adds shrinks as the rate grows (~7 ms at 10,000 lean events/s). Half the buffer leaves
 // room for a burst within a window without filling it.
-const coalesceTargetBytes = readBufferBytes / 2
+const coalesceTargetBytes = ReadBufferBytes / 2
 
 // coalescingConn lets bytes pile up in the socket before the next read when the previous read
 // did not fill the caller's buffer. Tetragon writes every event as its own HTTP/2 frame; read as
@@ -75,9 +79,9 @@ func (c *coalescingConn) wait() time.Duration {
 	return c.window
 }
 
-// coalescingDialer dials what gRPC hands a custom dialer (unix://path, unix:path or host:port)
+// Dialer dials what gRPC hands a custom dialer (unix://path, unix:path or host:port)
 // and wraps the connection; window 0 returns the connection as it is.
-func coalescingDialer(window time.Duration) func(context.Context, string) (net.Conn, error) {
+func Dialer(window time.Duration) func(context.Context, string) (net.Conn, error) {
 	return func(ctx context.Context, addr string) (net.Conn, error) {
 		network := "tcp"
 		switch {

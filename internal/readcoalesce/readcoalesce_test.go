@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package grpcsource
+package readcoalesce
 
 import (
 	"context"
@@ -86,7 +86,7 @@ func TestCoalescingWaitFollowsTheRate(t *testing.T) {
 				sleep:  func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) },
 				now:    func() time.Time { return clock },
 			}
-			buf := make([]byte, readBufferBytes)
+			buf := make([]byte, ReadBufferBytes)
 			for range 40 {
 				if _, err := c.Read(buf); err != nil {
 					t.Fatal(err)
@@ -97,7 +97,7 @@ func TestCoalescingWaitFollowsTheRate(t *testing.T) {
 				t.Errorf("wait after 40 reads: %v, want about %v (waits: %v)", last, tc.wantWait, slept)
 			}
 			if tc.wantWait < 20*time.Millisecond {
-				if got := 100 * tc.rate * last.Seconds() / readBufferBytes; got < 40 || got > 60 {
+				if got := 100 * tc.rate * last.Seconds() / ReadBufferBytes; got < 40 || got > 60 {
 					t.Errorf("a read finds %.0f%% of the buffer, want about half", got)
 				}
 			}
@@ -118,7 +118,7 @@ func TestCoalescingDialer(t *testing.T) {
 	}
 	defer tl.Close()
 	for _, addr := range []string{"unix://" + sock, "unix:" + sock, tl.Addr().String()} {
-		conn, err := coalescingDialer(5*time.Millisecond)(context.Background(), addr)
+		conn, err := Dialer(5*time.Millisecond)(context.Background(), addr)
 		if err != nil {
 			t.Fatalf("%s: %v", addr, err)
 		}
@@ -127,7 +127,7 @@ func TestCoalescingDialer(t *testing.T) {
 		}
 		conn.Close()
 	}
-	conn, err := coalescingDialer(0)(context.Background(), "unix://"+sock)
+	conn, err := Dialer(0)(context.Background(), "unix://"+sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestCoalescingDialer(t *testing.T) {
 		t.Error("window 0 must return the plain connection")
 	}
 	conn.Close()
-	if _, err := coalescingDialer(5*time.Millisecond)(context.Background(), "unix://"+sock+".missing"); err == nil {
+	if _, err := Dialer(5*time.Millisecond)(context.Background(), "unix://"+sock+".missing"); err == nil {
 		t.Error("dialing a missing socket: no error")
 	}
 }
