@@ -61,7 +61,7 @@ type FloorClientResult struct {
 // no mapping, no rules, no export. Its CPU per event at a given rate is the live decode floor, what
 // any consumer of the stream pays on this machine before doing anything with the events, where
 // MeasureDecodeFloor is the hot-loop floor. It returns when the server ends the stream or ctx is
-// done.
+// done; the window must have closed by then.
 func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResult, error) {
 	res := FloorClientResult{Codec: cfg.Codec, ReadCoalesce: cfg.ReadCoalesce.String()}
 	var callOpts []grpc.CallOption
@@ -100,6 +100,8 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 	// The window is timed by a second goroutine so the receive loop does nothing but receive.
 	var received atomic.Int64
 	first := make(chan struct{})
+	ended := make(chan struct{})     // the stream ended: the timer goroutine stops waiting
+	timerDone := make(chan struct{}) // the timer goroutine returned: marks holds the window or nothing
 	type mark struct {
 		at     time.Time
 		cpu    time.Duration
@@ -107,9 +109,10 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 	}
 	marks := make(chan [2]mark, 1)
 	go func() {
+		defer close(timerDone)
 		select {
 		case <-first:
-		case <-ctx.Done():
+		case <-ended:
 			return
 		}
 		t0 := time.Now()
@@ -117,7 +120,7 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 			select {
 			case <-time.After(time.Until(t0.Add(d))):
 				return mark{time.Now(), selfCPU(), received.Load()}, true
-			case <-ctx.Done():
+			case <-ended:
 				return mark{}, false
 			}
 		}
@@ -153,6 +156,8 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 		}
 	}
 	res.Events = received.Load()
+	close(ended)
+	<-timerDone
 	select {
 	case m := <-marks:
 		res.WindowEvents = m[1].events - m[0].events

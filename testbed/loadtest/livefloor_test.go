@@ -98,3 +98,10 @@ func TestFloorClientRejectsBadSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestLiveFloorNeedsTheFloorClientBinary(t *testing.T) {
+	o := Options{Scenario: "captured", Rate: 100, Duration: 5 * time.Second, LiveFloor: true}
+	if err := o.defaults(); err == nil || !strings.Contains(err.Error(), "FloorClientBin") {
+		t.Fatalf("err = %v, want one naming FloorClientBin", err)
+	}
+}

@@ -195,6 +195,9 @@ func (o *Options) defaults() error {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.LiveFloor && o.FloorClientBin == "" {
+		return errors.New("LiveFloor needs FloorClientBin, an executable with the floor-client subcommand (cmd/loadtest)")
+	}
 	if o.GOMAXPROCS < 0 {
 		return errors.New("gomaxprocs must be >= 0 (0: Go's default, one per core)")
 	}
@@ -499,8 +502,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode floor: %w", err)
 	}
-	filters := receiverCfg.FieldFilters
-	if wires, err = applyFieldFilters(wires, filters); err != nil {
+	if wires, err = applyFieldFilters(wires, receiverCfg.FieldFilters); err != nil {
 		return nil, fmt.Errorf("decode floor: field filters: %w", err)
 	}
 	if res.Floor, err = MeasureDecodeFloor(wires, opts.FloorBudget); err != nil {
