@@ -71,9 +71,9 @@ fmt:
 image:
 	./scripts/build-image.sh
 
-## loadtest: every load scenario at 2,000 events/s with a CPU profile (see testbed/README.md), e.g.
+## loadtest: every load scenario at 2,000 events/s with a CPU profile and the live decode floor (see testbed/README.md), e.g.
 ##   make loadtest LOADTEST_FLAGS='--scenario captured --max'
-LOADTEST_FLAGS ?= --scenario all --profile 10s
+LOADTEST_FLAGS ?= --scenario all --profile 10s --live-floor
 loadtest: build
 	go run ./testbed/cmd/loadtest $(LOADTEST_FLAGS)
 
