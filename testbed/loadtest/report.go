@@ -44,13 +44,7 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 			fmt.Fprintf(w, "\nnote (%s): %s\n", r.Scenario, n)
 		}
 	}
-	var live []*Result
-	for _, r := range runs {
-		if r.LiveFloor != nil {
-			live = append(live, r)
-		}
-	}
-	if len(live) > 0 {
+	if live := withLiveFloor(runs); len(live) > 0 {
 		fmt.Fprintln(w, "\nLive decode floor: a client that only receives the same stream (same rate, field filters, read_coalesce, GOMAXPROCS and GOGC) and decodes each event with proto.Unmarshal, beside a fresh tetragon-sim, over the same steady window:")
 		for _, r := range live {
 			fmt.Fprintf(w, "- %s @ %.0f/s: %.1f µs/event, %.1f %% of a core (hot-loop floor %.2f µs); collector ÷ live floor %.1f×\n",
@@ -68,6 +62,17 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 				sim, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage, gomaxprocsText(r.GOMAXPROCS))
 		}
 	}
+}
+
+// withLiveFloor is the runs that measured the live decode floor (--live-floor).
+func withLiveFloor(runs []*Result) []*Result {
+	var live []*Result
+	for _, r := range runs {
+		if r.LiveFloor != nil {
+			live = append(live, r)
+		}
+	}
+	return live
 }
 
 func gomaxprocsText(n int) string {
@@ -148,13 +153,7 @@ func WriteRepeatSummary(w io.Writer, runs []*Result, comparisons []*Comparison) 
 			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f× | %.0f |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
 		}
 	}
-	var live []*Result
-	for _, r := range runs {
-		if r.LiveFloor != nil {
-			live = append(live, r)
-		}
-	}
-	if len(live) > 0 {
+	if live := withLiveFloor(runs); len(live) > 0 {
 		fmt.Fprintln(w, "\n| scenario | rounds | live decode floor µs/event, each round | median | its % of a core, median | collector ÷ live floor, median |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, s := range byScenario(live, func(r *Result) (string, [3]float64) {
