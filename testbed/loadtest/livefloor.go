@@ -101,13 +101,13 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 	var received atomic.Int64
 	first := make(chan struct{})
 	ended := make(chan struct{})     // the stream ended: the timer goroutine stops waiting
-	timerDone := make(chan struct{}) // the timer goroutine returned: marks holds the window or nothing
+	timerDone := make(chan struct{}) // the timer goroutine returned: window is set, or nil
 	type mark struct {
 		at     time.Time
 		cpu    time.Duration
 		events int64
 	}
-	marks := make(chan [2]mark, 1)
+	var window *[2]mark // written by the timer goroutine, read after timerDone
 	go func() {
 		defer close(timerDone)
 		select {
@@ -140,7 +140,7 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 		if !ok {
 			return
 		}
-		marks <- [2]mark{start, end}
+		window = &[2]mark{start, end}
 	}()
 
 	for {
@@ -158,19 +158,18 @@ func RunFloorClient(ctx context.Context, cfg FloorClientConfig) (FloorClientResu
 	res.Events = received.Load()
 	close(ended)
 	<-timerDone
-	select {
-	case m := <-marks:
-		res.WindowEvents = m[1].events - m[0].events
-		res.WindowSeconds = m[1].at.Sub(m[0].at).Seconds()
-		res.WindowCPUSeconds = (m[1].cpu - m[0].cpu).Seconds()
-		if res.WindowEvents > 0 {
-			res.CPUNsPerEvent = res.WindowCPUSeconds * 1e9 / float64(res.WindowEvents)
-		}
-		if res.WindowSeconds > 0 {
-			res.CPUCores = res.WindowCPUSeconds / res.WindowSeconds
-		}
-	default:
+	if window == nil {
 		return res, fmt.Errorf("the stream ended after %d events, before the window (%s to %s after the first event) closed", res.Events, cfg.WindowStart, cfg.WindowEnd)
+	}
+	m := window
+	res.WindowEvents = m[1].events - m[0].events
+	res.WindowSeconds = m[1].at.Sub(m[0].at).Seconds()
+	res.WindowCPUSeconds = (m[1].cpu - m[0].cpu).Seconds()
+	if res.WindowEvents > 0 {
+		res.CPUNsPerEvent = res.WindowCPUSeconds * 1e9 / float64(res.WindowEvents)
+	}
+	if res.WindowSeconds > 0 {
+		res.CPUCores = res.WindowCPUSeconds / res.WindowSeconds
 	}
 	return res, nil
 }
