@@ -1,8 +1,12 @@
 // Command ruletest runs detection rules offline over Tetragon JSONL exports and
-// reports which rules fire on which events.
+// reports which rules fire on which events, then a per-rule summary.
 //
-//	ruletest [--rules FILE]... [--no-builtin] [--disable NAME]... [--json] EVENTS.jsonl[.gz]|DIR...
+//	ruletest [--rules FILE]... [--no-builtin] [--disable NAME]... [--summary] [--all-rules] [--json] EVENTS.jsonl[.gz]|DIR...
 //	ruletest [--rules FILE]... [--no-builtin] [--json] --list
+//
+// Rules with a suppress block are put through the detection processor's own
+// suppression cache, with the event's time as the clock: each input file is
+// replayed as one stream, in event time order, with a fresh cache.
 //
 // Exit status: 0 on success (whether or not rules fired), 2 when the rules do
 // not load (the message locates the problem), 1 on usage or input errors.
@@ -17,15 +21,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	rules "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
 )
 
@@ -46,6 +54,8 @@ type options struct {
 	noBuiltin bool
 	jsonOut   bool
 	list      bool
+	summary   bool
+	allRules  bool
 	inputs    []string
 }
 
@@ -63,9 +73,20 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.noBuiltin, "no-builtin", false, "do not load the built-in catalogue")
 	fs.BoolVar(&o.jsonOut, "json", false, "print one JSON document instead of text")
 	fs.BoolVar(&o.list, "list", false, "print the rules and exit")
+	fs.BoolVar(&o.summary, "summary", false, "print only the per-file counts and the per-rule summary, not the per-event lines")
+	fs.BoolVar(&o.allRules, "all-rules", false, "list in the summary also the enabled rules that never fired")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: ruletest [--rules FILE]... [--no-builtin] [--disable NAME]... [--json] EVENTS.jsonl[.gz]|DIR...")
+		fmt.Fprintln(stderr, "usage: ruletest [--rules FILE]... [--no-builtin] [--disable NAME]... [--summary] [--all-rules] [--json] EVENTS.jsonl[.gz]|DIR...")
 		fmt.Fprintln(stderr, "       ruletest [--rules FILE]... [--no-builtin] [--json] --list")
+		fmt.Fprintln(stderr, "")
+		fmt.Fprintln(stderr, "Prints the events on which rules fire, then a summary: per rule, the events it fired on,")
+		fmt.Fprintln(stderr, "how many of those its suppress window suppressed (the processor's own suppression, with")
+		fmt.Fprintln(stderr, "event time as the clock; each file is one stream), and its severity; and the totals")
+		fmt.Fprintln(stderr, "(events read, events with detections, lines skipped by reason).")
+		fmt.Fprintln(stderr, "")
+		fmt.Fprintln(stderr, "Exit status: 0 on success, whether or not rules fired; 1 on usage or input errors;")
+		fmt.Fprintln(stderr, "2 when the rules do not load (the message locates the problem).")
+		fmt.Fprintln(stderr, "")
 		fs.PrintDefaults()
 	}
 	for {
@@ -112,12 +133,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ruletest:", err)
 		return exitUsage
 	}
-	rep := newReport(rs)
+	rep := newReport(rs, o.allRules)
 	for _, f := range files {
 		if err := rep.runFile(f); err != nil {
 			fmt.Fprintf(stderr, "ruletest: %s: %v\n", f, err)
 			return exitUsage
 		}
+	}
+	rep.finish()
+	if o.summary {
+		rep.Matched = nil // left out of the JSON document too
 	}
 	if o.jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -169,40 +194,80 @@ type fileResult struct {
 
 // eventResult is one record on which rules fired.
 type eventResult struct {
-	File      string   `json:"file"`
-	Time      string   `json:"time"`
-	Event     string   `json:"event"`
-	ExecID    string   `json:"exec_id,omitempty"`
-	Binary    string   `json:"binary,omitempty"`
-	Namespace string   `json:"namespace,omitempty"`
-	Pod       string   `json:"pod,omitempty"`
-	Severity  string   `json:"severity"`
-	Rules     []string `json:"rules"`
+	File      string `json:"file"`
+	Time      string `json:"time"`
+	Event     string `json:"event"`
+	ExecID    string `json:"exec_id,omitempty"`
+	Binary    string `json:"binary,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+	// Severity is the highest severity among the rules that fired (escalations applied).
+	Severity string `json:"severity"`
+	// Rules fired, highest severity first (catalogue order among equals), as the processor orders them.
+	Rules []string `json:"rules"`
+	// Suppressed are the rules of Rules that their suppress window suppressed on this event.
+	Suppressed []string `json:"suppressed,omitempty"`
+}
+
+// skipped counts the input lines that are not events, by reason.
+type skipped struct {
+	Unknown   int `json:"unknown_type"`
+	Malformed int `json:"malformed"`
+}
+
+// ruleSummary is what one rule did over all the input.
+type ruleSummary struct {
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+	// Escalated counts the firings at the escalated severity (EscalatedTo).
+	Escalated   int    `json:"escalated,omitempty"`
+	EscalatedTo string `json:"escalated_to,omitempty"`
+	// Fired counts the events the rule matched; Suppressed those of them its suppress window
+	// suppressed; Detections = Fired - Suppressed, the detections the processor would emit.
+	Fired            int    `json:"fired"`
+	Suppressed       int    `json:"suppressed"`
+	Detections       int    `json:"detections"`
+	SuppressWindow   string `json:"suppress_window,omitempty"`
+	EvaluationErrors int    `json:"evaluation_errors,omitempty"`
 }
 
 type summary struct {
-	Events           int            `json:"events"`
+	Lines   int     `json:"lines"`
+	Events  int     `json:"events"`
+	Skipped skipped `json:"skipped"`
+	// EventsMatched counts the events on which at least one rule fired; EventsDetected those
+	// that still carry a detection after suppression (the records the processor tags).
 	EventsMatched    int            `json:"events_matched"`
+	EventsDetected   int            `json:"events_detected"`
 	RulesEnabled     int            `json:"rules_enabled"`
+	RulesFired       int            `json:"rules_fired"`
 	Matches          map[string]int `json:"matches"`
 	EvaluationErrors map[string]int `json:"evaluation_errors"`
+	// Rules are the rules that fired (with --all-rules every enabled rule), most firings first.
+	Rules []ruleSummary `json:"rules"`
 }
 
 type report struct {
 	Files   []fileResult  `json:"files"`
-	Matched []eventResult `json:"events"`
+	Matched []eventResult `json:"events,omitzero"` // nil with --summary
 	Summary summary       `json:"summary"`
 
 	rs        *rules.Ruleset
+	allRules  bool
+	maxKeys   int
 	firstErrs map[string]string
+	perRule   map[string]*ruleSummary
 }
 
-func newReport(rs *rules.Ruleset) *report {
+func newReport(rs *rules.Ruleset, allRules bool) *report {
 	return &report{
 		rs:        rs,
+		allRules:  allRules,
+		maxKeys:   detectionprocessor.NewFactory().CreateDefaultConfig().(*detectionprocessor.Config).MaxSuppressionKeys,
 		Files:     []fileResult{},
 		Matched:   []eventResult{},
 		firstErrs: map[string]string{},
+		perRule:   map[string]*ruleSummary{},
 		Summary: summary{
 			RulesEnabled:     rs.EnabledCount(),
 			Matches:          map[string]int{},
@@ -211,10 +276,29 @@ func newReport(rs *rules.Ruleset) *report {
 	}
 }
 
+func (rep *report) ruleStats(r *rules.Rule) *ruleSummary {
+	s := rep.perRule[r.Name]
+	if s == nil {
+		s = &ruleSummary{Name: r.Name, Severity: r.Severity.String()}
+		if r.Suppress != nil {
+			s.SuppressWindow = shortDuration(r.Suppress.Window)
+		}
+		rep.perRule[r.Name] = s
+	}
+	return s
+}
+
 type record struct {
 	rl plog.ResourceLogs
 	sl plog.ScopeLogs
 	lr plog.LogRecord
+}
+
+// firing is one rule that fired on a record.
+type firing struct {
+	rule       *rules.Rule
+	severity   rules.Severity // escalation applied
+	suppressed bool
 }
 
 func (rep *report) runFile(path string) error {
@@ -224,6 +308,9 @@ func (rep *report) runFile(path string) error {
 	}
 	st, ld := mapLines(lines)
 	rep.Files = append(rep.Files, fileResult{File: path, lineStats: st})
+	rep.Summary.Lines += st.Lines
+	rep.Summary.Skipped.Unknown += st.Unknown
+	rep.Summary.Skipped.Malformed += st.Malformed
 	var recs []record
 	for i := 0; i < ld.ResourceLogs().Len(); i++ {
 		rl := ld.ResourceLogs().At(i)
@@ -236,20 +323,67 @@ func (rep *report) runFile(path string) error {
 	}
 	// The receiver groups records by resource; show them in event time order.
 	sort.SliceStable(recs, func(a, b int) bool { return recs[a].lr.Timestamp() < recs[b].lr.Timestamp() })
+	// Each file is one stream: its own suppression windows, the processor's cache and size.
+	cache := rules.NewSuppressCache(rep.maxKeys)
+	ctx := context.Background()
+	onError := func(rule *rules.Rule, err error) {
+		rep.Summary.EvaluationErrors[rule.Name]++
+		rep.ruleStats(rule).EvaluationErrors++
+		if _, ok := rep.firstErrs[rule.Name]; !ok {
+			rep.firstErrs[rule.Name] = err.Error()
+		}
+	}
 	var buf []*rules.Rule
+	var fired []firing
+	var key []byte
 	for _, r := range recs {
 		rep.Summary.Events++
-		buf = rep.rs.EvaluateRecord(context.Background(), r.rl, r.sl, r.lr, buf[:0], func(rule *rules.Rule, err error) {
-			rep.Summary.EvaluationErrors[rule.Name]++
-			if _, ok := rep.firstErrs[rule.Name]; !ok {
-				rep.firstErrs[rule.Name] = err.Error()
-			}
-		})
-		if len(buf) == 0 {
+		if !rep.rs.HasRulesFor(r.lr.EventName()) {
 			continue
 		}
-		sort.SliceStable(buf, func(a, b int) bool { return buf[a].Severity > buf[b].Severity })
+		// As the processor's processRecord: evaluate, then each match's severity.
+		tc := ottllog.NewTransformContext(r.rl, r.sl, r.lr)
+		buf = rep.rs.Evaluate(ctx, tc, buf[:0], onError)
+		fired = fired[:0]
+		for _, m := range buf {
+			sev, err := m.SeverityFor(ctx, tc)
+			if err != nil {
+				onError(m, err)
+			}
+			fired = append(fired, firing{rule: m, severity: sev})
+		}
+		tc.Close()
+		if len(fired) == 0 {
+			continue
+		}
+		// Suppression in catalogue order, with the event's time as the processor's clock.
+		now := eventTime(r.lr)
+		detected := false
+		for i := range fired {
+			f := &fired[i]
+			s := rep.ruleStats(f.rule)
+			s.Fired++
+			rep.Summary.Matches[f.rule.Name]++
+			if f.severity != f.rule.Severity {
+				s.Escalated++
+				s.EscalatedTo = f.severity.String()
+			}
+			if f.rule.Suppress != nil {
+				key = suppressionKey(key[:0], f.rule, r.rl.Resource().Attributes(), r.lr.Attributes())
+				if !cache.Observe(string(key), f.rule.Suppress.Window, now).Emit {
+					f.suppressed = true
+					s.Suppressed++
+					continue
+				}
+			}
+			detected = true
+		}
 		rep.Summary.EventsMatched++
+		if detected {
+			rep.Summary.EventsDetected++
+		}
+		// The processor's order: highest severity first, catalogue order among equals.
+		sort.SliceStable(fired, func(a, b int) bool { return fired[a].severity > fired[b].severity })
 		ev := eventResult{
 			File:      path,
 			Time:      r.lr.Timestamp().AsTime().UTC().Format(time.RFC3339Nano),
@@ -258,15 +392,78 @@ func (rep *report) runFile(path string) error {
 			Binary:    str(r.lr, attrkey.ProcessExecutablePath),
 			Namespace: resStr(r.rl, attrkey.K8sNamespaceName),
 			Pod:       resStr(r.rl, attrkey.K8sPodName),
-			Severity:  buf[0].Severity.String(),
+			Severity:  fired[0].severity.String(),
 		}
-		for _, m := range buf {
-			ev.Rules = append(ev.Rules, m.Name)
-			rep.Summary.Matches[m.Name]++
+		for _, f := range fired {
+			ev.Rules = append(ev.Rules, f.rule.Name)
+			if f.suppressed {
+				ev.Suppressed = append(ev.Suppressed, f.rule.Name)
+			}
 		}
 		rep.Matched = append(rep.Matched, ev)
 	}
 	return nil
+}
+
+// eventTime is the record's event time, the clock the suppression windows run on offline (the
+// processor uses the time it sees the record, which live is the event time give or take the
+// pipeline's latency).
+func eventTime(lr plog.LogRecord) time.Time {
+	ts := lr.Timestamp()
+	if ts == 0 {
+		ts = lr.ObservedTimestamp()
+	}
+	return ts.AsTime()
+}
+
+// suppressionKey identifies the (rule, key values) window, as the processor's: the rule name and
+// the suppress.key attributes' values (string form), NUL-separated.
+func suppressionKey(dst []byte, r *rules.Rule, res, attrs pcommon.Map) []byte {
+	dst = append(dst, r.Name...)
+	for _, f := range r.Suppress.Key {
+		dst = append(dst, 0)
+		if v, ok := f.Get(res, attrs); ok {
+			dst = append(dst, v.AsString()...)
+		}
+	}
+	return dst
+}
+
+// finish builds the per-rule summary: rules by firings (most first), then name.
+func (rep *report) finish() {
+	rep.Summary.Rules = []ruleSummary{}
+	for _, r := range rep.rs.Rules() {
+		s, ok := rep.perRule[r.Name]
+		switch {
+		case ok && s.Fired > 0:
+			rep.Summary.RulesFired++
+		case !rep.allRules || !r.Enabled:
+			continue
+		case !ok:
+			s = rep.ruleStats(r)
+		}
+		s.Detections = s.Fired - s.Suppressed
+		rep.Summary.Rules = append(rep.Summary.Rules, *s)
+	}
+	rs := rep.Summary.Rules
+	sort.SliceStable(rs, func(a, b int) bool {
+		if rs[a].Fired != rs[b].Fired {
+			return rs[a].Fired > rs[b].Fired
+		}
+		return rs[a].Name < rs[b].Name
+	})
+}
+
+// shortDuration writes 1m for 1m0s and 2h for 2h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func str(lr plog.LogRecord, key string) string {
@@ -296,34 +493,43 @@ func (rep *report) printText(w io.Writer) {
 		if e.Pod != "" {
 			pod = e.Namespace + "/" + e.Pod
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time, e.Event, dash(e.ExecID), dash(e.Binary), pod, e.Severity, strings.Join(e.Rules, "; "))
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "\nSummary: %d events, %d with detections, %d rules enabled\n", rep.Summary.Events, rep.Summary.EventsMatched, rep.Summary.RulesEnabled)
-	names := make([]string, 0, len(rep.Summary.Matches))
-	for n := range rep.Summary.Matches {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(a, b int) bool {
-		ca, cb := rep.Summary.Matches[names[a]], rep.Summary.Matches[names[b]]
-		if ca != cb {
-			return ca > cb
+		names := make([]string, len(e.Rules))
+		for i, n := range e.Rules {
+			names[i] = n
+			if slices.Contains(e.Suppressed, n) {
+				names[i] += " (suppressed)"
+			}
 		}
-		return names[a] < names[b]
-	})
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if len(names) > 0 {
-		fmt.Fprintln(tw, "MATCHES\tSEVERITY\tRULE")
-	}
-	for _, n := range names {
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", rep.Summary.Matches[n], rep.rs.Rule(n).Severity, n)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time, e.Event, dash(e.ExecID), dash(e.Binary), pod, e.Severity, strings.Join(names, "; "))
 	}
 	tw.Flush()
-	if silent := rep.Summary.RulesEnabled - len(names); silent > 0 {
-		fmt.Fprintf(w, "%d enabled rules did not fire\n", silent)
+	s := &rep.Summary
+	fmt.Fprintf(w, "\nSummary: %d events, %d with detections (%d after suppression), %d rules enabled, %d fired\n",
+		s.Events, s.EventsMatched, s.EventsDetected, s.RulesEnabled, s.RulesFired)
+	fmt.Fprintf(w, "Lines: %d read, %d skipped (%d of unknown type, %d malformed)\n",
+		s.Lines, s.Skipped.Unknown+s.Skipped.Malformed, s.Skipped.Unknown, s.Skipped.Malformed)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(s.Rules) > 0 {
+		fmt.Fprintln(tw, "FIRED\tSUPPRESSED\tDETECTIONS\tWINDOW\tSEVERITY\tRULE")
 	}
-	for n, c := range rep.Summary.EvaluationErrors {
-		fmt.Fprintf(w, "evaluation errors: rule %q: %d (first: %s)\n", n, c, rep.firstErrs[n])
+	for _, r := range s.Rules {
+		sev := r.Severity
+		if r.Escalated > 0 {
+			sev = fmt.Sprintf("%s (%d %s)", r.Severity, r.Escalated, r.EscalatedTo)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\n", r.Fired, r.Suppressed, r.Detections, dash(r.SuppressWindow), sev, r.Name)
+	}
+	tw.Flush()
+	if silent := s.RulesEnabled - s.RulesFired; silent > 0 && !rep.allRules {
+		fmt.Fprintf(w, "%d enabled rules did not fire (--all-rules lists them)\n", silent)
+	}
+	errNames := make([]string, 0, len(s.EvaluationErrors))
+	for n := range s.EvaluationErrors {
+		errNames = append(errNames, n)
+	}
+	sort.Strings(errNames)
+	for _, n := range errNames {
+		fmt.Fprintf(w, "evaluation errors: rule %q: %d (first: %s)\n", n, s.EvaluationErrors[n], rep.firstErrs[n])
 	}
 }
 

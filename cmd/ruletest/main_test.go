@@ -12,26 +12,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// sharedEvents returns ../shared/tetragon-events relative to the repository
-// root. The folder is required: the test fails when it is missing.
+// sharedEvents returns ../shared/tetragon-events beside the repository; the test fails when it
+// is missing.
 func sharedEvents(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "tetragon-events")
-	_, err = os.Stat(p)
-	require.NoError(t, err, "the shared Tetragon event corpus is required at %s", p)
-	return p
+	return testenv.EventsDir(t)
 }
 
 func runTool(t *testing.T, args ...string) (int, string, string) {
@@ -122,18 +111,22 @@ func TestRealEventsText(t *testing.T) {
 	assert.Contains(t, out, "docs-use-cases--filename-access.jsonl: 1 lines, 1 events, 0 of unknown type, 0 malformed")
 	assert.Contains(t, out, "process_kprobe  dGV0cmFnb24tZGV2LWNvbnRyb2wtcGxhbmU6MTY4MTc3MDUwMTI1NDI6NjQ3NDY=  /bin/vi")
 	assert.Contains(t, out, "default/file-access")
-	assert.Contains(t, out, "Summary: 1 events, 1 with detections, 2 rules enabled")
-	assert.Contains(t, out, "1        critical  Test passwd access")
-	assert.Contains(t, out, "1 enabled rules did not fire")
+	assert.Contains(t, out, "Summary: 1 events, 1 with detections (1 after suppression), 2 rules enabled, 1 fired")
+	assert.Contains(t, out, "Lines: 1 read, 0 skipped (0 of unknown type, 0 malformed)")
+	assert.Contains(t, out, "1      0           1           -       critical  Test passwd access")
+	assert.Contains(t, out, "1 enabled rules did not fire (--all-rules lists them)")
 }
 
 func TestLegacyInputsAreCountedNotFatal(t *testing.T) {
 	code, out, stderr := runTool(t, "--no-builtin", "--rules", "testdata/rules.yaml", "--json", filepath.Join(sharedEvents(t), "legacy"))
 	require.Equal(t, 0, code, stderr)
 	var rep struct {
-		Files []fileResult `json:"files"`
+		Files   []fileResult `json:"files"`
+		Summary summary      `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, 12, rep.Summary.Lines)
+	assert.Equal(t, skipped{Unknown: 11, Malformed: 1}, rep.Summary.Skipped)
 	var unknown, malformed int
 	for _, f := range rep.Files {
 		unknown += f.Unknown
