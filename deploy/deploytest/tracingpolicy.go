@@ -158,6 +158,11 @@ type Hook struct {
 			Operator string   `json:"operator"`
 			Values   []string `json:"values"`
 		} `json:"matchArgs"`
+		MatchNamespaces []struct {
+			Namespace string   `json:"namespace"`
+			Operator  string   `json:"operator"`
+			Values    []string `json:"values"`
+		} `json:"matchNamespaces"`
 	} `json:"selectors"`
 }
 
@@ -225,7 +230,21 @@ const (
 	maxTags, minTagLen  = 16, 2
 	maxTagLen           = 128
 	tracepointArgsStart = 5 // syscalls/sys_enter_*: 4 common fields, then __syscall_nr
+	maxArgs             = 5 // bpf/process: the generic sensors carry arguments a0..a4
 )
+
+// tracepointArgTypes are the argument types Tetragon v1.7's generic tracepoint sensor reads:
+// get_ctx_ul() in bpf/process/bpf_generic_tracepoint.c handles the sized integer types
+// (s32/u32/s64/u64/size_t, syscall64), string and char_buf pointers, data_loc and the socket
+// pointer types; anything else falls to its default case and reads 0. Notably `int`
+// (GenericIntType in pkg/generictypes) is not there: a tracepoint argument declared `int`
+// always reads 0, so `flags Mask …` never matches and `uid Equal 0` matches every call.
+// `auto` (the CRD default when type is left out) derives the type from the format file and
+// fails on 16-bit fields such as umode_t, so shipped policies spell every type out.
+var tracepointArgTypes = []string{
+	"int32", "sint32", "uint32", "int64", "sint64", "long", "uint64", "ulong", "size_t", "syscall64",
+	"string", "char_buf", "data_loc", "skb", "sock", "sockaddr", "socket",
+}
 
 var (
 	stringTypes = []string{"string", "file", "path", "fd", "dentry", "char_buf", "linux_binprm", "data_loc", "net_device", "sockaddr_un", "filename"}
@@ -256,12 +275,33 @@ func lint(p *Policy) []error {
 			if looksSyscall != isSyscall {
 				fail("syscall: %v for a function that %s a syscall (the CRD default is true)", isSyscall, map[bool]string{true: "is", false: "is not"}[looksSyscall])
 			}
-		} else if h.Subsystem == "syscalls" {
-			for _, a := range h.Args {
-				if a.Index < tracepointArgsStart {
-					fail("argument index %d is a common field, syscall arguments start at %d", a.Index, tracepointArgsStart)
+		} else {
+			if h.Subsystem == "syscalls" {
+				for _, a := range h.Args {
+					if a.Index < tracepointArgsStart {
+						fail("argument index %d is a common field, syscall arguments start at %d", a.Index, tracepointArgsStart)
+					}
 				}
 			}
+			for _, a := range h.Args {
+				if !slices.Contains(tracepointArgTypes, a.Type) {
+					fail("argument %d has type %q: Tetragon's tracepoint reader handles only %s (int and the other unsized types read as 0; auto fails on 16-bit fields)",
+						a.Index, a.Type, strings.Join(tracepointArgTypes, ", "))
+				}
+			}
+		}
+		if first, ok := syscallArgsStart(h); ok {
+			// The receiver maps tetragon.args[i] to the i-th syscall argument: declare them from
+			// the first, in order, without gaps.
+			for i, a := range h.Args {
+				if want := first + uint32(i); a.Index != want {
+					fail("argument %d has index %d, want %d: syscall arguments must be declared from the first, in order, without gaps", i, a.Index, want)
+					break
+				}
+			}
+		}
+		if len(h.Args) > maxArgs {
+			fail("%d arguments, at most %d", len(h.Args), maxArgs)
 		}
 		if n := len(h.Message); n < 2 || n > maxMessageLen {
 			fail("message of %d characters, want 2 to %d", n, maxMessageLen)
@@ -285,6 +325,13 @@ func lint(p *Policy) []error {
 			fail("%d selectors, at most %d", len(h.Selectors), maxSelectors)
 		}
 		for si, s := range h.Selectors {
+			for _, ns := range s.MatchNamespaces {
+				if slices.Contains(ns.Values, "host_ns") {
+					// Tetragon resolves host_ns through /proc/1/ns/*; where it cannot, the whole
+					// policy fails to load (and with --tracing-policy-dir the agent exits).
+					fail("selector %d: matchNamespaces %s uses host_ns, which fails to load where /proc/1/ns is unreadable; decide container vs host in the rules", si, ns.Namespace)
+				}
+			}
 			if len(s.MatchArgs) > maxMatchArgs {
 				fail("selector %d: %d matchArgs, at most %d", si, len(s.MatchArgs), maxMatchArgs)
 			}
@@ -339,4 +386,14 @@ func lint(p *Policy) []error {
 		}
 	}
 	return errs
+}
+
+// syscallArgsStart reports whether h hooks one syscall whose arguments the receiver maps by
+// position, and the argument index of the syscall's first argument: 5 for the
+// syscalls/sys_enter_* tracepoints, 0 for kprobes on the syscall functions.
+func syscallArgsStart(h Hook) (uint32, bool) {
+	if h.Call != "" {
+		return 0, h.Syscall == nil || *h.Syscall
+	}
+	return tracepointArgsStart, h.Subsystem == "syscalls" && strings.HasPrefix(h.Event, "sys_enter_")
 }
