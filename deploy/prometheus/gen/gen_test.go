@@ -190,7 +190,12 @@ func TestCatalogueRunbooks(t *testing.T) {
 		"sensitive_file_write", "package_manager_in_container", "execution_from_writable_dir", "fileless_execution", "reverse_shell",
 		"crypto_miner", "k8s_api_from_container", "network_recon_tool", "setuid_privilege_escalation", "setuid_to_root_syscall",
 		"kernel_module_load", "ptrace_attach", "namespace_escape", "container_escape_mount", "bpf_program_load", "log_tampering",
-		"credential_file_search"}
+		"credential_file_search",
+		// Catalogue v2.
+		"setuid_bit_set", "sensitive_file_link", "shell_history_tampering", "write_below_binary_dir", "write_below_etc",
+		"write_below_root", "write_below_dev", "package_database_modified", "shell_config_modified", "shell_config_read",
+		"ssh_info_read", "proc_environ_read", "ptrace_anti_debug", "chroot_escape", "packet_socket_in_container",
+		"bulk_data_removal", "payload_decoded_to_shell", "system_user_interactive_shell", "remote_file_copy_in_container"}
 	var got []string
 	techID := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
 	for _, r := range Catalogue {
