@@ -87,11 +87,27 @@ const (
 	TetragonAction     = "tetragon.action"
 	TetragonTags       = "tetragon.tags"
 	TetragonReturn     = "tetragon.return"
-	// TetragonArgs is a slice with one map per argument, in hook order. Each
-	// map holds the protojson name of the argument's type as its single key
-	// (string_arg, int_arg, file_arg, sock_arg, …) with the typed value, plus
-	// "label" when the policy set one.
+	// TetragonArgs is a slice with one map per argument, in hook order (on a
+	// syscall, tetragon.args[i] is its i-th argument whatever the shape: see
+	// TetragonSyscallID). Each map holds the protojson name of the argument's
+	// type as its single key (string_arg, int_arg, file_arg, sock_arg, …) with
+	// the typed value, plus "label" when the policy set one.
 	TetragonArgs = "tetragon.args"
+	// TetragonSyscallName is the syscall a hook event is on, as the kernel's
+	// syscall tables spell it ("ptrace", "finit_module", "umount2"), whichever
+	// of the three shapes hooked it: a kprobe on its entry point
+	// (__x64_sys_ptrace, __arm64_sys_ptrace, __ia32_compat_sys_ptrace,
+	// __se_sys_ptrace, __do_sys_ptrace, sys_ptrace, …), a
+	// syscalls/sys_enter_ptrace tracepoint, or raw_syscalls/sys_enter, named
+	// from the syscall_id's number in the table of its abi (x64, arm64, i386).
+	// Absent on other hooks, on syscalls/sys_exit_* and raw_syscalls/sys_exit,
+	// and for a raw id its abi's table does not know.
+	TetragonSyscallName = "tetragon.syscall.name"
+	// TetragonSyscallID is the syscall number Tetragon sent (int), only on
+	// raw_syscalls/sys_enter: syscall_id.id, also when the id has no name.
+	// Its syscall_id argument is taken out of tetragon.args, so that
+	// tetragon.args[i] is the syscall's i-th argument in every shape.
+	TetragonSyscallID = "tetragon.syscall.id"
 
 	FilePath           = "file.path"
 	NetworkPeerAddress = "network.peer.address"

@@ -72,28 +72,6 @@ func firstStringArg(args []*tetragon.KprobeArgument) (string, bool) {
 	return "", false
 }
 
-// tracepointSyscall returns the syscall of a syscalls/sys_enter_* tracepoint, or "".
-func tracepointSyscall(subsys, event string) string {
-	if subsys != "syscalls" {
-		return ""
-	}
-	if name, ok := strings.CutPrefix(event, "sys_enter_"); ok {
-		return name
-	}
-	return ""
-}
-
-// kprobeSyscall returns the syscall a kprobe on __x64_sys_openat and the like
-// hooks, or "".
-func kprobeSyscall(fn string) string {
-	for _, prefix := range [...]string{"__x64_sys_", "__arm64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_", "ksys_", "sys_"} {
-		if name, ok := strings.CutPrefix(fn, prefix); ok {
-			return name
-		}
-	}
-	return ""
-}
-
 func putWellKnownFile(attrs pcommon.Map, a *tetragon.KprobeArgument) bool {
 	var path, perm string
 	switch v := a.GetArg().(type) {

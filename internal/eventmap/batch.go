@@ -318,9 +318,9 @@ func attrCapacity(ev *tetragon.GetEventsResponse, proc *tetragon.Process) int {
 	case *tetragon.GetEventsResponse_ProcessExit:
 		n += ancestorCount(e.ProcessExit.GetAncestors()) + 3
 	case *tetragon.GetEventsResponse_ProcessKprobe:
-		n += ancestorCount(e.ProcessKprobe.GetAncestors()) + 2 + policy + args + 1
+		n += ancestorCount(e.ProcessKprobe.GetAncestors()) + 2 + policy + args + 1 + 1 // return, syscall name
 	case *tetragon.GetEventsResponse_ProcessTracepoint:
-		n += ancestorCount(e.ProcessTracepoint.GetAncestors()) + 3 + policy + args
+		n += ancestorCount(e.ProcessTracepoint.GetAncestors()) + 3 + policy + args + 2 // syscall name and id
 	case *tetragon.GetEventsResponse_ProcessLsm:
 		n += ancestorCount(e.ProcessLsm.GetAncestors()) + 2 + policy + args
 	case *tetragon.GetEventsResponse_ProcessUprobe:

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/syscalls"
 )
 
 // putEventAttributes writes the attributes specific to the event type; the
@@ -36,7 +37,11 @@ func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse, d *de
 		fn := x.GetFunctionName()
 		putFunction(attrs, fn)
 		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
-		putArgs(attrs, x.GetArgs(), kprobeSyscall(fn))
+		sc := syscalls.FromKprobe(fn)
+		if sc != "" {
+			attrs.PutStr(attrkey.TetragonSyscallName, sc)
+		}
+		putArgs(attrs, x.GetArgs(), sc)
 		if r := x.GetReturn(); r != nil {
 			setArgValue(attrs.PutEmpty(attrkey.TetragonReturn), r)
 		}
@@ -53,7 +58,14 @@ func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse, d *de
 		}
 		attrs.PutStr(attrkey.TetragonHook, d.hook)
 		putPolicy(attrs, x.GetPolicyName(), x.GetAction(), x.GetTags())
-		putArgs(attrs, x.GetArgs(), tracepointSyscall(subsys, event))
+		args := x.GetArgs()
+		var sc string
+		if subsys == "raw_syscalls" && event == "sys_enter" {
+			sc, args = putRawSyscall(attrs, args)
+		} else if sc = syscalls.FromTracepoint(subsys, event); sc != "" {
+			attrs.PutStr(attrkey.TetragonSyscallName, sc)
+		}
+		putArgs(attrs, args, sc)
 	case *tetragon.GetEventsResponse_ProcessLsm:
 		x := e.ProcessLsm
 		putParent(attrs, x.GetParent(), d.parentCommandLine)
@@ -120,4 +132,30 @@ func putPolicy(attrs pcommon.Map, policy string, action tetragon.KprobeAction, t
 			s.AppendEmpty().SetStr(t)
 		}
 	}
+}
+
+// putRawSyscall writes tetragon.syscall.id and tetragon.syscall.name of a
+// raw_syscalls/sys_enter event from its syscall_id argument and returns the
+// name ("" when the abi's table has no such id) and the arguments without
+// the syscall_id, so that args[i] is the syscall's i-th raw argument. The
+// syscall_id comes first in every policy seen (index 4, before the args
+// array); one elsewhere is taken out too, at the cost of a copy.
+func putRawSyscall(attrs pcommon.Map, args []*tetragon.KprobeArgument) (string, []*tetragon.KprobeArgument) {
+	for i, a := range args {
+		v, ok := a.GetArg().(*tetragon.KprobeArgument_SyscallId)
+		if !ok {
+			continue
+		}
+		id := v.SyscallId.GetId()
+		attrs.PutInt(attrkey.TetragonSyscallID, int64(id))
+		name, known := syscalls.ByID(v.SyscallId.GetAbi(), id)
+		if known {
+			attrs.PutStr(attrkey.TetragonSyscallName, name)
+		}
+		if i == 0 {
+			return name, args[1:]
+		}
+		return name, append(append(make([]*tetragon.KprobeArgument, 0, len(args)-1), args[:i]...), args[i+1:]...)
+	}
+	return "", args
 }

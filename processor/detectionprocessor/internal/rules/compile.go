@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/syscalls"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 )
 
@@ -363,6 +364,7 @@ func compileRule(e *entry, lists map[string][]string, parser *ottl.Parser[rulefu
 		Line:        s.line,
 		Events:      s.Event,
 		Hooks:       s.Hooks,
+		Syscalls:    s.Syscalls,
 		Condition:   strings.TrimSpace(s.Condition),
 		Enabled:     s.Enabled == nil || *s.Enabled,
 		UUID:        RuleUUID(s.Name),
@@ -402,27 +404,10 @@ func compileRule(e *entry, lists map[string][]string, parser *ottl.Parser[rulefu
 		}
 	}
 	if len(s.Hooks) > 0 {
-		r.hookSet = make(map[string]struct{}, len(s.Hooks))
-		r.Hooks = nil
-		for i, h := range s.Hooks {
-			if h == "" {
-				bad(fmt.Sprintf("hooks[%d]", i), errors.New("empty hook name"))
-				continue
-			}
-			hs := []string{h}
-			if name, ok := strings.CutPrefix(h, "@"); ok {
-				l, found := lists[name]
-				if !found {
-					bad(fmt.Sprintf("hooks[%d]", i), fmt.Errorf("unknown list %s", h))
-					continue
-				}
-				hs = l
-			}
-			for _, x := range hs {
-				r.hookSet[x] = struct{}{}
-				r.Hooks = append(r.Hooks, x)
-			}
-		}
+		r.Hooks, r.hookSet = expandNameList("hooks", "hook name", s.Hooks, lists, nil, bad)
+	}
+	if len(s.Syscalls) > 0 {
+		r.Syscalls, r.syscallSet = expandNameList("syscalls", "syscall name", s.Syscalls, lists, checkSyscallName, bad)
 	}
 	if s.Scope != nil {
 		sc, field, err := compileScope(s.Scope)
@@ -493,6 +478,72 @@ func compileRule(e *entry, lists map[string][]string, parser *ottl.Parser[rulefu
 		return nil
 	}
 	return r
+}
+
+// expandNameList expands the "@list" items of a hooks/syscalls field and
+// returns the names in order and as a set; check, when set, validates each
+// name (an invalid item of a list is reported as `field[i]: @list item: …`).
+func expandNameList(field, what string, items []string, lists map[string][]string, check func(string) error, bad func(string, error)) ([]string, map[string]struct{}) {
+	var names []string
+	set := make(map[string]struct{}, len(items))
+	for i, h := range items {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if h == "" {
+			bad(f, fmt.Errorf("empty %s", what))
+			continue
+		}
+		hs := []string{h}
+		listName, isList := strings.CutPrefix(h, "@")
+		if isList {
+			l, found := lists[listName]
+			if !found {
+				bad(f, fmt.Errorf("unknown list %s", h))
+				continue
+			}
+			hs = l
+		}
+		for _, x := range hs {
+			if check != nil {
+				if err := check(x); err != nil {
+					if isList {
+						err = fmt.Errorf("%s item: %w", h, err)
+					}
+					bad(f, err)
+					continue
+				}
+			}
+			set[x] = struct{}{}
+			names = append(names, x)
+		}
+	}
+	return names, set
+}
+
+// checkSyscallName accepts a name of the x86_64, arm64 or i386 syscall table:
+// the values tetragon.syscall.name takes.
+func checkSyscallName(name string) error {
+	if syscalls.Known(name) {
+		return nil
+	}
+	if table, ok := syscalls.EntryAlias(name); ok {
+		return fmt.Errorf("%q is the kernel entry point of the syscall the tables call %q, and tetragon.syscall.name carries the table name: write %s", name, table, table)
+	}
+	if sc := syscalls.FromKprobe(name); sc != "" {
+		return fmt.Errorf("%q is a hook, not a syscall name: write %s (it covers every hook on that syscall), or put the hook in hooks:", name, sc)
+	}
+	if sub, ev, ok := strings.Cut(name, "/"); ok {
+		if sc := syscalls.FromTracepoint(sub, ev); sc != "" && syscalls.Known(sc) {
+			return fmt.Errorf("%q is a hook, not a syscall name: write %s (it covers every hook on that syscall), or put the hook in hooks:", name, sc)
+		}
+	}
+	msg := fmt.Sprintf("%q is not a Linux syscall name known to the x86_64, arm64 or i386 syscall tables", name)
+	if lower := strings.ToLower(name); lower != name && syscalls.Known(lower) {
+		return fmt.Errorf("%s; names are lower case: %s", msg, lower)
+	}
+	if near := syscalls.Closest(name, 3); len(near) > 0 {
+		return fmt.Errorf("%s; closest: %s", msg, strings.Join(near, ", "))
+	}
+	return errors.New(msg + " (names as in the kernel's syscall tables: ptrace, finit_module, openat, …)")
 }
 
 func compileEscalation(s *EscalateSpec, base Severity, lists map[string][]string, parser *ottl.Parser[rulefuncs.TC], bad func(string, error)) *Escalation {

@@ -83,6 +83,21 @@ func TestCompileErrorsArePrecise(t *testing.T) {
 `, []string{`exceptions[e].fields[0]: "resource." needs a resource attribute key`}},
 		{"scope bad glob", "rules:" + baseRule + "    scope: {namespaces: {exclude: ['[']}}\n", []string{`rule "R": scope.namespaces.exclude: invalid glob pattern "["`}},
 		{"hooks unknown list", "rules:" + baseRule + "    hooks: ['@nope']\n", []string{`rule "R": hooks[0]: unknown list @nope`}},
+		{"syscalls unknown list", "rules:" + baseRule + "    syscalls: ['@nope']\n", []string{`rule "R": syscalls[0]: unknown list @nope`}},
+		{"syscalls empty", "rules:" + baseRule + "    syscalls: [ptrace, '']\n", []string{`rule "R": syscalls[1]: empty syscall name`}},
+		{"syscalls typo", "rules:" + baseRule + "    syscalls: [ptrace, finit_modul]\n", []string{
+			`rule "R": syscalls[1]: "finit_modul" is not a Linux syscall name known to the x86_64, arm64 or i386 syscall tables; closest: finit_module`}},
+		{"syscalls unknown", "rules:" + baseRule + "    syscalls: [frobnicate_everything]\n", []string{
+			`syscalls[0]: "frobnicate_everything" is not a Linux syscall name known to the x86_64, arm64 or i386 syscall tables`}},
+		{"syscalls upper case", "rules:" + baseRule + "    syscalls: [PTRACE]\n", []string{`syscalls[0]: "PTRACE" is not a Linux syscall name`, `names are lower case: ptrace`}},
+		{"syscalls entry point alias", "rules:" + baseRule + "    syscalls: [umount]\n", []string{
+			`syscalls[0]: "umount" is the kernel entry point of the syscall the tables call "umount2", and tetragon.syscall.name carries the table name: write umount2`}},
+		{"syscalls kprobe hook", "rules:" + baseRule + "    syscalls: [__x64_sys_ptrace]\n", []string{
+			`syscalls[0]: "__x64_sys_ptrace" is a hook, not a syscall name: write ptrace`}},
+		{"syscalls tracepoint hook", "rules:" + baseRule + "    syscalls: [syscalls/sys_enter_finit_module]\n", []string{
+			`syscalls[0]: "syscalls/sys_enter_finit_module" is a hook, not a syscall name: write finit_module`}},
+		{"syscalls list item", "rules:" + baseRule + "    syscalls: ['@mods']\nlists:\n  mods: [init_module, insmod]\n", []string{
+			`syscalls[0]: @mods item: "insmod" is not a Linux syscall name`}},
 		{"suppress window", "rules:" + baseRule + "    suppress: {window: 0s, key: [a]}\n", []string{`rule "R": suppress.window: must be a positive duration`}},
 		{"override unknown rule", "overrides:\n  - name: Nope\n    enabled: false\n", []string{`t.yaml:2: rule "Nope": overrides: no rule of that name to override`}},
 		{"override bad severity", "rules:" + baseRule + "overrides:\n  - name: R\n    severity: urgent\n", []string{`rule "R": overrides.severity: unknown severity "urgent"`}},

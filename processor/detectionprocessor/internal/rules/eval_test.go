@@ -3,10 +3,14 @@ package rules_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/cilium/tetragon/api/v1/tetragon"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules/rulestest"
 )
@@ -383,5 +387,115 @@ rules:
 				t.Fatal("the prefilter rejected a record the condition matches")
 			}
 		})
+	}
+}
+
+const syscallRule = `
+rules:
+  - name: Module load
+    description: d
+    category: persistence
+    severity: warning
+    event: [tetragon.process_kprobe, tetragon.process_tracepoint]
+    syscalls: ["@module_syscalls"]
+    hooks: [do_init_module]
+    condition: attributes["process.executable.name"] != "modprobe"
+lists:
+  module_syscalls: [init_module, finit_module]
+`
+
+func TestSyscallsField(t *testing.T) {
+	rs := mustCompile(t, syscallRule)
+	r := rs.Rule("Module load")
+	if !slices.Equal(r.Syscalls, []string{"init_module", "finit_module"}) || !slices.Equal(r.Hooks, []string{"do_init_module"}) {
+		t.Fatalf("syscalls %v, hooks %v", r.Syscalls, r.Hooks)
+	}
+	ev := func(name, hook, syscall, exe string) rulestest.Event {
+		attrs := map[string]any{"tetragon.hook": hook, "process.executable.name": exe}
+		if syscall != "" {
+			attrs["tetragon.syscall.name"] = syscall
+		}
+		return rulestest.Event{Name: name, Attributes: attrs}
+	}
+	for _, c := range []struct {
+		ev   rulestest.Event
+		want int
+	}{
+		{ev("tetragon.process_kprobe", "__x64_sys_finit_module", "finit_module", "insmod"), 1},
+		{ev("tetragon.process_tracepoint", "syscalls/sys_enter_init_module", "init_module", "insmod"), 1},
+		{ev("tetragon.process_tracepoint", "raw_syscalls/sys_enter", "finit_module", "insmod"), 1},
+		{ev("tetragon.process_kprobe", "do_init_module", "", "insmod"), 1},                                                     // hooks admit it
+		{ev("tetragon.process_kprobe", "do_init_module", "", "modprobe"), 0},                                                   // the condition still runs
+		{ev("tetragon.process_tracepoint", "raw_syscalls/sys_enter", "setns", "insmod"), 0},                                    // other syscall
+		{ev("tetragon.process_tracepoint", "raw_syscalls/sys_enter", "", "insmod"), 0},                                         // unknown id: no name
+		{ev("tetragon.process_kprobe", "security_kernel_read_file", "", "insmod"), 0},                                          // neither
+		{ev("tetragon.process_exec", "", "finit_module", "insmod"), 0},                                                         // event type first
+		{rulestest.Event{Name: "tetragon.process_kprobe", Attributes: map[string]any{"tetragon.syscall.name": int64(313)}}, 0}, // not a string
+	} {
+		if got := matches(t, rs, c.ev); len(got) != c.want {
+			t.Errorf("%v: matched %v, want %d", c.ev.Attributes, got, c.want)
+		}
+	}
+
+	// syscalls alone: a record without a syscall name never passes.
+	only := mustCompile(t, `
+rules:
+  - name: Ptrace
+    description: d
+    category: c
+    severity: info
+    event: [tetragon.process_kprobe, tetragon.process_tracepoint]
+    syscalls: [ptrace]
+    condition: "true"
+`)
+	if got := matches(t, only, ev("tetragon.process_kprobe", "__x64_sys_ptrace", "ptrace", "gdb")); len(got) != 1 {
+		t.Error("ptrace not matched")
+	}
+	if got := matches(t, only, ev("tetragon.process_kprobe", "__x64_sys_ptrace", "", "gdb")); len(got) != 0 {
+		t.Error("a record without tetragon.syscall.name matched")
+	}
+}
+
+// TestSyscallsFieldThreeShapes maps finit_module in its three shapes with the
+// receiver's mapper and evaluates the rule on the records: the kprobe, the
+// syscalls tracepoint and raw_syscalls id 313 (x64) / 273 (arm64) all match,
+// raw_syscalls setns (308) does not.
+func TestSyscallsFieldThreeShapes(t *testing.T) {
+	rs := mustCompile(t, syscallRule)
+	const proc = `"process":{"exec_id":"ZQ==","pid":7,"binary":"/sbin/insmod"}`
+	raw := func(id int, abi string) string {
+		return `{"process_tracepoint":{` + proc + `,"subsys":"raw_syscalls","event":"sys_enter","args":[{"syscall_id":{"id":` +
+			strconv.Itoa(id) + `,"abi":"` + abi + `"}},{"size_arg":"3"}]}}`
+	}
+	for _, c := range []struct {
+		line string
+		want int
+	}{
+		{`{"process_kprobe":{` + proc + `,"function_name":"__x64_sys_finit_module","args":[{"int_arg":3}]}}`, 1},
+		{`{"process_kprobe":{` + proc + `,"function_name":"__arm64_sys_init_module","args":[{"size_arg":"0"}]}}`, 1},
+		{`{"process_tracepoint":{` + proc + `,"subsys":"syscalls","event":"sys_enter_finit_module","args":[{"int_arg":3}]}}`, 1},
+		{raw(313, "x64"), 1},
+		{raw(175, "x64"), 1},
+		{raw(273, "arm64"), 1},
+		{raw(105, "arm64"), 1},
+		{raw(308, "x64"), 0},
+		{`{"process_kprobe":{` + proc + `,"function_name":"__x64_sys_setns","args":[{"int_arg":3}]}}`, 0},
+	} {
+		var ev tetragon.GetEventsResponse
+		if err := eventmap.DecodeJSON([]byte(c.line), &ev); err != nil {
+			t.Fatal(err)
+		}
+		b := eventmap.NewBatch(eventmap.Options{Body: eventmap.BodyNone})
+		if err := b.Add(&ev, nil, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		rl := b.Flush().ResourceLogs().At(0)
+		sl := rl.ScopeLogs().At(0)
+		got := rs.EvaluateRecord(context.Background(), rl, sl, sl.LogRecords().At(0), nil, func(r *rules.Rule, err error) {
+			t.Errorf("%s: %v", r.Name, err)
+		})
+		if len(got) != c.want {
+			t.Errorf("%s: %d matches, want %d", c.line, len(got), c.want)
+		}
 	}
 }

@@ -29,8 +29,9 @@ type Rule struct {
 	Line        int
 	Events      []string
 	Hooks       []string
-	Condition   string // as written
-	Expanded    string // with @lists substituted: what OTTL parsed
+	Syscalls    []string // @lists expanded, like Hooks
+	Condition   string   // as written
+	Expanded    string   // with @lists substituted: what OTTL parsed
 	Enabled     bool
 	Suppress    *Suppress
 	Escalation  *Escalation // nil when the rule has one severity
@@ -40,6 +41,7 @@ type Rule struct {
 	prefilter  *pred      // necessary condition of cond, nil when none is known
 	pfFields   []FieldRef // the fields prefilter indexes (the Ruleset's)
 	hookSet    map[string]struct{}
+	syscallSet map[string]struct{}
 	scope      scope
 	exceptions []exception
 	techniques pcommon.Slice
@@ -112,8 +114,9 @@ func (rs *Ruleset) HasRulesFor(eventName string) bool { return len(rs.byEvent[ev
 
 // Evaluate appends to dst the enabled rules that match the record of tc, in
 // catalogue order, and returns dst. For each candidate rule (indexed by
-// EventName) it checks, cheapest first: hooks, scope, the OTTL condition,
-// then exceptions. A condition that fails to evaluate makes its rule not
+// EventName) it checks, cheapest first: hooks and syscalls (a rule with
+// both admits a record either admits), scope, the OTTL condition, then
+// exceptions. A condition that fails to evaluate makes its rule not
 // match and is reported through onError (which may be nil).
 func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, onError func(*Rule, error)) []*Rule {
 	lr := tc.GetLogRecord()
@@ -123,17 +126,25 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 	}
 	res := tc.GetResource().Attributes()
 	attrs := lr.Attributes()
-	hook, hookRead := "", false
+	var hook, syscall string
+	var hookRead, syscallRead bool
 	var view recordView // the prefilters' attribute cache, set up on first use
 	for _, r := range candidates {
-		if r.hookSet != nil {
-			if !hookRead {
-				if v, ok := attrs.Get(attrkey.TetragonHook); ok && v.Type() == pcommon.ValueTypeStr {
-					hook = v.Str()
+		if r.hookSet != nil || r.syscallSet != nil {
+			admitted := false
+			if r.hookSet != nil {
+				if !hookRead {
+					hook, hookRead = strAttr(attrs, attrkey.TetragonHook), true
 				}
-				hookRead = true
+				_, admitted = r.hookSet[hook]
 			}
-			if _, ok := r.hookSet[hook]; !ok {
+			if !admitted && r.syscallSet != nil {
+				if !syscallRead {
+					syscall, syscallRead = strAttr(attrs, attrkey.TetragonSyscallName), true
+				}
+				_, admitted = r.syscallSet[syscall]
+			}
+			if !admitted {
 				continue
 			}
 		}
@@ -161,6 +172,14 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 		dst = append(dst, r)
 	}
 	return dst
+}
+
+// strAttr is the string attribute k, "" when absent or not a string.
+func strAttr(attrs pcommon.Map, k string) string {
+	if v, ok := attrs.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
 }
 
 // Prefilter describes the necessary condition derived from the rule's

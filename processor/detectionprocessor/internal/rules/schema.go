@@ -33,6 +33,13 @@ type RuleSpec struct {
 	// Hooks, when set, restricts the rule to records whose tetragon.hook is one
 	// of these values: a map lookup done before the condition is evaluated.
 	Hooks []string `yaml:"hooks"`
+	// Syscalls, when set, restricts the rule to records whose
+	// tetragon.syscall.name is one of these (kernel syscall table names:
+	// ptrace, finit_module, umount2): the syscall in any of its hook shapes
+	// (kprobe on __x64_sys_ptrace & co, syscalls/sys_enter_ptrace,
+	// raw_syscalls/sys_enter by id). A map lookup before the condition, like
+	// Hooks; with both, a record either admits passes.
+	Syscalls []string `yaml:"syscalls"`
 	// Condition is an OTTL boolean expression over the log record.
 	Condition  string          `yaml:"condition"`
 	Exceptions []ExceptionSpec `yaml:"exceptions"`

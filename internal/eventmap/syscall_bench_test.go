@@ -1,0 +1,13 @@
+package eventmap
+
+import "testing"
+
+// BenchmarkMapSyscalls maps the syscalls/ corpus (a third of it tracepoints on
+// syscalls/sys_enter_* and raw_syscalls/sys_enter) with no body: the cost of
+// naming the syscall and normalising its arguments shows here first.
+//
+//	go test -run '^$' -bench 'MapSyscalls' -benchmem ./internal/eventmap/
+func BenchmarkMapSyscalls(b *testing.B) {
+	lines, _ := benchLines(b, "syscalls/export.jsonl.gz")
+	benchMapEvents(b, benchEvents(b, lines), BodyNone)
+}
