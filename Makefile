@@ -8,7 +8,7 @@ SIM            := $(BIN)/tetragon-sim
 TETRAGON       ?=
 BUILDER_VERSION := v0.165.0
 
-.PHONY: all build collector tools generate run test deps unit integration e2e dashboards alerts lint fmt image loadtest clean
+.PHONY: all build collector tools generate run test deps unit integration e2e scorecard dashboards alerts lint fmt image loadtest clean
 
 all: build
 
@@ -58,6 +58,10 @@ integration: build
 
 e2e: build
 	./scripts/e2e.sh
+
+## scorecard: regenerate the detection scorecard of processor/detectionprocessor/RULES.md from the tests.
+scorecard:
+	go test -count=1 -run '^TestScorecard$$' ./processor/detectionprocessor/internal/rules/builtin/ -args -update-scorecard
 
 dashboards:
 	go run ./deploy/grafana/gen

@@ -27,7 +27,7 @@ type TC = *ottllog.TransformContext
 
 // Custom returns the factories of the functions this package adds.
 func Custom() []ottl.Factory[TC] {
-	return []ottl.Factory[TC]{
+	return append([]ottl.Factory[TC]{
 		newGlobMatchFactory(),
 		newGlobMatchAnyFactory(),
 		newStringsFactory("HasAnyPrefix"),
@@ -43,7 +43,7 @@ func Custom() []ottl.Factory[TC] {
 		newArgStringsFactory(),
 		newBitsFactory("HasAnyBit", func(v, m int64) bool { return v&m != 0 }),
 		newBitsFactory("HasAllBits", func(v, m int64) bool { return v&m == m }),
-	}
+	}, newFileOpFactories()...)
 }
 
 // Functions returns OTTL's standard functions plus Custom, keyed by name.

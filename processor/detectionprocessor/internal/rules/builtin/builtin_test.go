@@ -20,7 +20,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules/rulestest"
 )
 
-// catalogue is the v1 contract: names, severities and techniques are fixed.
+// catalogue is the contract (v1 and v2): names, severities and techniques are fixed.
 var catalogue = []struct {
 	name, severity string
 	mitre          []string
@@ -44,8 +44,28 @@ var catalogue = []struct {
 	{"namespace_escape", "critical", []string{"T1611"}},
 	{"container_escape_mount", "critical", []string{"T1611"}},
 	{"bpf_program_load", "warning", []string{"T1014"}},
-	{"log_tampering", "warning", []string{"T1070"}},
+	{"log_tampering", "warning", []string{"T1070.002"}},
 	{"credential_file_search", "warning", []string{"T1552.001"}},
+	// v2
+	{"setuid_bit_set", "warning", []string{"T1548.001"}},
+	{"sensitive_file_link", "warning", []string{"T1555"}},
+	{"shell_history_tampering", "warning", []string{"T1070.003"}},
+	{"write_below_binary_dir", "warning", []string{"T1554"}},
+	{"write_below_etc", "warning", []string{"T1543"}},
+	{"write_below_root", "warning", []string{"T1036.005"}},
+	{"write_below_dev", "warning", []string{"T1036.005"}},
+	{"package_database_modified", "warning", []string{"T1070"}},
+	{"shell_config_modified", "warning", []string{"T1546.004"}},
+	{"shell_config_read", "info", []string{"T1546.004"}},
+	{"ssh_info_read", "warning", []string{"T1552.004"}},
+	{"proc_environ_read", "warning", []string{"T1552.007"}},
+	{"ptrace_anti_debug", "warning", []string{"T1622"}},
+	{"chroot_escape", "critical", []string{"T1611"}},
+	{"packet_socket_in_container", "warning", []string{"T1040"}},
+	{"bulk_data_removal", "warning", []string{"T1485"}},
+	{"payload_decoded_to_shell", "critical", []string{"T1140"}},
+	{"system_user_interactive_shell", "warning", []string{"T1059.004"}},
+	{"remote_file_copy_in_container", "warning", []string{"T1105"}},
 }
 
 func builtin(t testing.TB) *rules.Ruleset {

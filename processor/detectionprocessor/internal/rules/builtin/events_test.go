@@ -131,6 +131,7 @@ func tp(hook string, pr, parent proc, args ...jmap) []byte {
 func fileArg(p string) jmap   { return jmap{"file_arg": jmap{"path": p}} }
 func pathArg(p string) jmap   { return jmap{"path_arg": jmap{"path": p}} }
 func intArg(n int) jmap       { return jmap{"int_arg": n} }
+func uintArg(n uint32) jmap   { return jmap{"uint_arg": n} }
 func strArg(s string) jmap    { return jmap{"string_arg": s} }
 func sizeArg(n uint64) jmap   { return jmap{"size_arg": strconv.FormatUint(n, 10)} }
 func longArg(n int64) jmap    { return jmap{"long_arg": strconv.FormatInt(n, 10)} }
