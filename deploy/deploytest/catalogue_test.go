@@ -82,10 +82,22 @@ var (
 // when the condition reads tetragon.syscall.name, the hooks of those names as syscalls).
 func vocabulary(r catalogueRule, lists map[string][]string) map[string]bool {
 	v := map[string]bool{}
-	for _, h := range r.Hooks {
+	// hooks and syscalls items may name a list ("@name").
+	expand := func(items []string) []string {
+		var out []string
+		for _, it := range items {
+			if name, ok := strings.CutPrefix(it, "@"); ok {
+				out = append(out, lists[name]...)
+			} else {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	for _, h := range expand(r.Hooks) {
 		v[h] = true
 	}
-	for _, sc := range r.Syscalls {
+	for _, sc := range expand(r.Syscalls) {
 		for _, h := range syscallHooks(sc) {
 			v[h] = true
 		}

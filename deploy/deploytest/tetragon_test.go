@@ -458,12 +458,12 @@ func readYAMLMap(t testing.TB, path string) map[string]any {
 // uses to match a rule's `syscalls:` to policy hooks, on the shipped policies.
 func TestReadmeVocabularyKnowsSyscalls(t *testing.T) {
 	v := policyValidator(t)
-	rule := catalogueRule{Name: "r", Syscalls: []string{"openat", "umount2", "init_module", "open"}}
+	rule := catalogueRule{Name: "r", Syscalls: []string{"openat", "chroot", "init_module", "open"}}
 	vocab := vocabulary(rule, nil)
 	sets := map[string]policySet{"kprobe": loadPolicySet(t, v, "kprobe"), "tracepoint": loadPolicySet(t, v, "tracepoint")}
 	for set, hooks := range map[string][]string{
-		"kprobe":     {"sys_openat", "sys_umount", "sys_open"},
-		"tracepoint": {"syscalls/sys_enter_openat", "syscalls/sys_enter_umount", "syscalls/sys_enter_open"},
+		"kprobe":     {"sys_openat", "sys_chroot", "sys_open"},
+		"tracepoint": {"syscalls/sys_enter_openat", "syscalls/sys_enter_chroot", "syscalls/sys_enter_open"},
 	} {
 		for _, hn := range hooks {
 			p := sets[set].files[sets[set].hookFile[hn]]
@@ -486,6 +486,10 @@ func TestReadmeVocabularyKnowsSyscalls(t *testing.T) {
 	}
 	if rawSyscallsFor(p, raw, []string{"openat"}) {
 		t.Error("raw_syscalls/sys_enter matches syscalls [openat], which its list does not name")
+	}
+	// umount2(2) is the kernel's sys_umount.
+	if u := vocabulary(catalogueRule{Syscalls: []string{"umount2"}}, nil); !u["syscalls/sys_enter_umount"] || !u["__x64_sys_umount"] {
+		t.Errorf("syscalls [umount2]: vocabulary %v", u)
 	}
 	// A condition on tetragon.syscall.name counts its literals as syscall names.
 	byName := vocabulary(catalogueRule{Condition: `attributes["tetragon.syscall.name"] == "ptrace"`}, nil)
