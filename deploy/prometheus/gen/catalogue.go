@@ -366,7 +366,7 @@ var Catalogue = []DetectionRule{
 	{
 		Name: "payload_decoded_to_shell", Title: "Decoded payload run by a shell", Category: "defense_evasion",
 		Mitre:   []string{"T1140"},
-		Meaning: "A shell command line decodes a payload and runs it: `echo … | base64 -d | sh`, `xxd -r -p | bash`, `openssl enc -d -base64 … | sh`, `eval \"$(… | base64 -d)\"`, `bash <(… base64 -d)`. The encoding hides the real commands from command-line inspection; legitimate software rarely needs it.",
+		Meaning: "A shell command line decodes a payload and runs it: `echo … | base64 -d | sh`, `xxd -r -p | bash`, `openssl base64 -d | sh`, `eval \"$(… | base64 -d)\"`, `bash <(… base64 -d)`. The encoding hides the real commands from command-line inspection; legitimate software rarely needs it.",
 		LookAt: []string{
 			"`tetragon.process.arguments`: decode the payload yourself (copy the encoded string into `base64 -d`) to see what ran.",
 			"The parent: a web server (see `shell_spawned_by_server`), a cron job or an interactive session?",
@@ -526,9 +526,9 @@ var Catalogue = []DetectionRule{
 			"What ran from there next: `execution_from_writable_dir` or `fileless_execution` for the same workload.",
 			"Copy the file out for analysis before the pod goes away (`kubectl cp`).",
 		},
-		Benign: []string{"Programs that keep hidden lock or scratch files in `/dev/shm` (some databases, browsers).", "Device files the rule does not know yet: add them to the list `dev_files_allowed`."},
+		Benign: []string{"Programs that keep hidden files in `/dev/shm`: Chrome and Chromium (headless browsers in test and rendering pods) create `/dev/shm/.org.chromium.Chromium.*`.", "Device files the rule does not know yet: add them to the list `dev_files_allowed`."},
 		Exception: Exception{Name: "shm_users", Fields: []string{"process.executable.name", "file.path"}, Comps: []string{"in", "glob"},
-			Values: [][]string{{"[postgres, chrome]", "/dev/shm/**"}}},
+			Values: [][]string{{"[chrome, chromium, headless_shell]", "/dev/shm/.org.chromium.*"}}},
 	},
 	{
 		Name: "package_database_modified", Title: "Package database modified", Category: "defense_evasion",
@@ -539,9 +539,9 @@ var Catalogue = []DetectionRule{
 			"The process and its ancestors (`tetragon.ancestors.binaries`): package managers and their maintainer scripts are excluded, anything else is unusual.",
 			"Compare the package list with the image's: `dpkg -l`, `rpm -qa` or `apk info` in the container and in the image.",
 		},
-		Benign: []string{"Image-slimming steps that delete the package database, running in the cluster.", "Package tools missing from the `package_managers` list."},
+		Benign: []string{"Image-slimming steps that delete the package database, running in the cluster.", "Package tools that are not package managers, run by hand or by an entrypoint: `update-alternatives` and `dpkg-divert` (they keep state below `/var/lib/dpkg`), `rpmkeys --import` and `rpmdb --rebuilddb`."},
 		Exception: Exception{Name: "package_tools", Fields: []string{"process.executable.name"}, Comps: []string{"in"},
-			Values: [][]string{{"[unattended-upgrade, debconf-set-selections]"}}},
+			Values: [][]string{{"[update-alternatives, dpkg-divert, rpmkeys, rpmdb]"}}},
 	},
 	{
 		Name: "shell_config_modified", Title: "Shell start-up file modified", Category: "persistence",
