@@ -66,6 +66,17 @@ var catalogue = []struct {
 	{"payload_decoded_to_shell", "critical", []string{"T1140"}},
 	{"system_user_interactive_shell", "warning", []string{"T1059.004"}},
 	{"remote_file_copy_in_container", "warning", []string{"T1105"}},
+	{"user_management_in_container", "warning", []string{"T1136.001"}},
+	{"scheduled_task_created", "warning", []string{"T1053.003"}},
+	{"ld_preload_injection", "warning", []string{"T1574.006"}},
+	{"proc_mem_read", "warning", []string{"T1003.007"}},
+	{"debugfs_in_container", "critical", []string{"T1611"}},
+	{"file_timestomp", "warning", []string{"T1070.006"}},
+	{"security_tool_tampering", "critical", []string{"T1562.001"}},
+	{"hidden_file_created", "warning", []string{"T1564.001"}},
+	{"system_discovery_in_container", "info", []string{"T1082"}},
+	{"data_encrypted_for_impact", "warning", []string{"T1486"}},
+	{"sensitive_data_archived", "warning", []string{"T1560.001"}},
 }
 
 func builtin(t testing.TB) *rules.Ruleset {

@@ -204,6 +204,8 @@ func v2Cases() []ruleCase {
 			[]string{"payload_decoded_to_shell"}},
 		{"payload_decoded_to_shell/eval $(… base64 --decode)", exec(p("/bin/bash", `-c 'eval "$(echo aWQK | base64 --decode)"'`), hostBash),
 			[]string{"payload_decoded_to_shell"}},
+		{"payload_decoded_to_shell/openssl enc -d -base64 | bash", exec(p("/bin/bash", `-c "openssl enc -d -base64 -in /tmp/p.b64 | bash"`, pod), podShell),
+			[]string{"payload_decoded_to_shell"}},
 		{"payload_decoded_to_shell/base64 -d into a file", exec(p("/bin/sh", `-c "base64 -d cert.b64 > cert.pem"`, pod), podShell), nil},
 
 		// system_user_interactive_shell
@@ -226,5 +228,100 @@ func v2Cases() []ruleCase {
 		{"remote_file_copy_in_container/wget -O /dev/null (captured benign step)", exec(p("/usr/bin/wget", "-q -T 1 -O /dev/null http://127.0.0.1:8/", inDocker), dockerSh), nil},
 		{"remote_file_copy_in_container/curl to stdout", exec(p("/usr/bin/curl", "-s https://example.com/health", pod), podShell), nil},
 		{"remote_file_copy_in_container/wget on the host", exec(p("/usr/bin/wget", "http://203.0.113.7/x"), hostBash), nil},
+
+		// user_management_in_container
+		{"user_management_in_container/useradd in a pod", exec(p("/usr/sbin/useradd", "-o -u 0 -g 0 svc-backup", pod, initTree(false)), podShell),
+			[]string{"user_management_in_container"}},
+		{"user_management_in_container/busybox adduser", exec(p("/bin/busybox", "adduser -D eve", inDocker), dockerSh),
+			[]string{"user_management_in_container"}},
+		{"user_management_in_container/passwd -S (status)", exec(p("/usr/bin/passwd", "-S root", pod), podShell), nil},
+		{"user_management_in_container/useradd run by dpkg's postinst", exec(p("/usr/sbin/useradd", "--system _apt", pod), p("/bin/sh", "/var/lib/dpkg/info/apt.postinst configure", pod), "/usr/bin/dpkg"), nil},
+		{"user_management_in_container/useradd on the host", exec(p("/usr/sbin/useradd", "-m eve"), hostBash), nil},
+
+		// scheduled_task_created
+		{"scheduled_task_created/crontab from a file", exec(p("/usr/bin/crontab", "/tmp/cron.txt", pod), podShell),
+			[]string{"scheduled_task_created"}},
+		{"scheduled_task_created/at job", exec(p("/usr/bin/at", "now + 1 minute", pod), podShell),
+			[]string{"scheduled_task_created"}},
+		{"scheduled_task_created/systemd-run timer on the host", exec(p("/usr/bin/systemd-run", "--on-calendar=hourly /tmp/x"), hostBash),
+			[]string{"scheduled_task_created"}},
+		{"scheduled_task_created/crontab -l", exec(p("/usr/bin/crontab", "-l", pod), podShell), nil},
+		{"scheduled_task_created/systemd-run a scope", exec(p("/usr/bin/systemd-run", "--scope -p MemoryMax=1G make"), hostBash), nil},
+
+		// ld_preload_injection
+		{"ld_preload_injection/LD_PRELOAD in a shell command", exec(p("/bin/sh", `-c "LD_PRELOAD=/tmp/.x/hook.so /usr/sbin/sshd"`, pod), podShell),
+			[]string{"ld_preload_injection"}},
+		{"ld_preload_injection/binary run through the loader", exec(p("/lib64/ld-linux-x86-64.so.2", "/tmp/noexec-bin", pod), podShell),
+			[]string{"ld_preload_injection"}},
+		{"ld_preload_injection/ldd runs the loader", exec(p("/lib64/ld-linux-x86-64.so.2", "--list /usr/bin/ls"), p("/usr/bin/ldd", "/usr/bin/ls")), nil},
+		{"ld_preload_injection/LD_LIBRARY_PATH is not a preload", exec(p("/bin/sh", `-c "LD_LIBRARY_PATH=/opt/app/lib /opt/app/bin/app"`, pod), podShell), nil},
+
+		// proc_mem_read
+		{"proc_mem_read/open /proc/1/mem", openat(p("/usr/bin/python3", "dump.py", pod), podShell, "/proc/1/mem", 0, 0),
+			[]string{"proc_mem_read"}},
+		{"proc_mem_read/cat /proc/12/maps (busybox applet)", exec(p("/proc/self/exe", "/proc/12/maps", inDocker), dockerSh),
+			[]string{"proc_mem_read"}},
+		{"proc_mem_read/gcore", exec(p("/usr/bin/gcore", "-o /tmp/core 1", pod), podShell),
+			[]string{"proc_mem_read"}},
+		{"proc_mem_read/own status", openat(p("/app/server", "", pod, initTree(true)), podShell, "/proc/self/status", 0, 0), nil},
+		{"proc_mem_read/gdb reads maps", openat(p("/usr/bin/gdb", "-p 1", pod), podShell, "/proc/1/maps", 0, 0), nil},
+
+		// debugfs_in_container
+		{"debugfs_in_container/debugfs on the host disk", exec(p("/sbin/debugfs", "-w /dev/sda1", pod), podShell),
+			[]string{"debugfs_in_container"}},
+		{"debugfs_in_container/debugfs on the host", exec(p("/sbin/debugfs", "/dev/sda1"), hostBash), nil},
+
+		// file_timestomp
+		{"file_timestomp/touch -r", exec(p("/usr/bin/touch", "-r /bin/ls /usr/bin/newfile", pod), podShell),
+			[]string{"file_timestomp"}},
+		{"file_timestomp/touch -t", exec(p("/bin/touch", "-t 202001010000 /tmp/x"), hostBash),
+			[]string{"file_timestomp"}},
+		{"file_timestomp/touch a file", exec(p("/usr/bin/touch", "/tmp/ready", pod), podShell), nil},
+
+		// security_tool_tampering
+		{"security_tool_tampering/iptables -F", exec(p("/usr/sbin/iptables", "-F"), hostBash),
+			[]string{"security_tool_tampering"}},
+		{"security_tool_tampering/systemctl stop auditd", exec(p("/usr/bin/systemctl", "stop auditd"), hostBash),
+			[]string{"security_tool_tampering"}},
+		{"security_tool_tampering/setenforce 0", exec(p("/usr/sbin/setenforce", "0"), hostBash),
+			[]string{"security_tool_tampering"}},
+		{"security_tool_tampering/pkill tetragon", exec(p("/usr/bin/pkill", "-9 tetragon", pod), podShell),
+			[]string{"security_tool_tampering"}},
+		{"security_tool_tampering/iptables -L", exec(p("/usr/sbin/iptables", "-L -n"), hostBash), nil},
+		{"security_tool_tampering/systemctl status auditd", exec(p("/usr/bin/systemctl", "status auditd"), hostBash), nil},
+		{"security_tool_tampering/systemctl stop nginx", exec(p("/usr/bin/systemctl", "stop nginx"), hostBash), nil},
+
+		// hidden_file_created
+		{"hidden_file_created/mkdir /tmp/.x", exec(p("/bin/mkdir", "-p /tmp/.x", pod), podShell),
+			[]string{"hidden_file_created"}},
+		{"hidden_file_created/cp into /dev/shm/.cache", exec(p("/bin/cp", "/tmp/a /dev/shm/.cache", pod), podShell),
+			[]string{"hidden_file_created"}},
+		{"hidden_file_created/mkdir /tmp/build", exec(p("/bin/mkdir", "-p /tmp/build", pod), podShell), nil},
+		{"hidden_file_created/touch a dotfile at home", exec(p("/usr/bin/touch", "/root/.hushlogin", pod), podShell), nil},
+
+		// system_discovery_in_container
+		{"system_discovery_in_container/whoami from an exec'd shell", exec(p("/usr/bin/whoami", "", pod, initTree(false)), podShell),
+			[]string{"system_discovery_in_container"}},
+		{"system_discovery_in_container/busybox ifconfig", exec(p("/bin/busybox", "ifconfig -a", inDocker), dockerSh),
+			[]string{"system_discovery_in_container"}},
+		{"system_discovery_in_container/entrypoint runs id", exec(p("/usr/bin/id", "-u", pod, initTree(true)), p("/bin/sh", "/docker-entrypoint.sh", pod, initTree(true))), nil},
+		{"system_discovery_in_container/ps in an exec probe", exec(p("/bin/ps", "aux", pod, initTree(false), execProbe), podShell), nil},
+		{"system_discovery_in_container/whoami --version", exec(p("/usr/bin/whoami", "--version", pod, initTree(false)), podShell), nil},
+
+		// data_encrypted_for_impact
+		{"data_encrypted_for_impact/openssl enc -aes-256-cbc", exec(p("/usr/bin/openssl", "enc -aes-256-cbc -salt -in /data/db.sql -out /data/db.sql.enc -k x", pod), podShell),
+			[]string{"data_encrypted_for_impact"}},
+		{"data_encrypted_for_impact/gpg --symmetric", exec(p("/usr/bin/gpg", "--batch --passphrase x --symmetric /data/a.csv", pod), podShell),
+			[]string{"data_encrypted_for_impact"}},
+		{"data_encrypted_for_impact/openssl decrypts", exec(p("/usr/bin/openssl", "enc -d -aes-256-cbc -in a.enc -out a", pod), podShell), nil},
+		{"data_encrypted_for_impact/openssl s_client", exec(p("/usr/bin/openssl", "s_client -connect example.com:443", pod), podShell), nil},
+
+		// sensitive_data_archived
+		{"sensitive_data_archived/tar of /etc and /root", exec(p("/bin/tar", "-czf /tmp/x.tgz /etc /root", pod), podShell),
+			[]string{"sensitive_data_archived"}},
+		{"sensitive_data_archived/zip of .ssh", exec(p("/usr/bin/zip", "-r /tmp/k.zip /root/.ssh", pod), podShell),
+			[]string{"sensitive_data_archived"}},
+		{"sensitive_data_archived/tar of the app's build", exec(p("/bin/tar", "-czf /tmp/dist.tgz /app/dist", pod), podShell), nil},
+		{"sensitive_data_archived/tar extracts into /etc", exec(p("/bin/tar", "-xzf /tmp/conf.tgz -C /etc", pod), podShell), nil},
 	}
 }
