@@ -195,7 +195,10 @@ func TestCatalogueRunbooks(t *testing.T) {
 		"setuid_bit_set", "sensitive_file_link", "shell_history_tampering", "write_below_binary_dir", "write_below_etc",
 		"write_below_root", "write_below_dev", "package_database_modified", "shell_config_modified", "shell_config_read",
 		"ssh_info_read", "proc_environ_read", "ptrace_anti_debug", "chroot_escape", "packet_socket_in_container",
-		"bulk_data_removal", "payload_decoded_to_shell", "system_user_interactive_shell", "remote_file_copy_in_container"}
+		"bulk_data_removal", "payload_decoded_to_shell", "system_user_interactive_shell", "remote_file_copy_in_container",
+		"user_management_in_container", "scheduled_task_created", "ld_preload_injection", "proc_mem_read", "debugfs_in_container",
+		"file_timestomp", "security_tool_tampering", "hidden_file_created", "system_discovery_in_container",
+		"data_encrypted_for_impact", "sensitive_data_archived"}
 	var got []string
 	techID := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
 	for _, r := range Catalogue {
