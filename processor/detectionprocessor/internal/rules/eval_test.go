@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -497,5 +498,54 @@ func TestSyscallsFieldThreeShapes(t *testing.T) {
 		if len(got) != c.want {
 			t.Errorf("%s: %d matches, want %d", c.line, len(got), c.want)
 		}
+	}
+}
+
+// CommandName() atoms make prefilters on the executable's name: the command
+// or a multi-call binary (busybox), whose applet CommandName() reads.
+func TestPrefilterCommandNameAtoms(t *testing.T) {
+	rs := mustCompile(t, `
+rules:
+  - name: Fetch
+    description: d
+    category: command_and_control
+    severity: warning
+    event: [tetragon.process_exec]
+    condition: InList(CommandName(), ["wget", "curl"]) or CommandName() == "tftp"
+`)
+	r := rs.Rule("Fetch")
+	if got := r.Prefilter(); !strings.Contains(got, "CommandName") {
+		t.Fatalf("prefilter %q does not come from the CommandName atoms", got)
+	}
+	for _, tc := range []struct {
+		name    string
+		attrs   map[string]any
+		admits  bool
+		matches bool
+	}{
+		{"wget", map[string]any{"process.executable.name": "wget", "process.executable.path": "/usr/bin/wget"}, true, true},
+		{"tftp", map[string]any{"process.executable.name": "tftp", "process.executable.path": "/usr/bin/tftp"}, true, true},
+		{"busybox wget", map[string]any{"process.executable.name": "busybox", "process.executable.path": "/bin/busybox", "tetragon.process.arguments": "wget http://x/"}, true, true},
+		{"busybox ls", map[string]any{"process.executable.name": "busybox", "process.executable.path": "/bin/busybox", "tetragon.process.arguments": "ls"}, true, false},
+		{"ls", map[string]any{"process.executable.name": "ls", "process.executable.path": "/bin/ls"}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := rulestest.Event{Name: "tetragon.process_exec", Attributes: tc.attrs}
+			ld := ev.Logs()
+			rl := ld.ResourceLogs().At(0)
+			sl := rl.ScopeLogs().At(0)
+			tctx := ottllog.NewTransformContext(rl, sl, sl.LogRecords().At(0))
+			defer tctx.Close()
+			if got := r.PrefilterAdmits(tctx); got != tc.admits {
+				t.Fatalf("prefilter admits %v, want %v", got, tc.admits)
+			}
+			matched, err := r.ConditionMatches(context.Background(), tctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if matched != tc.matches {
+				t.Fatalf("condition matches %v, want %v", matched, tc.matches)
+			}
+		})
 	}
 }

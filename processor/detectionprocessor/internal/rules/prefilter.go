@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 )
 
@@ -281,6 +282,20 @@ var matcherFuncs = map[string]bool{
 
 func (b *prefilterBuilder) atom(toks []token) *pred {
 	desc := joinTokens(toks)
+	// InList(CommandName(), ["lit", …]) / CommandName() == "lit": the
+	// executable's name is one of them or a multi-call binary (busybox).
+	if name, ok := commandNameValues(toks); ok {
+		i, ok := b.field(FieldRef{Key: attrkey.ProcessExecutableName})
+		if !ok {
+			return nil
+		}
+		values := append(name, rulefuncs.MultiCallBinaries()...)
+		match, err := rulefuncs.StringMatcher("InList", values)
+		if err != nil {
+			return nil
+		}
+		return &pred{kind: predMatch, field: i, match: match, in: values, desc: desc}
+	}
 	// FUNC ( PATH , LIST|STRING )
 	if len(toks) >= 8 && toks[0].kind == tokIdent && matcherFuncs[toks[0].text] && toks[1].is("(") && toks[len(toks)-1].is(")") {
 		name := toks[0].text
@@ -347,6 +362,23 @@ func (b *prefilterBuilder) atom(toks []token) *pred {
 		return &pred{kind: predAbsent, field: i, desc: desc}
 	}
 	return nil
+}
+
+// commandNameValues returns the values of `InList(CommandName(), [...])` or
+// `CommandName() == "lit"`.
+func commandNameValues(toks []token) ([]string, bool) {
+	isCall := func(t []token) bool {
+		return len(t) >= 3 && t[0].kind == tokIdent && t[0].text == "CommandName" && t[1].is("(") && t[2].is(")")
+	}
+	if len(toks) == 5 && isCall(toks) && toks[3].is("==") && toks[4].kind == tokString {
+		return []string{toks[4].text}, true
+	}
+	if len(toks) >= 8 && toks[0].kind == tokIdent && toks[0].text == "InList" && toks[1].is("(") &&
+		isCall(toks[2:]) && toks[5].is(",") && toks[len(toks)-1].is(")") {
+		values, ok := stringList(toks[6 : len(toks)-1])
+		return values, ok && len(values) > 0
+	}
+	return nil, false
 }
 
 // attrPath parses attributes["k"] or resource.attributes["k"] at the start of
