@@ -17,7 +17,9 @@ const (
 // workloads vary from round to round:
 //   - a pod with a shell: kubectl exec into bash, reconnaissance, /etc/shadow and the service
 //     account token read with cat, apt-get install, a miner downloaded to /tmp and run
-//     (xmrig -o stratum+tcp://pool:3333), reverse shells (bash -i >& /dev/tcp/… and nc -e) and nmap;
+//     (xmrig -o stratum+tcp://pool:3333), a setuid copy of a shell, /proc/1/environ read, reverse
+//     shells (bash -i >& /dev/tcp/… and nc -e), an nmap SYN scan (raw socket) and the shell
+//     history removed;
 //   - an nginx pod: a shell spawned by nginx (web shell);
 //   - a privileged pod: nsenter into the host namespaces (setns), a ptrace attach, a kernel module
 //     load and a write to /etc/passwd.
@@ -85,6 +87,14 @@ func (g *Generator) attackShellPod(pd *pod) {
 		g.add(g.tcpConnect(h, AttackerIP, 80), g.fileAccess(h, hookFileMonitoring, "/tmp/xmrig", mayWrite))
 	})
 	g.run(bash, "/bin/chmod", "+x /tmp/xmrig", nil)
+	// A setuid copy of a shell kept for later (fchmodat with S_ISUID).
+	g.run(bash, "/bin/chmod", "4755 /tmp/.sh", func(h *ph) {
+		g.add(g.tracepoint(h, "syscalls", "sys_enter_fchmodat", hookFileMetadata, intArg(-100), stringArg("/tmp/.sh"), uintArg(0o4755)))
+	})
+	// Secrets from the init process's environment.
+	g.run(bash, "/bin/cat", "/proc/1/environ", func(h *ph) {
+		g.add(g.openat(h, "/proc/1/environ", oRDONLY))
+	})
 	miner := &ph{}
 	g.add(
 		g.tracepoint(bash, "syscalls", "sys_enter_execve", hookExecWritable, stringArg("/tmp/xmrig")),
@@ -112,11 +122,16 @@ func (g *Generator) attackShellPod(pd *pod) {
 	g.add(g.exec(ncsh, nc, execOpts{binary: "/bin/sh", args: "", reexec: nc}))
 	g.run(ncsh, "/usr/bin/id", "", nil)
 	g.add(g.exit(ncsh, 0, ""))
-	// Discovery of the cluster network.
-	g.run(bash, "/usr/bin/nmap", "-sT -Pn -p 22,80,443,2379,6443,10250 10.96.0.0/24", func(h *ph) {
+	// Discovery of the cluster network (a SYN scan: a raw IP socket).
+	g.run(bash, "/usr/bin/nmap", "-sS -Pn -p 22,80,443,2379,6443,10250 10.96.0.0/24", func(h *ph) {
+		g.add(g.tracepoint(h, "syscalls", "sys_enter_socket", hookSocket, intArg(2), intArg(3), intArg(6)))
 		for _, t := range []endpoint{{apiServerIP, 443}, {apiServerIP, 6443}, {"10.96.0.10", 80}, {nodeIP, 10250}, {nodeIP, 2379}} {
 			g.add(g.tcpConnect(h, t.ip, t.port))
 		}
+	})
+	// Covering tracks: the shell history removed.
+	g.run(bash, "/bin/rm", "-f /root/.bash_history", func(h *ph) {
+		g.add(g.tracepoint(h, "syscalls", "sys_enter_unlinkat", hookFileModify, intArg(-100), stringArg("/root/.bash_history"), intArg(0)))
 	})
 	g.add(g.exit(miner, 0, "SIGKILL"), g.exit(bash, 0, ""))
 }

@@ -320,13 +320,16 @@ var (
 	hookExecWritable   = hook{"exec-from-writable-dirs", "execve of a binary in a world-writable or unusual location", []string{"observability.process", "drop-and-execute"}}
 	hookModules        = hook{"kernel-modules", "Kernel module loading", []string{"observability.kernel", "kernel-modules"}}
 	hookNamespaceKP    = hook{"namespace-access", "Namespace change (setns)", []string{"observability.namespaces"}}
+	hookFileMetadata   = hook{"ors-tp-file-metadata", "File mode or links changed", []string{"observability.filesystem"}}
+	hookFileModify     = hook{"ors-tp-file-modify", "File renamed, removed or truncated", []string{"observability.filesystem"}}
+	hookSocket         = hook{"ors-tp-network", "Packet or raw socket created", []string{"observability.network"}}
 )
 
 // PolicyNames lists the tracing policies the generated hook events name.
 func PolicyNames() []string {
 	var out []string
 	for _, h := range []hook{hookFileMonitoring, hookSensitiveFile, hookNetwork, hookOpenat, hookSetnsTP,
-		hookRawSyscall, hookConnectTP, hookExecWritable, hookModules, hookNamespaceKP} {
+		hookRawSyscall, hookConnectTP, hookExecWritable, hookModules, hookNamespaceKP, hookFileMetadata, hookFileModify, hookSocket} {
 		if !slices.Contains(out, h.policy) {
 			out = append(out, h.policy)
 		}
@@ -372,6 +375,9 @@ func longArg(v int64) *tetragon.KprobeArgument {
 }
 func sizeArg(v uint64) *tetragon.KprobeArgument {
 	return &tetragon.KprobeArgument{Arg: &tetragon.KprobeArgument_SizeArg{SizeArg: v}}
+}
+func uintArg(v uint32) *tetragon.KprobeArgument {
+	return &tetragon.KprobeArgument{Arg: &tetragon.KprobeArgument_UintArg{UintArg: v}}
 }
 func stringArg(v string) *tetragon.KprobeArgument {
 	return &tetragon.KprobeArgument{Arg: &tetragon.KprobeArgument_StringArg{StringArg: v}}
