@@ -27,6 +27,23 @@ type Config struct {
 	// MaxSuppressionKeys caps the number of (rule, key) entries the
 	// suppression windows remember; the least recently used is evicted.
 	MaxSuppressionKeys int `mapstructure:"max_suppression_keys"`
+	// Drift configures the container drift tracker (the container_drift rule).
+	Drift DriftConfig `mapstructure:"drift"`
+
+	_ struct{} // forces keyed literals
+}
+
+// DriftConfig configures the tracker that marks the execution of a file created or made executable
+// in the same container (runtime_security.drift).
+type DriftConfig struct {
+	// Enabled runs the tracker (default true). It never runs in an instance that evaluates no rule
+	// (drop_unmatched with no rules: the detections-only pipeline).
+	Enabled bool `mapstructure:"enabled"`
+	// MaxEntries caps the remembered (container, file) entries; the least recently written or
+	// executed is evicted first.
+	MaxEntries int `mapstructure:"max_entries"`
+	// TTL is how long, in event time, a file is remembered after it was last written or executed.
+	TTL time.Duration `mapstructure:"ttl"`
 
 	_ struct{} // forces keyed literals
 }
@@ -44,6 +61,14 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxSuppressionKeys <= 0 {
 		errs = append(errs, fmt.Errorf("max_suppression_keys must be > 0, got %d", c.MaxSuppressionKeys))
+	}
+	if c.Drift.Enabled {
+		if c.Drift.MaxEntries <= 0 {
+			errs = append(errs, fmt.Errorf("drift.max_entries must be > 0 (e.g. 10000; or drift.enabled: false), got %d", c.Drift.MaxEntries))
+		}
+		if c.Drift.TTL <= 0 {
+			errs = append(errs, fmt.Errorf("drift.ttl must be > 0 (e.g. 1h: how long a written file is remembered; or drift.enabled: false), got %v", c.Drift.TTL))
+		}
 	}
 	seen := map[string]bool{}
 	for i, f := range c.RulesFiles {

@@ -22,7 +22,8 @@ func TestLoadConfig(t *testing.T) {
 		id       component.ID
 		expected *Config
 	}{
-		{component.NewID(metadata.Type), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000}},
+		{component.NewID(metadata.Type), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
+			Drift: DriftConfig{Enabled: true, MaxEntries: 10000, TTL: time.Hour}}},
 		{component.NewIDWithName(metadata.Type, "custom"), &Config{
 			BuiltinRules:       false,
 			RulesFiles:         []string{"testdata/rules.yaml"},
@@ -30,7 +31,10 @@ func TestLoadConfig(t *testing.T) {
 			DropUnmatched:      true,
 			ReloadInterval:     10 * time.Second,
 			MaxSuppressionKeys: 500,
+			Drift:              DriftConfig{Enabled: true, MaxEntries: 2000, TTL: 30 * time.Minute},
 		}},
+		{component.NewIDWithName(metadata.Type, "nodrift"), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
+			Drift: DriftConfig{Enabled: false, MaxEntries: 10000, TTL: time.Hour}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -46,7 +50,8 @@ func TestLoadConfig(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	base := func() *Config {
-		return &Config{BuiltinRules: false, RulesFiles: []string{"testdata/rules.yaml"}, ReloadInterval: time.Minute, MaxSuppressionKeys: 10}
+		return &Config{BuiltinRules: false, RulesFiles: []string{"testdata/rules.yaml"}, ReloadInterval: time.Minute, MaxSuppressionKeys: 10,
+			Drift: DriftConfig{Enabled: true, MaxEntries: 10, TTL: time.Minute}}
 	}
 	tests := []struct {
 		name   string
@@ -56,6 +61,8 @@ func TestValidate(t *testing.T) {
 		{"negative reload", func(c *Config) { c.ReloadInterval = -time.Second }, "reload_interval must be >= 0"},
 		{"tiny reload", func(c *Config) { c.ReloadInterval = time.Millisecond }, "reload_interval must be at least 1s"},
 		{"suppression keys", func(c *Config) { c.MaxSuppressionKeys = 0 }, "max_suppression_keys must be > 0, got 0"},
+		{"drift entries", func(c *Config) { c.Drift.MaxEntries = 0 }, "drift.max_entries must be > 0 (e.g. 10000; or drift.enabled: false), got 0"},
+		{"drift ttl", func(c *Config) { c.Drift.TTL = -time.Second }, "drift.ttl must be > 0 (e.g. 1h: how long a written file is remembered; or drift.enabled: false), got -1s"},
 		{"empty file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, "") }, "rules_files[1] is empty"},
 		{"duplicate file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, c.RulesFiles[0]) }, `rules_files[1]: "testdata/rules.yaml" is listed twice`},
 		{"empty disabled", func(c *Config) { c.DisabledRules = []string{""} }, "disabled_rules[0] is empty"},
@@ -76,6 +83,10 @@ func TestValidate(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+	// A disabled tracker's limits are not checked.
+	c0 := base()
+	c0.Drift = DriftConfig{Enabled: false}
+	require.NoError(t, c0.Validate())
 	// Several field errors are reported together.
 	c := base()
 	c.ReloadInterval, c.MaxSuppressionKeys = -1, -1

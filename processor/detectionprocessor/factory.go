@@ -29,6 +29,7 @@ func createDefaultConfig() component.Config {
 		BuiltinRules:       true,
 		ReloadInterval:     30 * time.Second,
 		MaxSuppressionKeys: 10000,
+		Drift:              DriftConfig{Enabled: true, MaxEntries: 10000, TTL: time.Hour},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/drift"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/suppress"
@@ -47,6 +48,9 @@ type detectionProcessor struct {
 	now      func() time.Time
 	errLog   rateLimitedLog
 	reloader *reloader
+	// drift marks executions of files created or made executable in the same container; nil when
+	// drift.enabled is false and in a select-only instance.
+	drift *drift.Tracker
 
 	bufPool sync.Pool // *[]match / *[]*rules.Rule scratch per batch
 }
@@ -72,6 +76,9 @@ func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProce
 		errLog:   rateLimitedLog{every: 10 * time.Second},
 	}
 	p.bufPool.New = func() any { return &scratch{} }
+	if cfg.Drift.Enabled && !p.selectsOnly() {
+		p.drift = drift.New(cfg.Drift.MaxEntries, cfg.Drift.TTL, func() int64 { return p.now().UnixNano() })
+	}
 	p.reloader = newReloader(cfg, set.Logger, p.activate, p.reloadFailed)
 	rs, err := p.reloader.loadInitial()
 	if err != nil {
@@ -199,6 +206,12 @@ func (p *detectionProcessor) selectDetections(ctx context.Context, ld plog.Logs)
 // processRecord evaluates and tags one record; it reports whether the record
 // carries a (non-suppressed) detection.
 func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *scratch, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord) bool {
+	if p.drift != nil {
+		// Before the rules, so that they see runtime_security.drift on the exec it marks.
+		if p.drift.Track(lr.EventName(), rl.Resource().Attributes(), lr.Attributes(), eventTime(lr)).Evicted {
+			p.tb.ProcessorDetectionDriftEntriesEvicted.Add(ctx, 1)
+		}
+	}
 	if !st.rs.HasRulesFor(lr.EventName()) {
 		return false
 	}
@@ -251,6 +264,15 @@ func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *s
 		p.tb.ProcessorDetectionMatches.Add(ctx, 1, st.ruleAttrs[m.rule.Order])
 	}
 	return true
+}
+
+// eventTime is the record's time in unix nanoseconds for the drift tracker: Tetragon's event time,
+// else when the receiver observed it, else 0 (the tracker then reads p.now, if it needs a time).
+func eventTime(lr plog.LogRecord) int64 {
+	if ts := lr.Timestamp(); ts != 0 {
+		return int64(ts)
+	}
+	return int64(lr.ObservedTimestamp())
 }
 
 // carriesDetection reports whether an upstream detection processor already tagged the record, so

@@ -565,6 +565,18 @@ var Catalogue = []DetectionRule{
 			Values: [][]string{{"[conda, rustup-init]", "/**/.bashrc"}}},
 	},
 	{
+		Name: "container_drift", Title: "Container drift: a file written in the container was executed", Category: "defense_evasion",
+		Mitre:   []string{"T1036"},
+		Meaning: "Inside a running container, a file that was created there (an open with `O_CREAT`, `creat`), made executable (`chmod +x`) or renamed into place shortly before was then executed in the same container. The binary or script is not part of the image that was scanned and admitted: typically a downloaded tool, implant or miner. `runtime_security.drift` on the exec record names the syscall that created the file.",
+		LookAt: []string{
+			"`process.executable.path` and `runtime_security.drift`; the hook records of the same container and path before the exec (`file.path`, `tetragon.syscall.name`): who wrote it, and when.",
+			"The process that wrote it and its parent: `curl`/`wget` (`remote_file_copy_in_container`), a shell, an exploited server process?",
+			"What the new process did next: network connections (`crypto_miner`, `k8s_api_from_container`), credential reads. Copy the file out (`kubectl cp`) before the pod goes away.",
+		},
+		Benign:    []string{"Containers that install or build software at run time and run it: `apt-get install` then the tool, CI runners, development containers, `pip install` console scripts.", "Entrypoints that copy or unpack a binary into place at start."},
+		Exception: workloadException("build_containers", []string{"ci", "gitlab-runner"}, []string{"dev", "jupyter"}),
+	},
+	{
 		Name: "chroot_escape", Title: "chroot into another process's root", Category: "privilege_escalation",
 		Mitre:   []string{"T1611"},
 		Meaning: "A process in a container changed its root directory to another process's root through `/proc` (`chroot /proc/1/root`, or through `cwd`). With the host PID namespace (`hostPID: true`) and enough privilege, `/proc/1/root` is the node's file system: every later command acts on the node. This is a complete container escape.",

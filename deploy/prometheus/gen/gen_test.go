@@ -191,6 +191,8 @@ func TestCatalogueRunbooks(t *testing.T) {
 		"crypto_miner", "k8s_api_from_container", "network_recon_tool", "setuid_privilege_escalation", "setuid_to_root_syscall",
 		"kernel_module_load", "ptrace_attach", "namespace_escape", "container_escape_mount", "bpf_program_load", "log_tampering",
 		"credential_file_search",
+		// Container drift (36_drift.yaml).
+		"container_drift",
 		// Catalogue v2.
 		"setuid_bit_set", "sensitive_file_link", "shell_history_tampering", "write_below_binary_dir", "write_below_etc",
 		"write_below_root", "write_below_dev", "package_database_modified", "shell_config_modified", "shell_config_read",

@@ -26,6 +26,7 @@ type TelemetryBuilder struct {
 	meter                                    metric.Meter
 	mu                                       sync.Mutex
 	registrations                            []metric.Registration
+	ProcessorDetectionDriftEntriesEvicted    metric.Int64Counter
 	ProcessorDetectionEvaluationErrors       metric.Int64Counter
 	ProcessorDetectionEvaluationTime         metric.Float64Histogram
 	ProcessorDetectionMatches                metric.Int64Counter
@@ -66,6 +67,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorDetectionDriftEntriesEvicted, err = builder.meter.Int64Counter(
+		"otelcol_processor_detection_drift_entries_evicted",
+		metric.WithDescription("Number of container drift entries (files created or made executable in a container) evicted before their ttl because drift.max_entries was reached; an execution of such a file is then not marked. [Alpha]"),
+		metric.WithUnit("{entry}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorDetectionEvaluationErrors, err = builder.meter.Int64Counter(
 		"otelcol_processor_detection_evaluation_errors",
 		metric.WithDescription("Number of rule conditions that failed to evaluate on a record (the rule is treated as not matching). [Alpha]"),

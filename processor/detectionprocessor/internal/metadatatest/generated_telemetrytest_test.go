@@ -19,6 +19,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ProcessorDetectionDriftEntriesEvicted.Add(context.Background(), 1)
 	tb.ProcessorDetectionEvaluationErrors.Add(context.Background(), 1)
 	tb.ProcessorDetectionEvaluationTime.Record(context.Background(), 1)
 	tb.ProcessorDetectionMatches.Add(context.Background(), 1)
@@ -28,6 +29,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorDetectionRulesLoaded.Record(context.Background(), 1)
 	tb.ProcessorDetectionSuppressed.Add(context.Background(), 1)
 	tb.ProcessorDetectionSuppressionKeysEvicted.Add(context.Background(), 1)
+	AssertEqualProcessorDetectionDriftEntriesEvicted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorDetectionEvaluationErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

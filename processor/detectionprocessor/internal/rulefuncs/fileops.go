@@ -137,27 +137,82 @@ func lookupFileOp(attrs pcommon.Map) (fileOp, bool) {
 	return fileOp{}, false
 }
 
-func intArgAt(tCtx TC, i int) (int64, bool) {
+// argOf is argument i of the record's tetragon.args (the typed value and its
+// type key), as argAt in rulefuncs.go, but from the attributes alone so that
+// code outside OTTL (FileOperation) reads arguments the same way.
+func argOf(attrs pcommon.Map, i int) (v pcommon.Value, ok bool) {
 	if i < 0 {
-		return 0, false
+		return pcommon.Value{}, false
 	}
-	v, _, ok := argAt(tCtx, int64(i))
+	args, found := attrs.Get(attrkey.TetragonArgs)
+	if !found || args.Type() != pcommon.ValueTypeSlice || i >= args.Slice().Len() {
+		return pcommon.Value{}, false
+	}
+	arg := args.Slice().At(i)
+	if arg.Type() != pcommon.ValueTypeMap {
+		return pcommon.Value{}, false
+	}
+	arg.Map().Range(func(k string, val pcommon.Value) bool {
+		if k == "label" {
+			return true
+		}
+		v, ok = val, true
+		return false
+	})
+	return v, ok
+}
+
+func intArgOf(attrs pcommon.Map, i int) (int64, bool) {
+	v, ok := argOf(attrs, i)
 	if !ok {
 		return 0, false
 	}
 	return argInt(v)
 }
 
-func stringArgAt(tCtx TC, i int) (any, error) {
-	if i < 0 {
-		return nil, nil
-	}
-	if v, _, ok := argAt(tCtx, int64(i)); ok {
-		if s, ok := argString(v); ok && s != "" {
-			return s, nil
+func stringArgOf(attrs pcommon.Map, i int) string {
+	if v, ok := argOf(attrs, i); ok {
+		if s, ok := argString(v); ok {
+			return s
 		}
 	}
-	return nil, nil
+	return ""
+}
+
+// opOf is what the record's entry f does: f.op, or read/write by its open
+// flags or permission mask; "" when the flags or mask are unreadable or say
+// nothing is accessed (O_PATH). flags are the open flags it read, else -1.
+func opOf(attrs pcommon.Map, f fileOp) (op string, flags int64) {
+	switch {
+	case f.flags >= 0:
+		flags, ok := intArgOf(attrs, f.flags)
+		if !ok {
+			return "", -1
+		}
+		if flags&oWriteMask != 0 {
+			return OpWrite, flags
+		}
+		if flags&oPath != 0 {
+			return "", flags
+		}
+		return OpRead, flags
+	case f.mask >= 0:
+		mask, ok := intArgOf(attrs, f.mask)
+		switch {
+		case !ok:
+			return "", -1
+		case mask&mayWrite != 0:
+			return OpWrite, -1
+		case mask&mayRead != 0:
+			return OpRead, -1
+		}
+		return "", -1
+	case f.rmdirFlag >= 0:
+		if flag, ok := intArgOf(attrs, f.rmdirFlag); ok && flag&atRemovedir != 0 {
+			return OpRmdir, -1
+		}
+	}
+	return f.op, -1
 }
 
 // fileOpOf is FileOp() for one record: nil when the record is not a file
@@ -167,36 +222,47 @@ func fileOpOf(tCtx TC) any {
 	if !ok {
 		return nil
 	}
-	switch {
-	case f.flags >= 0:
-		flags, ok := intArgAt(tCtx, f.flags)
-		if !ok {
-			return nil
-		}
-		if flags&oWriteMask != 0 {
-			return OpWrite
-		}
-		if flags&oPath != 0 {
-			return nil
-		}
-		return OpRead
-	case f.mask >= 0:
-		mask, ok := intArgAt(tCtx, f.mask)
-		switch {
-		case !ok:
-			return nil
-		case mask&mayWrite != 0:
-			return OpWrite
-		case mask&mayRead != 0:
-			return OpRead
-		}
-		return nil
-	case f.rmdirFlag >= 0:
-		if flag, ok := intArgAt(tCtx, f.rmdirFlag); ok && flag&atRemovedir != 0 {
-			return OpRmdir
-		}
+	if op, _ := opOf(tCtx.GetLogRecord().Attributes(), f); op != "" {
+		return op
 	}
-	return f.op
+	return nil
+}
+
+// FileOperation is what a hook event did to which path, from the same table
+// as FileOp(), FileMode(), LinkTarget() and NewPath(), for code that reads a
+// record outside OTTL (the detection processor's drift tracker):
+//
+//   - op: what FileOp() returns (OpRead, OpWrite, OpChmod, …), "" when the
+//     record is no file operation;
+//   - path: the file acted on: file.path (the receiver's first path or file
+//     argument), else the existing file of a link (LinkTarget());
+//   - newPath: the name a rename or link creates (NewPath()), else "";
+//   - mode: the mode argument of open/creat/chmod/mknod (FileMode()), -1 when
+//     the syscall has none or the event lacks it;
+//   - flags: the open(2) flags of open/openat, -1 likewise.
+//
+// Paths are the strings the process passed (possibly relative). It does not
+// allocate.
+func FileOperation(attrs pcommon.Map) (op, path, newPath string, mode, flags int64) {
+	f, ok := lookupFileOp(attrs)
+	if !ok {
+		return "", "", "", -1, -1
+	}
+	if op, flags = opOf(attrs, f); op == "" {
+		return "", "", "", -1, -1
+	}
+	if v, ok := attrs.Get(attrkey.FilePath); ok && v.Type() == pcommon.ValueTypeStr {
+		path = v.Str()
+	}
+	if path == "" {
+		path = stringArgOf(attrs, f.old)
+	}
+	newPath = stringArgOf(attrs, f.newPath)
+	mode = -1
+	if m, ok := intArgOf(attrs, f.mode); ok {
+		mode = m
+	}
+	return op, path, newPath, mode, flags
 }
 
 // noArgs is a function factory of a function without arguments.
@@ -211,24 +277,29 @@ func newFileOpFactories() []ottl.Factory[TC] {
 	return []ottl.Factory[TC]{
 		noArgs("FileOp", fileOpOf),
 		noArgs("FileMode", func(tCtx TC) any {
-			if f, ok := lookupFileOp(tCtx.GetLogRecord().Attributes()); ok {
-				if m, ok := intArgAt(tCtx, f.mode); ok {
+			attrs := tCtx.GetLogRecord().Attributes()
+			if f, ok := lookupFileOp(attrs); ok {
+				if m, ok := intArgOf(attrs, f.mode); ok {
 					return m
 				}
 			}
 			return nil
 		}),
 		noArgs("LinkTarget", func(tCtx TC) any {
-			if f, ok := lookupFileOp(tCtx.GetLogRecord().Attributes()); ok {
-				s, _ := stringArgAt(tCtx, f.old)
-				return s
+			attrs := tCtx.GetLogRecord().Attributes()
+			if f, ok := lookupFileOp(attrs); ok {
+				if s := stringArgOf(attrs, f.old); s != "" {
+					return s
+				}
 			}
 			return nil
 		}),
 		noArgs("NewPath", func(tCtx TC) any {
-			if f, ok := lookupFileOp(tCtx.GetLogRecord().Attributes()); ok {
-				s, _ := stringArgAt(tCtx, f.newPath)
-				return s
+			attrs := tCtx.GetLogRecord().Attributes()
+			if f, ok := lookupFileOp(attrs); ok {
+				if s := stringArgOf(attrs, f.newPath); s != "" {
+					return s
+				}
 			}
 			return nil
 		}),
