@@ -210,6 +210,12 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 			rs.byEvent[ev] = append(rs.byEvent[ev], r)
 		}
 	}
+	rs.byExeName = map[string]*nameIndex{}
+	for ev, rules := range rs.byEvent {
+		if ix := buildNameIndex(rules, pf.fields); ix != nil {
+			rs.byExeName[ev] = ix
+		}
+	}
 	return rs, nil
 }
 

@@ -77,7 +77,9 @@ type Ruleset struct {
 	rules   []*Rule
 	byName  map[string]*Rule
 	byEvent map[string][]*Rule // enabled rules per EventName, catalogue order
-	lists   map[string][]string
+	// byExeName narrows byEvent by the executable's name (nameindex.go), per EventName.
+	byExeName map[string]*nameIndex
+	lists     map[string][]string
 }
 
 // Rules returns every rule, enabled or not, in catalogue order.
@@ -120,12 +122,16 @@ func (rs *Ruleset) HasRulesFor(eventName string) bool { return len(rs.byEvent[ev
 // match and is reported through onError (which may be nil).
 func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, onError func(*Rule, error)) []*Rule {
 	lr := tc.GetLogRecord()
-	candidates := rs.byEvent[lr.EventName()]
+	ev := lr.EventName()
+	candidates := rs.byEvent[ev]
 	if len(candidates) == 0 {
 		return dst
 	}
 	res := tc.GetResource().Attributes()
 	attrs := lr.Attributes()
+	if ix := rs.byExeName[ev]; ix != nil {
+		candidates = ix.candidates(strAttr(attrs, attrkey.ProcessExecutableName))
+	}
 	var hook, syscall string
 	var hookRead, syscallRead bool
 	var view recordView // the prefilters' attribute cache, set up on first use
