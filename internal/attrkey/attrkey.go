@@ -150,5 +150,34 @@ const (
 	RuntimeSecurityDrift = "runtime_security.drift"
 )
 
+// Attributes the workload_profile processor adds, read by the detection
+// processor's unexpected_* rules.
+const (
+	// ProfileNovel is a string slice of what in the record the workload's
+	// profile has not seen: ProfileKindExec, ProfileKindFile,
+	// ProfileKindSyscall, ProfileKindNetwork. Absent when nothing is novel or
+	// the profile is not enforcing.
+	ProfileNovel = "runtime_security.profile.novel"
+	// ProfileState is the state of the workload's profile when the record was
+	// seen: ProfileStateLearning, ProfileStateEnforcing or ProfileStateFile
+	// (a reviewed profile from profiles_files, authoritative). Absent for
+	// records that are not profiled (host processes).
+	ProfileState = "runtime_security.profile.state"
+	// ProfileWorkload is the profile's workload key, e.g.
+	// "cluster/namespace/Deployment/name/container".
+	ProfileWorkload = "runtime_security.profile.workload"
+)
+
+// Values of ProfileNovel and ProfileState.
+const (
+	ProfileKindExec       = "exec"
+	ProfileKindFile       = "file"
+	ProfileKindSyscall    = "syscall"
+	ProfileKindNetwork    = "network"
+	ProfileStateLearning  = "learning"
+	ProfileStateEnforcing = "enforcing"
+	ProfileStateFile      = "file"
+)
+
 // EventNamePrefix starts every LogRecord EventName: "tetragon.process_exec", …
 const EventNamePrefix = "tetragon."
