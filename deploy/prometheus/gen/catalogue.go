@@ -88,6 +88,8 @@ var mitreNames = map[string]string{
 	"T1564.001": "Hide Artifacts: Hidden Files and Directories",
 	"T1486":     "Data Encrypted for Impact",
 	"T1560.001": "Archive Collected Data: Archive via Utility",
+	"T1005":     "Data from Local System",
+	"T1106":     "Native API",
 }
 
 var workloadException = func(name string, values ...[]string) Exception {
@@ -753,5 +755,72 @@ var Catalogue = []DetectionRule{
 		},
 		Benign:    []string{"Backup jobs that archive home directories or `/etc` from inside a container.", "Entrypoints that pack configuration for a sidecar or an init step."},
 		Exception: workloadException("home_backups", []string{"backup", "home-backup"}),
+	},
+	// Workload behaviour profiles (37_profile.yaml): the workload_profile
+	// processor marks what a workload's profile never saw.
+	{
+		Name: "unexpected_process", Title: "Process the workload's profile never saw", Category: "execution",
+		Mitre:   []string{"T1059"},
+		Meaning: "The `workload_profile` processor marked this exec as novel (`runtime_security.profile.novel` contains `exec`): the executable, or the parent-to-child pair of executables, never ran in this workload while its profile was learned, and is not in its reviewed profile file. The profile is enforcing or a file (`runtime_security.profile.state`). A shell, a downloaded tool or an implant that the application never starts shows up here whatever its name, where the name-based rules need a list. runc's own re-exec and exec probes are not reported.",
+		LookAt: []string{
+			"`runtime_security.profile.workload` (the profile's key), `runtime_security.profile.state` and `runtime_security.profile.novel`; `process.executable.path`, `process.parent.executable.path` and `tetragon.process.arguments`: what ran, started by what.",
+			"Was the workload just deployed, or its image changed? A new release that runs a new helper is the usual cause: see the profiles guide (`docs/profiles.md`, \"A profile alerts after a deploy\"). Compare `container.image.name` with the profile's.",
+			"Other detections of the same workload around the record (`terminal_shell_in_container`, `remote_file_copy_in_container`, `execution_from_writable_dir`, `container_drift`): an intrusion rarely stops at one new process.",
+		},
+		Benign: []string{
+			"A new release of the application that starts a program the old one did not (profile learned on the previous image, or a profile file not updated with the release).",
+			"Rare code paths not exercised while the profile learned: maintenance jobs, migrations, crash handlers, log rotation.",
+			"Engineers running tools through `kubectl exec` (`terminal_shell_in_container` fires too).",
+		},
+		Exception: Exception{Name: "release_helpers", Fields: []string{"resource.k8s.workload.name", "process.executable.path"}, Comps: []string{"=", "in"},
+			Values: [][]string{{"web", "[/usr/local/bin/migrate, /usr/bin/pg_dump]"}}},
+	},
+	{
+		Name: "unexpected_file_access", Title: "File path class the workload's profile never touched", Category: "collection",
+		Mitre:   []string{"T1005"},
+		Meaning: "The `workload_profile` processor marked this file hook event as novel (`runtime_security.profile.novel` contains `file`): the workload touched a class of paths that its profile never saw it touch. The processor remembers classes, not paths: credentials and secrets, other processes' `/proc` entries, kernel state, the rest of `/etc`, binaries, logs, temporary and home directories, other. Applications read the same few files release after release; an intruder looks around for keys, tokens and configuration.",
+		LookAt: []string{
+			"`file.path`, `tetragon.syscall.name` and `tetragon.args` (read or write), and `process.executable.path`: which process opened what.",
+			"`runtime_security.profile.workload`, `runtime_security.profile.state`: the profile that judged it. Was the workload redeployed or its image changed (`docs/profiles.md`, \"A profile alerts after a deploy\")?",
+			"Other detections of the same process (`tetragon.exec_id`): `sensitive_file_read`, `ssh_info_read`, `proc_environ_read`, and how the process started (`unexpected_process`, a shell).",
+		},
+		Benign: []string{
+			"A new release that reads a new configuration or certificate file, or writes a new log.",
+			"Certificate and credential rotation (a new mounted secret path), or startup code paths not seen while the profile learned.",
+		},
+		Exception: Exception{Name: "rotated_certificates", Fields: []string{"resource.k8s.workload.name", "file.path"}, Comps: []string{"=", "glob"},
+			Values: [][]string{{"web", "/etc/ssl/**"}}},
+	},
+	{
+		Name: "unexpected_syscall", Title: "System call the workload's profile never saw", Category: "execution",
+		Mitre:   []string{"T1106"},
+		Meaning: "The `workload_profile` processor marked this hook event as novel (`runtime_security.profile.novel` contains `syscall`): the workload made a system call, or reached a kernel hook, that its profile never saw (the shipped policies hook `ptrace`, `setns`, `unshare`, `mount`, `chroot`, `bpf`, module loading, the setuid family, `execveat`, `socket`, `connect` and the file syscalls). An abnormal system call pattern: the kernel-level trace of an exploit, a container escape, a debugger or a rootkit that the application itself never needs. The specific rules (`ptrace_attach`, `namespace_escape`, `bpf_program_load`, …) judge the call itself; this one says that the workload has never done it, including calls those rules allow (their allowlists) or do not cover.",
+		LookAt: []string{
+			"`tetragon.hook`, `tetragon.syscall.name` and `tetragon.args`: which call, with which arguments.",
+			"`process.executable.path` and its parent: the application itself, or a process that `unexpected_process` reported?",
+			"The other detections of the record (`runtime_security.rules`) and of the same workload.",
+		},
+		Benign: []string{
+			"A new release or runtime version (a new JVM, Go or glibc) that uses other system calls.",
+			"Profilers, APM and debugging agents attached to the workload (`ptrace`, `bpf`, `perf`).",
+		},
+		Exception: Exception{Name: "profiling_agents", Fields: []string{"resource.k8s.workload.name", "tetragon.syscall.name"}, Comps: []string{"=", "in"},
+			Values: [][]string{{"web", "[ptrace, bpf]"}}},
+	},
+	{
+		Name: "unexpected_network_peer", Title: "Network peer the workload's profile never saw", Category: "command_and_control",
+		Mitre:   []string{"T1071"},
+		Meaning: "The `workload_profile` processor marked this connection as novel (`runtime_security.profile.novel` contains `network`): the destination port, or the class of peer (loopback, cluster, private, public), was never seen in this workload's profile. A service that only talks to its database inside the cluster and suddenly connects to a public address, or to a port it never used, is a command-and-control channel, a download, exfiltration or lateral movement until shown otherwise.",
+		LookAt: []string{
+			"`network.peer.address` and `network.peer.port` (`tetragon.args`): where it connected. Public address: who owns it, is it known bad?",
+			"`process.executable.path` and its parent: the application, or a tool that `unexpected_process` or `remote_file_copy_in_container` reported?",
+			"Flow logs or the CNI's visibility (Hubble) for the same pod: how much went where. If unexplained, isolate the pod with a deny-all NetworkPolicy.",
+		},
+		Benign: []string{
+			"A new release that calls a new dependency (a new API, a new database port, telemetry endpoints).",
+			"Failover to another region or address class, a moved service (cluster to private address), rare jobs not seen while the profile learned.",
+		},
+		Exception: Exception{Name: "new_dependencies", Fields: []string{"resource.k8s.workload.name", "network.peer.port"}, Comps: []string{"=", "in"},
+			Values: [][]string{{"web", "[5432, 6379]"}}},
 	},
 }

@@ -200,7 +200,9 @@ func TestCatalogueRunbooks(t *testing.T) {
 		"bulk_data_removal", "payload_decoded_to_shell", "system_user_interactive_shell", "remote_file_copy_in_container",
 		"user_management_in_container", "scheduled_task_created", "ld_preload_injection", "proc_mem_read", "debugfs_in_container",
 		"file_timestomp", "security_tool_tampering", "hidden_file_created", "system_discovery_in_container",
-		"data_encrypted_for_impact", "sensitive_data_archived"}
+		"data_encrypted_for_impact", "sensitive_data_archived",
+		// Workload behaviour profiles (37_profile.yaml).
+		"unexpected_process", "unexpected_file_access", "unexpected_syscall", "unexpected_network_peer"}
 	var got []string
 	techID := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
 	for _, r := range Catalogue {

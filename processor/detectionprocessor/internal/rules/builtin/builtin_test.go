@@ -78,6 +78,11 @@ var catalogue = []struct {
 	{"data_encrypted_for_impact", "warning", []string{"T1486"}},
 	{"sensitive_data_archived", "warning", []string{"T1560.001"}},
 	{"container_drift", "critical", []string{"T1036"}},
+	// Workload behaviour profiles (37_profile.yaml).
+	{"unexpected_process", "warning", []string{"T1059"}},
+	{"unexpected_file_access", "warning", []string{"T1005"}},
+	{"unexpected_syscall", "warning", []string{"T1106"}},
+	{"unexpected_network_peer", "warning", []string{"T1071"}},
 }
 
 func builtin(t testing.TB) *rules.Ruleset {
@@ -194,7 +199,7 @@ func TestRuleCases(t *testing.T) {
 	}
 	// Every rule has at least one positive and one negative case.
 	for _, c := range catalogue {
-		if sequenceRules[c.name] { // proved by event sequences in drift_test.go
+		if sequenceRules[c.name] { // proved in drift_test.go and profile_test.go
 			continue
 		}
 		if positives[c.name] == 0 {
