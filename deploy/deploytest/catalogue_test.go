@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ruletable"
 )
 
 // catalogueRule is what this test reads of a built-in rule.
@@ -181,59 +183,12 @@ func emitted(h Hook) []string {
 	return out
 }
 
-// readmeRow is one row of the rule table in deploy/README.md.
-type readmeRow struct {
-	rule   string
-	events []string
-	// hooks[set] maps policy name → hooks, for set "kprobe" and "tracepoint".
-	hooks map[string]map[string][]string
-}
-
-func readmeTable(t testing.TB) []readmeRow {
+// readmeTable is the rule table of deploy/README.md.
+func readmeTable(t testing.TB) []ruletable.Row {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/README.md"))
+	rows, err := ruletable.Read(filepath.Join(repoRoot(t), "deploy/README.md"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	var rows []readmeRow
-	in := false
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "| Rule | Events it reads |") {
-			in = true
-			continue
-		}
-		if !in || strings.HasPrefix(line, "|---") {
-			continue
-		}
-		if !strings.HasPrefix(line, "| ") {
-			break
-		}
-		cells := strings.Split(strings.Trim(line, "| "), " | ")
-		if len(cells) != 4 {
-			t.Fatalf("README table row with %d cells: %q", len(cells), line)
-		}
-		row := readmeRow{rule: cells[0], hooks: map[string]map[string][]string{}}
-		for _, e := range strings.Split(regexp.MustCompile(`\s*\(.*\)`).ReplaceAllString(cells[1], ""), ",") {
-			row.events = append(row.events, strings.TrimSpace(e))
-		}
-		for i, set := range []string{"kprobe", "tracepoint"} {
-			row.hooks[set] = map[string][]string{}
-			cell := cells[2+i]
-			if cell == "—" {
-				continue
-			}
-			for _, part := range strings.Split(cell, "; ") {
-				pol, hooks, ok := strings.Cut(part, ": ")
-				if !ok {
-					t.Fatalf("README row %s: %q is not `policy: hook, hook`", row.rule, part)
-				}
-				row.hooks[set][pol] = strings.Split(hooks, ", ")
-			}
-		}
-		rows = append(rows, row)
-	}
-	if len(rows) == 0 {
-		t.Fatal("no rule table in deploy/README.md")
 	}
 	return rows
 }
@@ -255,38 +210,38 @@ func TestReadmeTableMatchesPoliciesAndCatalogue(t *testing.T) {
 	var readmeRules []string
 	used := map[string]map[string]bool{"kprobe": {}, "tracepoint": {}} // set → policy/hook
 	for _, row := range rows {
-		readmeRules = append(readmeRules, row.rule)
-		r, ok := rules[row.rule]
+		readmeRules = append(readmeRules, row.Rule)
+		r, ok := rules[row.Rule]
 		if !ok {
-			t.Errorf("README lists %s, which is not a built-in rule", row.rule)
+			t.Errorf("README lists %s, which is not a built-in rule", row.Rule)
 			continue
 		}
 		var wantEvents []string
 		for _, e := range r.Event {
 			wantEvents = append(wantEvents, strings.TrimPrefix(e, "tetragon."))
 		}
-		if !sameSet(row.events, wantEvents) {
-			t.Errorf("%s: README says it reads %v, the catalogue says %v", row.rule, row.events, wantEvents)
+		if !sameSet(row.Events, wantEvents) {
+			t.Errorf("%s: README says it reads %v, the catalogue says %v", row.Rule, row.Events, wantEvents)
 		}
 		hookOnly := !slices.Contains(wantEvents, "process_exec")
 		vocab := vocabulary(r, lists)
-		for set, byPolicy := range row.hooks {
+		for set, byPolicy := range row.Hooks {
 			if hookOnly && len(byPolicy) == 0 {
-				t.Errorf("%s reads no process_exec, yet the README names no %s hook for it: it could never fire", row.rule, set)
+				t.Errorf("%s reads no process_exec, yet the README names no %s hook for it: it could never fire", row.Rule, set)
 			}
 			if !slices.ContainsFunc(wantEvents, func(e string) bool { return e != "process_exec" }) && len(byPolicy) > 0 {
-				t.Errorf("%s reads only process_exec, yet the README names %s hooks for it", row.rule, set)
+				t.Errorf("%s reads only process_exec, yet the README names %s hooks for it", row.Rule, set)
 			}
 			for pol, hooks := range byPolicy {
 				p, ok := sets[set][pol]
 				if !ok {
-					t.Errorf("%s: README names policy %s, not in the %s set", row.rule, pol, set)
+					t.Errorf("%s: README names policy %s, not in the %s set", row.Rule, pol, set)
 					continue
 				}
 				for _, hn := range hooks {
 					h, ok := findHook(p, hn)
 					if !ok {
-						t.Errorf("%s: policy %s has no hook %s", row.rule, pol, hn)
+						t.Errorf("%s: policy %s has no hook %s", row.Rule, pol, hn)
 						continue
 					}
 					used[set][pol+"/"+hn] = true
@@ -295,7 +250,7 @@ func TestReadmeTableMatchesPoliciesAndCatalogue(t *testing.T) {
 						if strings.Contains(r.Condition, `attributes["network.peer.address"]`) && !slices.ContainsFunc(h.Args, func(a policyArg) bool {
 							return a.Type == "sock" || a.Type == "sockaddr"
 						}) {
-							t.Errorf("%s reads network.peer.address, which %s/%s has no sock/sockaddr argument for", row.rule, pol, hn)
+							t.Errorf("%s reads network.peer.address, which %s/%s has no sock/sockaddr argument for", row.Rule, pol, hn)
 						}
 						continue
 					}
@@ -304,7 +259,7 @@ func TestReadmeTableMatchesPoliciesAndCatalogue(t *testing.T) {
 					}
 					for _, e := range emitted(h) {
 						if !vocab[e] {
-							t.Errorf("%s: %s/%s emits tetragon.hook %q, which the rule does not read", row.rule, pol, hn, e)
+							t.Errorf("%s: %s/%s emits tetragon.hook %q, which the rule does not read", row.Rule, pol, hn, e)
 						}
 					}
 				}

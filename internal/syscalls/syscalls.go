@@ -18,17 +18,7 @@ const (
 // id is unknown (also for an empty abi: the id alone does not say the
 // architecture). It does not allocate.
 func ByID(abi string, id uint32) (string, bool) {
-	var t []string
-	switch abi {
-	case ABIX64:
-		t = x64Names[:]
-	case ABIArm64:
-		t = arm64Names[:]
-	case ABII386:
-		t = i386Names[:]
-	default:
-		return "", false
-	}
+	t := table(abi)
 	if uint64(id) >= uint64(len(t)) || t[id] == "" {
 		return "", false
 	}
@@ -139,15 +129,8 @@ func EntryAlias(name string) (string, bool) {
 
 // Names returns the names of abi's table, sorted; nil for an unknown abi.
 func Names(abi string) []string {
-	var t []string
-	switch abi {
-	case ABIX64:
-		t = x64Names[:]
-	case ABIArm64:
-		t = arm64Names[:]
-	case ABII386:
-		t = i386Names[:]
-	default:
+	t := table(abi)
+	if t == nil {
 		return nil
 	}
 	out := make([]string, 0, len(t))
@@ -216,4 +199,17 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// table is abi's id → name table, nil for an unknown abi.
+func table(abi string) []string {
+	switch abi {
+	case ABIX64:
+		return x64Names[:]
+	case ABIArm64:
+		return arm64Names[:]
+	case ABII386:
+		return i386Names[:]
+	}
+	return nil
 }

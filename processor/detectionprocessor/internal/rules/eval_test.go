@@ -371,18 +371,9 @@ rules:
 		{"uid as a string", map[string]any{"process.real_user.id": "0", "process.executable.name": "sh"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := rulestest.Event{Name: "tetragon.process_exec", Attributes: tc.attrs}
-			ld := ev.Logs()
-			rl := ld.ResourceLogs().At(0)
-			sl := rl.ScopeLogs().At(0)
-			tctx := ottllog.NewTransformContext(rl, sl, sl.LogRecords().At(0))
-			defer tctx.Close()
-			if got := r.PrefilterAdmits(tctx); got != tc.admits {
-				t.Fatalf("prefilter admits %v, want %v", got, tc.admits)
-			}
-			matched, err := r.ConditionMatches(context.Background(), tctx)
-			if err != nil {
-				t.Fatal(err)
+			admits, matched := prefilterAndCondition(t, r, tc.attrs)
+			if admits != tc.admits {
+				t.Fatalf("prefilter admits %v, want %v", admits, tc.admits)
 			}
 			if matched && !tc.admits {
 				t.Fatal("the prefilter rejected a record the condition matches")
@@ -530,22 +521,26 @@ rules:
 		{"ls", map[string]any{"process.executable.name": "ls", "process.executable.path": "/bin/ls"}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ev := rulestest.Event{Name: "tetragon.process_exec", Attributes: tc.attrs}
-			ld := ev.Logs()
-			rl := ld.ResourceLogs().At(0)
-			sl := rl.ScopeLogs().At(0)
-			tctx := ottllog.NewTransformContext(rl, sl, sl.LogRecords().At(0))
-			defer tctx.Close()
-			if got := r.PrefilterAdmits(tctx); got != tc.admits {
-				t.Fatalf("prefilter admits %v, want %v", got, tc.admits)
-			}
-			matched, err := r.ConditionMatches(context.Background(), tctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if matched != tc.matches {
-				t.Fatalf("condition matches %v, want %v", matched, tc.matches)
+			admits, matched := prefilterAndCondition(t, r, tc.attrs)
+			if admits != tc.admits || matched != tc.matches {
+				t.Fatalf("prefilter admits %v, condition matches %v; want %v, %v", admits, matched, tc.admits, tc.matches)
 			}
 		})
 	}
+}
+
+// prefilterAndCondition reports, for an exec record with attrs, whether r's
+// prefilter admits it and whether r's OTTL condition alone matches it.
+func prefilterAndCondition(t *testing.T, r *rules.Rule, attrs map[string]any) (admits, matched bool) {
+	t.Helper()
+	ld := rulestest.Event{Name: "tetragon.process_exec", Attributes: attrs}.Logs()
+	rl := ld.ResourceLogs().At(0)
+	sl := rl.ScopeLogs().At(0)
+	tctx := ottllog.NewTransformContext(rl, sl, sl.LogRecords().At(0))
+	defer tctx.Close()
+	matched, err := r.ConditionMatches(context.Background(), tctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.PrefilterAdmits(tctx), matched
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ruletable"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
@@ -161,45 +162,25 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "`", "'").Replace(s)
 }
 
-// policiesByRule reads deploy/README.md's rule table: the kprobe-set and
-// tracepoint-set policies that feed each rule.
+// policiesByRule is "kprobe policies; tracepoint policies" per rule, from
+// deploy/README.md's rule table.
 func policiesByRule(t testing.TB, ruleNames []string) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "deploy", "README.md"))
+	rows, err := ruletable.Read(filepath.Join(testenv.RepoRoot(t), "deploy", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
-	in := false
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "| Rule | Events it reads |") {
-			in = true
-			continue
-		}
-		if !in || strings.HasPrefix(line, "|---") {
-			continue
-		}
-		if !strings.HasPrefix(line, "| ") {
-			break
-		}
-		cells := strings.Split(strings.Trim(line, "| "), " | ")
-		if len(cells) != 4 {
-			t.Fatalf("deploy/README.md rule table row with %d cells: %q", len(cells), line)
-		}
+	for _, row := range rows {
 		var sets []string
-		for _, cell := range cells[2:] {
-			if cell == "—" {
+		for _, set := range ruletable.Sets {
+			if pols := row.Policies[set]; len(pols) > 0 {
+				sets = append(sets, strings.Join(pols, ", "))
+			} else {
 				sets = append(sets, "—")
-				continue
 			}
-			var pols []string
-			for _, part := range strings.Split(cell, "; ") {
-				pol, _, _ := strings.Cut(part, ": ")
-				pols = append(pols, pol)
-			}
-			sets = append(sets, strings.Join(pols, ", "))
 		}
-		out[cells[0]] = strings.Join(sets, "; ")
+		out[row.Rule] = strings.Join(sets, "; ")
 	}
 	for _, r := range ruleNames {
 		if _, ok := out[r]; !ok {
