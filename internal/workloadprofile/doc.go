@@ -13,7 +13,9 @@
 //   - record.go: the few values of a mapped record a profile looks at (RecordFrom).
 //   - execpath.go, fileclass.go, peerclass.go: how raw values become profile
 //     items (version-generalised executables, file path classes, peer classes).
-//   - profile.go: one workload's bounded item sets and Observe.
+//   - config.go: Config (lifecycle, caps, cluster CIDRs) and Counts.
+//   - profile.go: one workload's bounded item sets (bounded.go) and Observe,
+//     which reports novelties as shared slices of Kinds (kinds.go).
 //   - lifecycle.go: learning → enforcing by the workload's own event time.
 //   - yaml.go, json.go: the reviewable YAML file and the compact storage form.
 //   - merge.go: Merge (profiles of one workload from several nodes) and Diff.

@@ -5,6 +5,7 @@ package workloadprofile
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
@@ -202,5 +203,52 @@ func BenchmarkObserveKnown(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		r := all[i%len(all)]
 		s.Observe(RecordOf(r.res, r.lr))
+	}
+}
+
+func TestSetConcurrentUse(t *testing.T) {
+	s := NewSet(DefaultConfig())
+	done := make(chan bool)
+	for g := range 4 {
+		go func() {
+			defer func() { done <- true }()
+			for i := range 500 {
+				r := execAt(t0.Add(time.Duration(i)*time.Minute), "/bin/x"+strconv.Itoa(i%7))
+				r.Key.Container = "c" + strconv.Itoa(g)
+				s.Observe(r)
+				if i%100 == 0 {
+					s.Stats()
+					if _, err := s.MarshalLearned(); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if st := s.Stats(); st.Learning+st.Enforcing != 4 || st.Items.Executables != 28 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mod := range map[string]func(*Config){
+		"never ends":       func(c *Config) { c.LearningPeriod, c.QuietWindows = 0, 0 },
+		"quiet, no window": func(c *Config) { c.Window = 0 },
+		"negative period":  func(c *Config) { c.LearningPeriod = -time.Hour },
+		"zero limit":       func(c *Config) { c.Limits.Syscalls = 0 },
+		"no workloads":     func(c *Config) { c.MaxWorkloads = 0 },
+		"negative windows": func(c *Config) { c.QuietWindows = -1 },
+	} {
+		c := DefaultConfig()
+		mod(&c)
+		if c.Validate() == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
