@@ -24,6 +24,7 @@ tools:
 	@mkdir -p $(BIN)
 	go build -o $(SIM) ./testbed/cmd/tetragon-sim
 	go build -o $(BIN)/ruletest ./cmd/ruletest
+	go build -o $(BIN)/profiles ./cmd/profiles
 
 ## generate: regenerate distribution/ from builder-config.yaml with ocb, the mdatagen code, and the
 ##           code generated from the Tetragon API (JSON encoder, protobuf decoder): run it after a
