@@ -10,7 +10,7 @@ if ! "$builder" version 2>/dev/null | grep -q "${version#v}"; then
   go install "go.opentelemetry.io/collector/cmd/builder@$version"
 fi
 
-for dir in receiver/tetragonreceiver processor/detectionprocessor connector/detectionmetricsconnector extension/gzipmiddlewareextension; do
+for dir in receiver/tetragonreceiver processor/detectionprocessor processor/workloadprofileprocessor connector/detectionmetricsconnector extension/gzipmiddlewareextension; do
   (cd "$dir" && go tool mdatagen metadata.yaml)
 done
 

@@ -1,0 +1,307 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package workloadprofileprocessor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadatatest"
+)
+
+// The tests map lines of the shared Tetragon corpus with the receiver's own
+// decoder and mapping (internal/eventmap), as the detection catalogue's
+// tests do: the processor sees exactly what a deployed collector's records
+// carry.
+
+// Containers of the shared corpus (process.docker: 31 hex characters).
+const (
+	// benignID: a busybox container of captured/main-export.jsonl.gz running
+	// httpd, sh and a loop of /bin/true.
+	benignID = "736fae2554da315f33ec5b6cd50e351"
+	// attackID: the "app" container of syscalls/export.jsonl.gz (credential
+	// reads, ptrace, mount, bpf, memfd exec, … and benign steps).
+	attackID = "cb7a5c27fe6155da4bd86cf513c3486"
+	// benignWorkload is the profile key of the benign container
+	// (runtime_security.profile.workload): the capture has no Kubernetes
+	// metadata and no image, so the container id names the workload.
+	benignWorkload = "container:" + benignID
+)
+
+// rec is one mapped record with its resource.
+type rec struct {
+	res pcommon.Map
+	lr  plog.LogRecord
+}
+
+// mapLines maps each line on its own, so that records stay in file order.
+func mapLines(t testing.TB, lines [][]byte) []rec {
+	t.Helper()
+	var ev tetragon.GetEventsResponse
+	var out []rec
+	now := time.Now()
+	for _, l := range lines {
+		if err := eventmap.DecodeJSON(l, &ev); err != nil {
+			continue
+		}
+		b := eventmap.NewBatch(eventmap.Options{})
+		if err := b.Add(&ev, l, now); err != nil {
+			continue
+		}
+		rl := b.Flush().ResourceLogs().At(0)
+		out = append(out, rec{res: rl.Resource().Attributes(), lr: rl.ScopeLogs().At(0).LogRecords().At(0)})
+	}
+	require.NotEmpty(t, out, "no records mapped")
+	return out
+}
+
+func corpus(t testing.TB, name string) []rec {
+	t.Helper()
+	return mapLines(t, testenv.ReadLines(t, filepath.Join(testenv.EventsDir(t), name)))
+}
+
+// ofContainer keeps the records of container id and moves them to
+// container `to` (its workload key), as if they had happened there.
+func ofContainer(rs []rec, id, to string) []rec {
+	var out []rec
+	for _, r := range rs {
+		if v, ok := r.res.Get(attrkey.ContainerID); ok && v.Str() == id {
+			res := pcommon.NewMap()
+			r.res.CopyTo(res)
+			res.PutStr(attrkey.ContainerID, to)
+			out = append(out, rec{res: res, lr: r.lr})
+		}
+	}
+	return out
+}
+
+// benignRecs: the benign container's records of the export capture.
+func benignRecs(t testing.TB) []rec {
+	t.Helper()
+	rs := ofContainer(corpus(t, "captured/main-export.jsonl.gz"), benignID, benignID)
+	require.NotEmpty(t, rs)
+	return rs
+}
+
+// attackRecs: the syscalls run's app container, moved into the benign
+// container's workload.
+func attackRecs(t testing.TB) []rec {
+	t.Helper()
+	rs := ofContainer(corpus(t, "syscalls/export.jsonl.gz"), attackID, benignID)
+	require.NotEmpty(t, rs)
+	return rs
+}
+
+// logsOf copies rs into one plog.Logs (one ResourceLogs per record, in
+// order), with every event time moved by shift, so that the same records
+// can be replayed later in a workload's event time.
+func logsOf(rs []rec, shift time.Duration) plog.Logs {
+	ld := plog.NewLogs()
+	for _, r := range rs {
+		rl := ld.ResourceLogs().AppendEmpty()
+		r.res.CopyTo(rl.Resource().Attributes())
+		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+		r.lr.CopyTo(lr)
+		if shift != 0 {
+			lr.SetTimestamp(pcommon.NewTimestampFromTime(lr.Timestamp().AsTime().Add(shift)))
+		}
+	}
+	return ld
+}
+
+// lastTime is the latest event time of rs.
+func lastTime(rs []rec) time.Time {
+	var t time.Time
+	for _, r := range rs {
+		if ts := r.lr.Timestamp().AsTime(); ts.After(t) {
+			t = ts
+		}
+	}
+	return t
+}
+
+// marks are the profile attributes of one processed record.
+type marks struct {
+	event, exe, state, workload string
+	novel                       []string
+	hasNovel                    bool
+}
+
+func marksOf(ld plog.Logs) []marks {
+	var out []marks
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				a := lr.Attributes()
+				m := marks{event: lr.EventName()}
+				if v, ok := a.Get(attrkey.ProcessExecutablePath); ok {
+					m.exe = v.Str()
+				}
+				if v, ok := a.Get(attrkey.ProfileState); ok {
+					m.state = v.Str()
+				}
+				if v, ok := a.Get(attrkey.ProfileWorkload); ok {
+					m.workload = v.Str()
+				}
+				if v, ok := a.Get(attrkey.ProfileNovel); ok {
+					m.hasNovel = true
+					for _, x := range v.Slice().AsRaw() {
+						m.novel = append(m.novel, x.(string))
+					}
+				}
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// novelKinds counts the records per novelty kind, and the records with none.
+func novelKinds(ms []marks) (kinds map[string]int, quiet int) {
+	kinds = map[string]int{}
+	for _, m := range ms {
+		if !m.hasNovel {
+			quiet++
+		}
+		for _, k := range m.novel {
+			kinds[k]++
+		}
+	}
+	return kinds, quiet
+}
+
+// testConfig: 1h of learning (event time), quiet windows off, no periodic
+// reload or save (tests call them).
+func testConfig() *Config {
+	cfg := defaultConfig()
+	cfg.Learning.Period = time.Hour
+	cfg.Learning.QuietWindows = 0
+	cfg.ReloadInterval = 0
+	cfg.SaveInterval = 0
+	return cfg
+}
+
+func newTestProcessor(t testing.TB, cfg *Config) (*profileProcessor, *componenttest.Telemetry) {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	p, err := newProcessor(metadatatest.NewSettings(tel), cfg)
+	require.NoError(t, err)
+	p.statsMaxAge = 0
+	return p, tel
+}
+
+func process(t testing.TB, p *profileProcessor, ld plog.Logs) []marks {
+	t.Helper()
+	out, err := p.processLogs(context.Background(), ld)
+	require.NoError(t, err)
+	return marksOf(out)
+}
+
+// memStorage is an in-memory storage extension that outlives processor
+// restarts, like a file_storage directory would (the tetragon receiver's
+// tests use the same).
+type memStorage struct {
+	mu      sync.Mutex
+	data    map[string][]byte
+	sets    int
+	failSet bool
+	failGet bool
+}
+
+func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
+
+func (m *memStorage) Start(context.Context, component.Host) error { return nil }
+func (m *memStorage) Shutdown(context.Context) error              { return nil }
+
+func (m *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
+	return &memClient{m: m}, nil
+}
+
+type memClient struct{ m *memStorage }
+
+func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	if c.m.failGet {
+		return nil, errors.New("disk on fire")
+	}
+	return bytes.Clone(c.m.data[key]), nil
+}
+
+func (c *memClient) Set(_ context.Context, key string, value []byte) error {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	if c.m.failSet {
+		return errors.New("no space left on device")
+	}
+	c.m.data[key] = bytes.Clone(value)
+	c.m.sets++
+	return nil
+}
+
+func (c *memClient) Delete(_ context.Context, key string) error {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	delete(c.m.data, key)
+	return nil
+}
+
+func (c *memClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	for _, op := range ops {
+		var err error
+		switch op.Type {
+		case storage.Get:
+			op.Value, err = c.Get(ctx, op.Key)
+		case storage.Set:
+			err = c.Set(ctx, op.Key, op.Value)
+		case storage.Delete:
+			err = c.Delete(ctx, op.Key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *memClient) Close(context.Context) error { return nil }
+
+type testHost struct {
+	exts map[component.ID]component.Component
+}
+
+func (h *testHost) GetExtensions() map[component.ID]component.Component { return h.exts }
+
+var storageID = component.MustNewID("file_storage")
+
+func hostWithStorage(st component.Component) component.Host {
+	return &testHost{exts: map[component.ID]component.Component{storageID: st}}
+}
+
+func copyMap(m pcommon.Map) pcommon.Map {
+	out := pcommon.NewMap()
+	m.CopyTo(out)
+	return out
+}
