@@ -12,6 +12,7 @@ import (
 	detectionmetricsconnector "github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
 	gzipmiddlewareextension "github.com/otelcol-runtime-security/otelcol-runtime-security/extension/gzipmiddlewareextension"
 	detectionprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
+	workloadprofileprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor"
 	tetragonreceiver "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
@@ -102,6 +103,7 @@ func components() (otelcol.Factories, error) {
 	})
 
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
+		workloadprofileprocessor.NewFactory(),
 		detectionprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
@@ -110,9 +112,10 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ProcessorModules = makeModulesMap(factories.Processors, map[component.Type]string{
-		detectionprocessor.NewFactory().Type():     "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
-		batchprocessor.NewFactory().Type():         "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
-		memorylimiterprocessor.NewFactory().Type(): "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
+		workloadprofileprocessor.NewFactory().Type(): "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
+		detectionprocessor.NewFactory().Type():       "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
+		batchprocessor.NewFactory().Type():           "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
+		memorylimiterprocessor.NewFactory().Type():   "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
 	})
 
 	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
