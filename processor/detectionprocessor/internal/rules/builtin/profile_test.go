@@ -136,7 +136,9 @@ func TestProfileRules(t *testing.T) {
 	runcInitSetns := tp("syscalls/sys_enter_setns", p("/dev/fd/5", "init", inDocker), p("/proc/self/exe", "init", inDocker), intArg(5), intArg(0))
 	runcOpen := tp("syscalls/sys_enter_openat", p("/usr/sbin/runc", "init", inDocker), runcExec, intArg(-100), strArg("/proc/self/fd"), intArg(0), uintArg(0))
 
-	enforcing := func(novel ...string) profileMark { return profileMark{state: attrkey.ProfileStateEnforcing, novel: novel} }
+	enforcing := func(novel ...string) profileMark {
+		return profileMark{state: attrkey.ProfileStateEnforcing, novel: novel}
+	}
 	fromFile := func(novel ...string) profileMark { return profileMark{state: attrkey.ProfileStateFile, novel: novel} }
 	learning := profileMark{state: attrkey.ProfileStateLearning}
 
