@@ -44,6 +44,16 @@ func otelcolGauge(name, unitSuffix string, matchers ...string) string {
 	return "{" + strings.Join(append([]string{sel}, matchers...), ", ") + "}"
 }
 
+// wpMetric prefixes the workload_profile processor's telemetry (otelcol_
+// added by otelcol/wpGauge).
+const wpMetric = "processor_workload_profile_"
+
+// wpGauge selects a gauge of the workload_profile processor. Its units are
+// annotations ({workload}, {item}), so it has one name in every setup.
+func wpGauge(name string, matchers ...string) string {
+	return "otelcol_" + wpMetric + name + "{" + strings.Join(matchers, ", ") + "}"
+}
+
 // Loki field names of the attributes the log panels show.
 var (
 	lkRule      = lokiField(attrkey.RuleName)
@@ -295,6 +305,62 @@ func pipeline(b *book) *dashboard.DashboardBuilder {
 			AllowedEmpty: true,
 			Reason:       "the refused counter is created on the first refusal; a healthy run has none",
 		})).
+		WithRow(row("Workload profiles")).
+		WithPanel(b.timeseries("Workload profiles by state", "Profiles each collector holds, per state: learned profiles still learning or enforcing, and reviewed file profiles (a learned profile shadowed by a file is not counted). Summed over collectors: a workload on several nodes has a profile in each node's collector.", "short", Prom{
+			Expr:   `sum by (state) (` + wpGauge("workloads", job) + `)`,
+			Legend: "{{state}}",
+			Reason: "the shipped config runs workload_profile, whose async gauge is observed for every state (0 included) at each collection",
+		})).
+		WithPanel(b.timeseries("Profile novelties by kind", "Records per second an enforcing or file profile found novel, per kind (a record novel in two kinds counts in both); the unexpected_* rules decide which become detections. Learning profiles find nothing novel.", "short", Prom{
+			Expr:   `sum by (kind) (rate(` + otelcol(wpMetric+"novelties", job) + `[$__rate_interval]))`,
+			Legend: "{{kind}}",
+			Reason: "the shipped config runs workload_profile, whose async counter is observed for every kind (0 included) at each collection",
+		})).
+		WithPanel(b.timeseries("Profile items and largest profile", "Items (executables, parent-child pairs, file classes, syscalls, ports, peer classes) held by all active profiles of each collector, and the item count of its largest profile.", "short",
+			Prom{
+				Expr:   `sum by (instance) (` + wpGauge("items", job) + `)`,
+				Legend: "all profiles {{instance}}",
+				Reason: "the shipped config runs workload_profile, whose async gauge is observed at each collection",
+			},
+			Prom{
+				Expr:   `max by (instance) (` + wpGauge("largest_items", job) + `)`,
+				Legend: "largest profile {{instance}}",
+				Reason: "the shipped config runs workload_profile, whose async gauge is observed at each collection",
+			})).
+		WithPanel(b.timeseries("Profile overflow by list", "Items the active learned profiles could not keep because a limits cap was reached, per list: they stay novel once enforcing, so raise the cap (limits.<list>) or review the workload. Drops when an image change or pruning starts a profile afresh.", "short", Prom{
+			Expr:   `sum by (list) (` + wpGauge("overflow_items", job) + `)`,
+			Legend: "{{list}}",
+			Reason: "the shipped config runs workload_profile, whose async gauge is observed for every list (0 included) at each collection",
+		})).
+		WithPanel(b.timeseries("Profile image restarts", "Image changes per minute that restarted the learning of a workload's profile, per collector (rolling updates show here).", "short", Prom{
+			Expr:   `sum by (instance) (rate(` + otelcol(wpMetric+"image_restarts", job) + `[$__rate_interval])) * 60`,
+			Legend: "{{instance}}",
+			Reason: "the shipped config runs workload_profile, whose async counter is observed (0 included) at each collection",
+		}).Span(8)).
+		WithPanel(b.timeseries("Unprofiled records (max_workloads reached)", "Records per second of container workloads left unprofiled because limits.max_workloads learned profiles existed, per collector: those workloads get no unexpected_* detections.", "short", Prom{
+			Expr:   `sum by (instance) (rate(` + otelcol(wpMetric+"unprofiled_records", job) + `[$__rate_interval]))`,
+			Legend: "{{instance}}",
+			Reason: "the shipped config runs workload_profile, whose async counter is observed (0 included) at each collection",
+		}).Span(8)).
+		WithPanel(b.timeseries("Profile reloads and storage errors", "Since each collector started, summed: profiles_files reloads that succeeded, reloads rejected per reason (the previous file profiles stay active) and failed storage operations per operation (the learned profiles stay in memory). Cumulative counts, not rates, so that a first failure shows (a counter created by it has no earlier sample to rate against); a step up is a new event.", "short",
+			Prom{
+				Expr:         `sum(` + otelcol(wpMetric+"reloads", job) + `)`,
+				Legend:       "reloads",
+				AllowedEmpty: true,
+				Reason:       "created on the first successful profiles_files reload; the run changes no profile file",
+			},
+			Prom{
+				Expr:         `sum by (reason) (` + otelcol(wpMetric+"reload_failures", job) + `)`,
+				Legend:       "reload failed: {{reason}}",
+				AllowedEmpty: true,
+				Reason:       "created on the first rejected profiles_files reload; a healthy run has none",
+			},
+			Prom{
+				Expr:         `sum by (operation) (` + otelcol(wpMetric+"storage_errors", job) + `)`,
+				Legend:       "storage error: {{operation}}",
+				AllowedEmpty: true,
+				Reason:       "created on the first failed storage operation; a healthy run has none",
+			}).Span(8).Decimals(0)).
 		WithRow(row("Export")).
 		WithPanel(b.timeseries("Sent per exporter", "Log records and metric points per second each exporter delivered.", "short",
 			Prom{

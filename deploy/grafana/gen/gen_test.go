@@ -180,16 +180,23 @@ func TestRequiredPanelsAndVariables(t *testing.T) {
 		uidPipeline: {
 			vars: []string{"datasource", "loki", "job"},
 			panels: map[string]string{
-				"Events ingested per node":                "timeseries",
-				"Receiver accepted log records":           "timeseries",
-				"Receiver refused and failed log records": "timeseries",
-				"Records dropped by processors":           "timeseries",
-				"Memory limiter refusals":                 "timeseries",
-				"Export errors":                           "timeseries",
-				"Exporter queue size and capacity":        "timeseries",
-				"Exporter queue fill":                     "timeseries",
-				"Collector CPU":                           "timeseries",
-				"Collector memory (RSS)":                  "timeseries",
+				"Events ingested per node":                   "timeseries",
+				"Receiver accepted log records":              "timeseries",
+				"Receiver refused and failed log records":    "timeseries",
+				"Records dropped by processors":              "timeseries",
+				"Memory limiter refusals":                    "timeseries",
+				"Export errors":                              "timeseries",
+				"Exporter queue size and capacity":           "timeseries",
+				"Exporter queue fill":                        "timeseries",
+				"Collector CPU":                              "timeseries",
+				"Collector memory (RSS)":                     "timeseries",
+				"Workload profiles by state":                 "timeseries",
+				"Profile novelties by kind":                  "timeseries",
+				"Profile items and largest profile":          "timeseries",
+				"Profile overflow by list":                   "timeseries",
+				"Profile image restarts":                     "timeseries",
+				"Unprofiled records (max_workloads reached)": "timeseries",
+				"Profile reloads and storage errors":         "timeseries",
 			},
 		},
 	}
@@ -385,8 +392,99 @@ var knownLabels = map[string][]string{
 	"otelcol":        {"__name__", "job", "instance", "receiver", "processor", "exporter"},
 }
 
+// componentMetadata lists the metadata.yaml of the components whose own
+// telemetry the dashboards query by metric-specific attributes.
+var componentMetadata = []string{
+	"processor/workloadprofileprocessor/metadata.yaml",
+}
+
+// componentAttrs reads, from each component's mdatagen metadata.yaml, the
+// attributes of every telemetry metric, keyed by the name the metric has
+// in Prometheus without suffixes (otelcol_<metric>). An attribute without
+// an enum is reported as nil values: the dashboards must not group or
+// filter on unbounded labels.
+func componentAttrs(t *testing.T) map[string]map[string][]string {
+	t.Helper()
+	out := map[string]map[string][]string{}
+	for _, rel := range componentMetadata {
+		b, err := os.ReadFile(filepath.Join(grafanaDir, "..", "..", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var md struct {
+			Attributes map[string]struct {
+				Enum []string `yaml:"enum"`
+			} `yaml:"attributes"`
+			Telemetry struct {
+				Metrics map[string]struct {
+					Attributes []string `yaml:"attributes"`
+				} `yaml:"metrics"`
+			} `yaml:"telemetry"`
+		}
+		if err := yaml.Unmarshal(b, &md); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if len(md.Telemetry.Metrics) == 0 {
+			t.Fatalf("%s: no telemetry metrics", rel)
+		}
+		for name, m := range md.Telemetry.Metrics {
+			attrs := map[string][]string{}
+			for _, a := range m.Attributes {
+				attrs[a] = md.Attributes[a].Enum
+			}
+			out["otelcol_"+name] = attrs
+		}
+	}
+	return out
+}
+
+// collectorMetricName returns the metric a collector-telemetry selector
+// picks: its name, or the __name__ regex otelcol() / otelcolGauge() write
+// with the optional suffix group removed.
+func collectorMetricName(vs *parser.VectorSelector) string {
+	if vs.Name != "" {
+		return vs.Name
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == "__name__" {
+			if i := strings.Index(m.Value, "("); i >= 0 {
+				return m.Value[:i]
+			}
+			return m.Value
+		}
+	}
+	return ""
+}
+
+// TestComponentTelemetryOnDashboards: every telemetry metric of the listed
+// components is queried by some dashboard panel, so a new metric is not
+// forgotten.
+func TestComponentTelemetryOnDashboards(t *testing.T) {
+	attrs := componentAttrs(t)
+	queried := map[string]bool{}
+	p := parser.NewParser(parser.Options{})
+	for _, q := range generatedQueries(t).PromQL {
+		expr, err := p.ParseExpr(dashq.ExpandForTest(q.Expr))
+		if err != nil {
+			continue // TestPromQLParsesAfterExpansion reports it
+		}
+		parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				queried[collectorMetricName(vs)] = true
+			}
+			return nil
+		})
+	}
+	for name := range attrs {
+		if !queried[name] {
+			t.Errorf("%s is on no dashboard panel", name)
+		}
+	}
+}
+
 func TestPromQLParsesAfterExpansion(t *testing.T) {
 	p := parser.NewParser(parser.Options{})
+	compAttrs := componentAttrs(t)
 	for _, q := range generatedQueries(t).PromQL {
 		name := q.Dashboard + " / " + q.Panel + " / " + q.RefID
 		expr, err := p.ParseExpr(dashq.ExpandForTest(q.Expr))
@@ -399,9 +497,14 @@ func TestPromQLParsesAfterExpansion(t *testing.T) {
 		}
 		family := ""
 		var used []string
+		// Attributes of the component metrics the expression selects.
+		extra := map[string][]string{}
 		parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
 			switch n := n.(type) {
 			case *parser.VectorSelector:
+				for a, enum := range compAttrs[collectorMetricName(n)] {
+					extra[a] = enum
+				}
 				f := n.Name
 				if f == "" {
 					f = "otelcol"
@@ -431,6 +534,12 @@ func TestPromQLParsesAfterExpansion(t *testing.T) {
 			return nil
 		})
 		for _, l := range used {
+			if enum, ok := extra[l]; ok {
+				if len(enum) == 0 {
+					t.Errorf("%s: label %q has no enum in its component's metadata.yaml: unbounded", name, l)
+				}
+				continue
+			}
 			if !slices.Contains(knownLabels[family], l) {
 				t.Errorf("%s: label %q is not one of %s's labels %v", name, l, family, knownLabels[family])
 			}
