@@ -18,7 +18,8 @@ import (
 // otelcol-runtime-security: the production pipeline shape of distribution/config.yaml (tetragon →
 // memory_limiter → detection → forward → batch → otlp_http; detection_metrics →
 // prometheus_remote_write) pointed at the harness's sinks, with an in-memory sending queue instead
-// of the persistent one, no detections-only branch, and the pprof extension on loopback.
+// of the persistent one, no detections-only branch, and the pprof extension on loopback;
+// optionally the workload_profile processor before detection (WorkloadProfile).
 type PipelineConfig struct {
 	// Sockets are the tetragon-sim unix sockets, one tetragon receiver each (gRPC mode).
 	Sockets []string
@@ -57,7 +58,21 @@ type PipelineConfig struct {
 	// the forward connector passes that on, so the detection output is cloned for every batch
 	// before detection_metrics (read-only) sees it. With "none" nothing is cloned.
 	Batching string
+	// WorkloadProfile puts the workload_profile processor before detection: "" (off, the
+	// harness's default), WorkloadProfileMemory (learned state in memory only) or
+	// WorkloadProfileFileStorage (storage: file_storage, a file_storage extension in
+	// ${env:STORAGE_DIR}, as distribution/config.yaml ships it). No profiles_files.
+	WorkloadProfile string
+	// ProfileLearningPeriod is workload_profile's learning.period (0: the processor's default,
+	// 24h); a short one makes the profiles enforce within the run.
+	ProfileLearningPeriod time.Duration
 }
+
+// WorkloadProfile modes of PipelineConfig.
+const (
+	WorkloadProfileMemory      = "memory"
+	WorkloadProfileFileStorage = "file_storage"
+)
 
 func (c *PipelineConfig) defaults() {
 	if c.Compression == "" {
@@ -91,6 +106,11 @@ var oursTemplate = template.Must(template.New("ours").Funcs(template.FuncMap{
 extensions:
   pprof:
     endpoint: 127.0.0.1:{{.PprofPort}}
+{{- if eq .WorkloadProfile "file_storage"}}
+  file_storage:
+    directory: ${env:STORAGE_DIR}
+    create_directory: true
+{{- end}}
 {{- if eq .Compression "gzip_middleware"}}
   gzip_middleware:
     level: {{compressionLevel .}}
@@ -139,6 +159,16 @@ processors:
     check_interval: 1s
     limit_percentage: 80
     spike_limit_percentage: 20
+{{- if .WorkloadProfile}}
+  workload_profile:
+{{- if eq .WorkloadProfile "file_storage"}}
+    storage: file_storage
+{{- end}}
+{{- if .ProfileLearningPeriod}}
+    learning:
+      period: {{.ProfileLearningPeriod}}
+{{- end}}
+{{- end}}
   detection:
     builtin_rules: true
 {{- if eq .Batching "processor"}}
@@ -189,7 +219,7 @@ exporters:
       enabled: false
 
 service:
-  extensions: [pprof{{if eq .Compression "gzip_middleware"}}, gzip_middleware{{end}}]
+  extensions: [pprof{{if eq .WorkloadProfile "file_storage"}}, file_storage{{end}}{{if eq .Compression "gzip_middleware"}}, gzip_middleware{{end}}]
   telemetry:
     logs:
       level: warn
@@ -204,7 +234,7 @@ service:
   pipelines:
     logs/ingest:
       receivers: [{{if .ExportFile}}tetragon{{else}}{{range $i, $s := .Sockets}}{{if $i}}, {{end}}{{receiverName $i}}{{end}}{{end}}]
-      processors: [memory_limiter, detection]
+      processors: [memory_limiter, {{if .WorkloadProfile}}workload_profile, {{end}}detection]
       exporters: [forward/detected, detection_metrics]
     logs/all:
       receivers: [forward/detected]
@@ -240,6 +270,17 @@ func (c PipelineConfig) Render() (string, error) {
 	case "processor", "exporter", "none":
 	default:
 		return "", fmt.Errorf("batching must be processor, exporter or none, got %q", c.Batching)
+	}
+	switch c.WorkloadProfile {
+	case "", WorkloadProfileMemory, WorkloadProfileFileStorage:
+	default:
+		return "", fmt.Errorf("workload profile must be %s or %s (or empty: off), got %q", WorkloadProfileMemory, WorkloadProfileFileStorage, c.WorkloadProfile)
+	}
+	if c.ProfileLearningPeriod != 0 && c.WorkloadProfile == "" {
+		return "", fmt.Errorf("a learning period needs the workload_profile processor")
+	}
+	if c.ProfileLearningPeriod < 0 {
+		return "", fmt.Errorf("learning period must be > 0, got %s", c.ProfileLearningPeriod)
 	}
 	if (c.ExportFile == "") == (len(c.Sockets) == 0) {
 		return "", fmt.Errorf("give either sockets or an export file")

@@ -24,12 +24,19 @@ type Source struct {
 	// Scenario and Seed drive the live generator when ReplayFile is empty.
 	Scenario string
 	Seed     uint64
+	// Workloads > 0 spreads the replayed container events over that many workloads
+	// (tetragon-sim --workloads); replay only.
+	Workloads int
 }
 
 // SimArgs are the tetragon-sim flags that select the events.
 func (s Source) SimArgs() []string {
 	if s.ReplayFile != "" {
-		return []string{"--replay", s.ReplayFile, "--loop", "--restamp"}
+		args := []string{"--replay", s.ReplayFile, "--loop", "--restamp"}
+		if s.Workloads > 0 {
+			args = append(args, "--workloads", fmt.Sprint(s.Workloads))
+		}
+		return args
 	}
 	return []string{"--generate", "--scenario", s.Scenario, "--seed", fmt.Sprint(s.Seed)}
 }
@@ -38,7 +45,7 @@ func (s Source) SimArgs() []string {
 // decode floor.
 func (s Source) Wires(max int) ([][]byte, error) {
 	if s.ReplayFile != "" {
-		r, err := tetragonsim.LoadReplay([]string{s.ReplayFile}, tetragonsim.ReplayOptions{})
+		r, err := tetragonsim.LoadReplay([]string{s.ReplayFile}, tetragonsim.ReplayOptions{Workloads: s.Workloads})
 		if err != nil {
 			return nil, err
 		}

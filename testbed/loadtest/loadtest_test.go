@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,8 +77,29 @@ otelcol_receiver_accepted_log_records_totalx 9
 `
 	c := parseCounters(text)
 	want := Counters{Accepted: 150, Refused: 2, Sent: 140, SendFailed: 1, DecodeErrors: 3}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
+	}
+	if c.Profiles.present {
+		t.Error("workload_profile telemetry without its metrics")
+	}
+
+	profiles := parseCounters(text + `# HELP otelcol_processor_workload_profile_workloads x
+otelcol_processor_workload_profile_workloads{otel_scope_name="wp",processor="workload_profile",state="learning"} 480
+otelcol_processor_workload_profile_workloads{processor="workload_profile",state="enforcing"} 20
+otelcol_processor_workload_profile_items{processor="workload_profile"} 1500
+otelcol_processor_workload_profile_largest_items{processor="workload_profile"} 9
+otelcol_processor_workload_profile_overflow_items{list="executables",processor="workload_profile"} 2
+otelcol_processor_workload_profile_novelties_total{kind="exec",processor="workload_profile"} 31
+otelcol_processor_workload_profile_novelties_total{kind="syscall",processor="workload_profile"} 4
+otelcol_processor_workload_profile_unprofiled_records_total{processor="workload_profile"} 7
+otelcol_processor_workload_profile_storage_errors_total{operation="save",processor="workload_profile"} 1
+otelcol_processor_workload_profile_reloads_total{processor="workload_profile"} 5
+`).Profiles
+	wantProfiles := ProfileTelemetry{present: true, Workloads: map[string]float64{"learning": 480, "enforcing": 20}, Items: 1500, LargestItems: 9,
+		Overflow: 2, Novelties: map[string]float64{"exec": 31, "syscall": 4}, Unprofiled: 7, StorageErrors: 1}
+	if !reflect.DeepEqual(profiles, wantProfiles) || profiles.Profiled() != 500 {
+		t.Errorf("workload_profile telemetry %+v, want %+v", profiles, wantProfiles)
 	}
 }
 
@@ -148,6 +171,122 @@ func TestPipelineConfigRender(t *testing.T) {
 	}
 	if _, err := (PipelineConfig{ExportFile: "x", Sockets: []string{"y"}}).Render(); err == nil {
 		t.Error("both modes: no error")
+	}
+}
+
+func TestPipelineConfigWorkloadProfile(t *testing.T) {
+	base := PipelineConfig{Sockets: []string{"/tmp/a.sock"}, LogsEndpoint: "http://127.0.0.1:1/v1/logs", PRWEndpoint: "http://127.0.0.1:2/api/v1/write", MetricsPort: 3, PprofPort: 4}
+	type doc struct {
+		Extensions map[string]map[string]any `yaml:"extensions"`
+		Processors map[string]map[string]any `yaml:"processors"`
+		Service    struct {
+			Extensions []string `yaml:"extensions"`
+			Pipelines  map[string]struct {
+				Processors []string `yaml:"processors"`
+			} `yaml:"pipelines"`
+		} `yaml:"service"`
+	}
+	render := func(c PipelineConfig) doc {
+		t.Helper()
+		cfg, err := c.Render()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d doc
+		if err := yaml.Unmarshal([]byte(cfg), &d); err != nil {
+			t.Fatalf("%v\n%s", err, cfg)
+		}
+		return d
+	}
+	off := render(base)
+	if _, ok := off.Processors["workload_profile"]; ok || strings.Join(off.Service.Pipelines["logs/ingest"].Processors, ",") != "memory_limiter,detection" {
+		t.Errorf("off by default: %+v", off)
+	}
+
+	mem := base
+	mem.WorkloadProfile = WorkloadProfileMemory
+	d := render(mem)
+	if strings.Join(d.Service.Pipelines["logs/ingest"].Processors, ",") != "memory_limiter,workload_profile,detection" {
+		t.Errorf("memory: pipeline %v", d.Service.Pipelines["logs/ingest"].Processors)
+	}
+	if wp, ok := d.Processors["workload_profile"]; !ok || len(wp) != 0 || d.Extensions["file_storage"] != nil || slices.Contains(d.Service.Extensions, "file_storage") {
+		t.Errorf("memory: no storage, no settings wanted: %+v", d)
+	}
+
+	fs := base
+	fs.WorkloadProfile, fs.ProfileLearningPeriod, fs.Compression = WorkloadProfileFileStorage, time.Second, GzipMiddleware
+	d = render(fs)
+	wp := d.Processors["workload_profile"]
+	if wp["storage"] != "file_storage" || fmt.Sprint(wp["learning"]) != "map[period:1s]" {
+		t.Errorf("file_storage: workload_profile %v", wp)
+	}
+	if d.Extensions["file_storage"]["directory"] != "${env:STORAGE_DIR}" || strings.Join(d.Service.Extensions, ",") != "pprof,file_storage,gzip_middleware" {
+		t.Errorf("file_storage: extensions %v, service %v", d.Extensions, d.Service.Extensions)
+	}
+	if strings.Join(d.Service.Pipelines["logs/ingest"].Processors, ",") != "memory_limiter,workload_profile,detection" {
+		t.Errorf("file_storage: pipeline %v", d.Service.Pipelines["logs/ingest"].Processors)
+	}
+
+	for name, c := range map[string]PipelineConfig{
+		"mode":                {WorkloadProfile: "disk"},
+		"learning without it": {ProfileLearningPeriod: time.Second},
+		"negative learning":   {WorkloadProfile: WorkloadProfileMemory, ProfileLearningPeriod: -time.Second},
+	} {
+		c.Sockets = base.Sockets
+		if _, err := c.Render(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestSourceWorkloads(t *testing.T) {
+	src := Source{ReplayFile: "/x.jsonl.gz", Workloads: 500}
+	if got := strings.Join(src.SimArgs(), " "); got != "--replay /x.jsonl.gz --loop --restamp --workloads 500" {
+		t.Errorf("sim args %q", got)
+	}
+	if got := strings.Join(Source{ReplayFile: "/x.jsonl.gz"}.SimArgs(), " "); strings.Contains(got, "workloads") {
+		t.Errorf("sim args without workloads %q", got)
+	}
+	// The decode floor decodes the spread events too.
+	wires, err := Source{ReplayFile: CapturedFile(testenv.EventsDir(t)), Workloads: 500}.Wires(100000)
+	if err != nil || len(wires) != 12*607 {
+		t.Errorf("wires of the spread capture: %d %v", len(wires), err)
+	}
+	o := Options{Scenario: "captured", Workloads: 500, EventsDir: "/e"}
+	if s, err := o.source(); err != nil || s.Workloads != 500 {
+		t.Errorf("captured source %+v %v", s, err)
+	}
+}
+
+func TestResultVariant(t *testing.T) {
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{Result{Scenario: "captured"}, "captured"},
+		{Result{Scenario: "captured", Workloads: 500}, "captured, 500 workloads"},
+		{Result{Scenario: "captured", Workloads: 500, WorkloadProfile: "file_storage", ProfileLearningPeriod: "1s"}, "captured, 500 workloads, workload_profile (file_storage, learning 1s)"},
+	} {
+		if got := tc.r.Variant(); got != tc.want {
+			t.Errorf("%q, want %q", got, tc.want)
+		}
+	}
+	r := &Result{Scenario: "captured", TargetRate: 2000, Workloads: 500, WorkloadProfile: "memory",
+		WorkloadSpread: &tetragonsim.SpreadStats{Workloads: 500, Units: 44, Passes: 12, Distinct: 500, ContainerEvents: 948, HostEvents: 6336},
+		Profiles:       &ProfileTelemetry{Workloads: map[string]float64{"learning": 500}, Items: 2100, LargestItems: 12}}
+	var b strings.Builder
+	WriteRunTable(&b, []*Result{r, {Scenario: "captured", TargetRate: 2000}})
+	out := b.String()
+	for _, want := range []string{"| captured, 500 workloads, workload_profile (memory) | 2000 |", "| captured | 2000 |",
+		"spread 44 container processes over 500 workloads (12 passes", "500 profiles (500 learning), 2100 items (largest 12"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run table lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	WriteRepeatSummary(&b, []*Result{r, {Scenario: "captured"}, r}, nil)
+	if out := b.String(); !strings.Contains(out, "| captured, 500 workloads, workload_profile (memory) | 2 |") || !strings.Contains(out, "| captured | 1 |") {
+		t.Errorf("repeat summary does not keep the variants apart:\n%s", out)
 	}
 }
 
@@ -375,12 +514,17 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("warmup %v, want 1s (a fifth of 5s)", base.Warmup)
 	}
 	for name, mut := range map[string]func(o *Options){
-		"scenario":  func(o *Options) { o.Scenario = "nope" },
-		"rate":      func(o *Options) { o.Rate = 0 },
-		"duration":  func(o *Options) { o.Duration = time.Second },
-		"collector": func(o *Options) { o.CollectorBin = "/nonexistent" },
-		"corpus":    func(o *Options) { o.EventsDir = "/nonexistent" },
-		"procs":     func(o *Options) { o.GOMAXPROCS = -1 },
+		"scenario":       func(o *Options) { o.Scenario = "nope" },
+		"rate":           func(o *Options) { o.Rate = 0 },
+		"duration":       func(o *Options) { o.Duration = time.Second },
+		"collector":      func(o *Options) { o.CollectorBin = "/nonexistent" },
+		"corpus":         func(o *Options) { o.EventsDir = "/nonexistent" },
+		"procs":          func(o *Options) { o.GOMAXPROCS = -1 },
+		"workloads":      func(o *Options) { o.Workloads = -1 },
+		"live workloads": func(o *Options) { o.Workloads, o.LiveGenerate = 5, true },
+		"profile with config file": func(o *Options) {
+			o.ConfigPath, o.Pipeline.WorkloadProfile = "distribution/config.yaml", WorkloadProfileMemory
+		},
 	} {
 		o := base
 		mut(&o)

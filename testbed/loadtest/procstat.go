@@ -125,6 +125,35 @@ type Counters struct {
 	Sent         float64 `json:"exporter_sent"`
 	SendFailed   float64 `json:"exporter_send_failed"`
 	DecodeErrors float64 `json:"receiver_decode_errors"`
+	// Profiles is the workload_profile processor's telemetry (Result.Profiles), when it runs.
+	Profiles ProfileTelemetry `json:"-"`
+}
+
+// ProfileTelemetry is what the workload_profile processor reports about its profiles
+// (otelcol_processor_workload_profile_*), summed over instances.
+type ProfileTelemetry struct {
+	present bool
+	// Workloads counts profiles per state (learning, enforcing, file).
+	Workloads map[string]float64 `json:"workloads_by_state"`
+	// Items held by all active profiles, and by the largest.
+	Items        float64 `json:"items"`
+	LargestItems float64 `json:"largest_items"`
+	// Overflow is items the learned profiles could not keep (all lists).
+	Overflow float64 `json:"overflow_items"`
+	// Novelties are records an enforcing or file profile found novel, per kind.
+	Novelties map[string]float64 `json:"novelties_by_kind,omitempty"`
+	// Unprofiled records: their workload was beyond limits.max_workloads.
+	Unprofiled    float64 `json:"unprofiled_records"`
+	StorageErrors float64 `json:"storage_errors"`
+}
+
+// Profiled is the number of profiles in any state.
+func (p ProfileTelemetry) Profiled() float64 {
+	var n float64
+	for _, v := range p.Workloads {
+		n += v
+	}
+	return n
 }
 
 // Scrape returns the summed counters.
@@ -154,6 +183,13 @@ func parseCounters(text string) Counters {
 		if i := strings.IndexAny(line, "{ "); i >= 0 {
 			name = line[:i]
 		}
+		if metric, ok := strings.CutPrefix(name, "otelcol_processor_workload_profile_"); ok {
+			f := strings.Fields(line)
+			if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+				c.Profiles.add(strings.TrimSuffix(metric, "_total"), line, v)
+			}
+			continue
+		}
 		var dst *float64
 		switch name {
 		case "otelcol_receiver_accepted_log_records_total", "otelcol_receiver_accepted_log_records":
@@ -180,6 +216,52 @@ func parseCounters(text string) Counters {
 		}
 	}
 	return c
+}
+
+// add sums the value v of a workload_profile metric (its name without prefix and _total) found
+// on line.
+func (p *ProfileTelemetry) add(metric, line string, v float64) {
+	byLabel := func(m *map[string]float64, label string) {
+		if *m == nil {
+			*m = map[string]float64{}
+		}
+		(*m)[labelValue(line, label)] += v
+	}
+	switch metric {
+	case "workloads":
+		byLabel(&p.Workloads, "state")
+	case "items":
+		p.Items += v
+	case "largest_items":
+		p.LargestItems = max(p.LargestItems, v)
+	case "overflow_items":
+		p.Overflow += v
+	case "novelties":
+		byLabel(&p.Novelties, "kind")
+	case "unprofiled_records":
+		p.Unprofiled += v
+	case "storage_errors":
+		p.StorageErrors += v
+	default:
+		return
+	}
+	p.present = true
+}
+
+// labelValue is the value of label in a Prometheus exposition line ("" when absent).
+func labelValue(line, label string) string {
+	i := strings.Index(line, "{"+label+`="`)
+	if i < 0 {
+		i = strings.Index(line, ","+label+`="`)
+	}
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(label)+3:]
+	if j := strings.IndexByte(rest, '"'); j >= 0 {
+		return rest[:j]
+	}
+	return ""
 }
 
 // loadAverage is the 1-minute load average of the machine (0 if unreadable).

@@ -31,7 +31,7 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 			}
 		}
 		fmt.Fprintf(w, "| %s | %s | %.0f%s | %.0f%s | %.0f | %d | %d | %d | %.1f | %.2f | %.1f× | %.1f | %.0f | %s |\n",
-			r.Scenario, rate, r.SentPerSec, short, r.AcceptedPerSec, behind, r.DeliveredPerSec, r.Sent, r.Delivered, r.Lost,
+			r.Variant(), rate, r.SentPerSec, short, r.AcceptedPerSec, behind, r.DeliveredPerSec, r.Sent, r.Delivered, r.Lost,
 			r.CPUNsPerEvent/1e3, r.Floor.CPUNsPerEvent/1e3, r.RatioToFloor, 100*r.CPUCores, float64(r.PeakRSSBytes)/mib,
 			latencyCell(r.Latency))
 	}
@@ -42,6 +42,11 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "\nnote (%s): %s\n", r.Scenario, n)
+		}
+	}
+	for _, r := range runs {
+		if line := workloadLine(r); line != "" {
+			fmt.Fprintf(w, "\n%s: %s\n", r.Variant(), line)
 		}
 	}
 	if live := withLiveFloor(runs); len(live) > 0 {
@@ -62,6 +67,58 @@ func WriteRunTable(w io.Writer, runs []*Result) {
 				sim, 100*r.Window.HarnessCPU/r.Window.Seconds, r.LoadAverage, gomaxprocsText(r.GOMAXPROCS))
 		}
 	}
+}
+
+// workloadLine describes a run's workload spread and profiles, or "" when it had neither.
+func workloadLine(r *Result) string {
+	var parts []string
+	if sp := r.WorkloadSpread; sp != nil {
+		parts = append(parts, fmt.Sprintf("tetragon-sim spread %d container processes over %d workloads (%d passes of the replay; %d of %d events in containers per loop of the passes)",
+			sp.Units, sp.Distinct, sp.Passes, sp.ContainerEvents, sp.ContainerEvents+sp.HostEvents))
+	}
+	if p := r.Profiles; p != nil {
+		states := make([]string, 0, len(p.Workloads))
+		for _, s := range []string{"learning", "enforcing", "file"} {
+			if n, ok := p.Workloads[s]; ok {
+				states = append(states, fmt.Sprintf("%.0f %s", n, s))
+			}
+		}
+		var novel float64
+		kinds := make([]string, 0, len(p.Novelties))
+		for k, n := range p.Novelties {
+			novel += n
+			kinds = append(kinds, fmt.Sprintf("%s %.0f", k, n))
+		}
+		sort.Strings(kinds)
+		line := fmt.Sprintf("workload_profile at the end: %.0f profiles (%s), %.0f items (largest %.0f, overflow %.0f), %.0f records marked novel",
+			p.Profiled(), joinOrNone(states), p.Items, p.LargestItems, p.Overflow, novel)
+		if len(kinds) > 0 {
+			line += " (" + joinOrNone(kinds) + ")"
+		}
+		line += fmt.Sprintf(", %.0f unprofiled records, %.0f storage errors", p.Unprofiled, p.StorageErrors)
+		parts = append(parts, line)
+	} else if r.WorkloadProfile != "" {
+		parts = append(parts, "workload_profile: no telemetry read")
+	}
+	var out string
+	for i, p := range parts {
+		if i > 0 {
+			out += "; "
+		}
+		out += p
+	}
+	return out
+}
+
+func joinOrNone(v []string) string {
+	if len(v) == 0 {
+		return "none"
+	}
+	out := v[0]
+	for _, s := range v[1:] {
+		out += ", " + s
+	}
+	return out
 }
 
 // withLiveFloor is the runs that measured the live decode floor (--live-floor).
@@ -148,7 +205,7 @@ func WriteRepeatSummary(w io.Writer, runs []*Result, comparisons []*Comparison) 
 		fmt.Fprintln(w, "| scenario | rounds | CPU µs/event, each round | median | ratio to floor, median | p99 ms, median |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, s := range byScenario(runs, func(r *Result) (string, [3]float64) {
-			return r.Scenario, [3]float64{r.CPUNsPerEvent / 1e3, r.RatioToFloor, r.Latency.P99ms}
+			return r.Variant(), [3]float64{r.CPUNsPerEvent / 1e3, r.RatioToFloor, r.Latency.P99ms}
 		}) {
 			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f× | %.0f |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
 		}
@@ -157,7 +214,7 @@ func WriteRepeatSummary(w io.Writer, runs []*Result, comparisons []*Comparison) 
 		fmt.Fprintln(w, "\n| scenario | rounds | live decode floor µs/event, each round | median | its % of a core, median | collector ÷ live floor, median |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|")
 		for _, s := range byScenario(live, func(r *Result) (string, [3]float64) {
-			return r.Scenario, [3]float64{r.LiveFloor.CPUNsPerEvent / 1e3, 100 * r.LiveFloor.CPUCores, r.RatioToLiveFloor}
+			return r.Variant(), [3]float64{r.LiveFloor.CPUNsPerEvent / 1e3, 100 * r.LiveFloor.CPUCores, r.RatioToLiveFloor}
 		}) {
 			fmt.Fprintf(w, "| %s | %d | %s | **%.1f** | %.1f | %.1f× |\n", s.name, len(s.v[0]), joinFloats(s.v[0], "%.1f"), median(s.v[0]), median(s.v[1]), median(s.v[2]))
 		}

@@ -86,6 +86,9 @@ type Options struct {
 	// GOMAXPROCS is the collector's GOMAXPROCS (the baseline's too, in a comparison); 0 leaves
 	// Go's default, one per core. The command line defaults to ShippedGOMAXPROCS.
 	GOMAXPROCS int
+	// Workloads > 0 has tetragon-sim spread the replayed events of containers over that many
+	// distinct container workloads (--workloads; replayed sources only, not LiveGenerate).
+	Workloads int
 
 	Log io.Writer
 }
@@ -146,8 +149,35 @@ type Result struct {
 	// the machine inflates CPU per event (shared caches) and latency tails.
 	LoadAverage float64 `json:"load_average"`
 	// GOMAXPROCS the collector ran with (0: Go's default, one per core).
-	GOMAXPROCS int      `json:"gomaxprocs"`
-	Notes      []string `json:"notes,omitempty"`
+	GOMAXPROCS int `json:"gomaxprocs"`
+	// Workloads is the number of container workloads the simulator spread the events over (0:
+	// as recorded); WorkloadSpread is what it reported.
+	Workloads      int                      `json:"workloads,omitempty"`
+	WorkloadSpread *tetragonsim.SpreadStats `json:"workload_spread,omitempty"`
+	// WorkloadProfile is the workload_profile mode of the generated configuration ("": off) and
+	// ProfileLearningPeriod its learning.period ("": the default); Profiles is the processor's
+	// own telemetry at the end of the run.
+	WorkloadProfile       string            `json:"workload_profile,omitempty"`
+	ProfileLearningPeriod string            `json:"workload_profile_learning_period,omitempty"`
+	Profiles              *ProfileTelemetry `json:"workload_profiles,omitempty"`
+	Notes                 []string          `json:"notes,omitempty"`
+}
+
+// Variant names a run's scenario and, when set, its workload spread and workload_profile mode:
+// the label by which reports tell A/B runs apart.
+func (r *Result) Variant() string {
+	v := r.Scenario
+	if r.Workloads > 0 {
+		v += fmt.Sprintf(", %d workloads", r.Workloads)
+	}
+	if r.WorkloadProfile != "" {
+		v += ", workload_profile (" + r.WorkloadProfile
+		if r.ProfileLearningPeriod != "" {
+			v += ", learning " + r.ProfileLearningPeriod
+		}
+		v += ")"
+	}
+	return v
 }
 
 // Window is the steady measurement window.
@@ -201,6 +231,15 @@ func (o *Options) defaults() error {
 	if o.GOMAXPROCS < 0 {
 		return errors.New("gomaxprocs must be >= 0 (0: Go's default, one per core)")
 	}
+	if o.Workloads < 0 {
+		return errors.New("workloads must be >= 0 (0: the recorded container identities)")
+	}
+	if o.Workloads > 0 && o.LiveGenerate {
+		return errors.New("workloads spreads replayed events; it does not apply to the live generator")
+	}
+	if o.ConfigPath != "" && (o.Pipeline.WorkloadProfile != "" || o.Pipeline.ProfileLearningPeriod != 0) {
+		return errors.New("the workload_profile settings shape the generated configuration; with a configuration file, set them there")
+	}
 	if o.CacheDir == "" {
 		o.CacheDir = filepath.Join(os.TempDir(), "otelcol-loadtest-cache")
 	}
@@ -234,7 +273,7 @@ func (o *Options) runtimeEnv() []string {
 func (o *Options) source() (Source, error) {
 	switch o.Scenario {
 	case "captured", "burst":
-		return Source{ReplayFile: CapturedFile(o.EventsDir)}, nil
+		return Source{ReplayFile: CapturedFile(o.EventsDir), Workloads: o.Workloads}, nil
 	default:
 		if o.LiveGenerate {
 			return Source{Scenario: o.Scenario, Seed: 1}, nil
@@ -243,7 +282,7 @@ func (o *Options) source() (Source, error) {
 		if err != nil {
 			return Source{}, fmt.Errorf("generate %s events: %w", o.Scenario, err)
 		}
-		return Source{ReplayFile: pool}, nil
+		return Source{ReplayFile: pool, Workloads: o.Workloads}, nil
 	}
 }
 
@@ -263,7 +302,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Scenario: opts.Scenario, Target: "ours", Started: time.Now().UTC(), TargetRate: opts.Rate, LoadAverage: loadAverage(), GOMAXPROCS: opts.GOMAXPROCS}
+	res := &Result{Scenario: opts.Scenario, Target: "ours", Started: time.Now().UTC(), TargetRate: opts.Rate, LoadAverage: loadAverage(), GOMAXPROCS: opts.GOMAXPROCS,
+		Workloads: opts.Workloads}
+	if opts.ConfigPath == "" {
+		res.WorkloadProfile = opts.Pipeline.WorkloadProfile
+		if opts.Pipeline.ProfileLearningPeriod > 0 {
+			res.ProfileLearningPeriod = opts.Pipeline.ProfileLearningPeriod.String()
+		}
+	}
 	work, err := os.MkdirTemp("", "loadtest-")
 	if err != nil {
 		return nil, err
@@ -427,6 +473,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			res.Notes = append(res.Notes, fmt.Sprintf("tetragon-sim %d: client did not drain", i))
 		}
 		sent += int64(st.Sent)
+		if i == 0 && st.Spread != nil {
+			res.WorkloadSpread = st.Spread
+		}
 		if i == 0 {
 			sentSeconds = st.ElapsedSeconds
 			res.Sustained = st.EventsPerSecond >= sustainedShare*opts.Rate
@@ -460,6 +509,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if c, err := tel.Scrape(); err == nil {
 		res.Telemetry = c
 		res.Accepted = int64(c.Accepted)
+		if c.Profiles.present {
+			p := c.Profiles
+			res.Profiles = &p
+		}
 	}
 	if err := col.stop(15 * time.Second); err != nil && !isSignalExit(err) {
 		res.Notes = append(res.Notes, fmt.Sprintf("collector exit: %v", err))

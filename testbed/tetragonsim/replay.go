@@ -79,12 +79,26 @@ type ReplayOptions struct {
 	JSON bool
 	// Restamp builds the timestamp template of every event.
 	Restamp bool
+	// Workloads > 0 spreads the events of containers over that many distinct container
+	// workloads (see SpreadWorkloads); host events are kept as they are. 0 replays the
+	// recorded container identities.
+	Workloads int
 }
 
 // Replay is a set of recorded events, pre-encoded once.
 type Replay struct {
 	Frames  []*Frame
 	Skipped SkipStats
+	// Spread describes the --workloads rewriting (zero without it).
+	Spread SpreadStats
+
+	pending []pendingEvent // events parsed but not yet framed (Workloads > 0)
+}
+
+// pendingEvent is a parsed line kept until every file is read.
+type pendingEvent struct {
+	ev    *tetragon.GetEventsResponse
+	where string
 }
 
 // LoadReplay reads Tetragon JSON lines (one GetEventsResponse per line, as in Tetragon's export
@@ -92,11 +106,30 @@ type Replay struct {
 // with the gzip magic. Malformed lines and lines without a known event type are counted and
 // skipped; an unreadable file is an error.
 func LoadReplay(paths []string, opts ReplayOptions) (*Replay, error) {
+	if opts.Workloads < 0 {
+		return nil, fmt.Errorf("replay: workloads must be >= 0, got %d", opts.Workloads)
+	}
 	r := &Replay{}
 	for _, p := range paths {
 		if err := r.loadFile(p, opts); err != nil {
 			return nil, err
 		}
+	}
+	if opts.Workloads > 0 {
+		// Units (container processes) are numbered over all files before any is rewritten.
+		events := make([]*tetragon.GetEventsResponse, len(r.pending))
+		for i, p := range r.pending {
+			events[i] = p.ev
+		}
+		spread, st, err := SpreadWorkloads(events, opts.Workloads)
+		if err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		r.Spread = st
+		for i, ev := range spread {
+			r.addEvent(ev, r.pending[i%len(r.pending)].where, opts)
+		}
+		r.pending = nil
 	}
 	return r, nil
 }
@@ -172,6 +205,15 @@ func (r *Replay) addLine(line []byte, tooLong bool, where string, opts ReplayOpt
 		r.Skipped.add(SkipUnknownType, where, "no known event type in "+firstKey(line))
 		return
 	}
+	if opts.Workloads > 0 {
+		r.pending = append(r.pending, pendingEvent{ev: ev, where: where})
+		return
+	}
+	r.addEvent(ev, where, opts)
+}
+
+// addEvent frames one parsed event; an event that cannot be encoded is counted as malformed.
+func (r *Replay) addEvent(ev *tetragon.GetEventsResponse, where string, opts ReplayOptions) {
 	// A restamped event's JSON comes from its template; the plain rendering would go unused.
 	f, err := NewFrame(ev, opts.JSON && !opts.Restamp)
 	if err != nil {

@@ -34,6 +34,9 @@ type Config struct {
 	Count uint64
 	// Loop replays the files over and over.
 	Loop bool
+	// Workloads > 0 spreads the replayed events of containers over that many distinct container
+	// workloads (SpreadWorkloads); host events stay host events. Replay only.
+	Workloads int
 	// Restamp moves every replayed timestamp so the stream looks current: without Rate the first
 	// event gets the current time and the original spacing is kept (gaps are clamped to
 	// [0, RestampMaxGap] so unsorted or years-apart files stay in order and near now); with Rate
@@ -74,8 +77,10 @@ type Stats struct {
 	Clients         []ClientStats     `json:"clients,omitempty"`
 	ExportLines     uint64            `json:"export_lines,omitempty"`
 	ExportRotations int               `json:"export_rotations,omitempty"`
-	ElapsedSeconds  float64           `json:"elapsed_seconds"`
-	EventsPerSecond float64           `json:"events_per_second"`
+	// Spread is what --workloads did (absent without it).
+	Spread          *SpreadStats `json:"workload_spread,omitempty"`
+	ElapsedSeconds  float64      `json:"elapsed_seconds"`
+	EventsPerSecond float64      `json:"events_per_second"`
 	// Drained is false when some client had not received everything within DrainTimeout.
 	Drained bool `json:"drained"`
 	// Interrupted is true when the run was cancelled before it was complete.
@@ -123,9 +128,13 @@ func New(cfg Config) (*Sim, error) {
 		s.gen = g
 		policies = PolicyNames()
 	} else {
-		r, err := LoadReplay(cfg.ReplayFiles, ReplayOptions{JSON: cfg.ExportFile != "", Restamp: cfg.Restamp})
+		r, err := LoadReplay(cfg.ReplayFiles, ReplayOptions{JSON: cfg.ExportFile != "", Restamp: cfg.Restamp, Workloads: cfg.Workloads})
 		if err != nil {
 			return nil, err
+		}
+		if cfg.Workloads > 0 {
+			fmt.Fprintf(s.log, "tetragon-sim: %d container processes spread over %d workloads in %d passes of the replay (%d events)\n",
+				r.Spread.Units, r.Spread.Distinct, r.Spread.Passes, len(r.Frames))
 		}
 		if len(r.Frames) == 0 {
 			return nil, fmt.Errorf("replay files hold no usable event (%s)", r.Skipped)
@@ -174,6 +183,12 @@ func (s *Sim) validate() error {
 	}
 	if c.ExportBackups < 0 {
 		errs = append(errs, fmt.Errorf("--export-backups must be >= 0, got %d", c.ExportBackups))
+	}
+	if c.Workloads < 0 {
+		errs = append(errs, fmt.Errorf("--workloads must be >= 0, got %d", c.Workloads))
+	}
+	if c.Workloads > 0 && c.Generate {
+		errs = append(errs, errors.New("--workloads applies to --replay, not to --generate"))
 	}
 	if c.Generate && c.Scenario != "" && !slices.Contains(Scenarios(), c.Scenario) {
 		errs = append(errs, fmt.Errorf("unknown --scenario %q (have %v)", c.Scenario, Scenarios()))
@@ -242,6 +257,10 @@ func (s *Sim) Run(ctx context.Context) (*Stats, error) {
 	st := &Stats{ByType: map[string]uint64{}}
 	sk := s.Skipped()
 	st.Skipped, st.SkippedByReason = sk.Total, sk.ByReason
+	if s.replay != nil && s.cfg.Workloads > 0 {
+		sp := s.replay.Spread
+		st.Spread = &sp
+	}
 	serveErr := make(chan error, 1)
 	if s.server != nil {
 		go func() { serveErr <- s.server.Serve(s.listener) }()

@@ -70,6 +70,9 @@ func run(args []string) int {
 		repeat      = fs.Int("repeat", 1, "run the scenario list this many times, round after round, and end with each scenario's median (runs and --target baseline)")
 		liveFloor   = fs.Bool("live-floor", false, "after each run, measure the live decode floor: a client that only receives and decodes the same stream (same rate, field filters and read_coalesce) beside a fresh tetragon-sim")
 		gomaxprocs  = fs.Int("gomaxprocs", loadtest.ShippedGOMAXPROCS, "GOMAXPROCS of the collector (and of the baseline with --target baseline); the default is the DaemonSet's, 0 leaves Go's default of one per core")
+		workloads   = fs.Int("workloads", 0, "have tetragon-sim spread the replayed container events over N distinct container workloads (its --workloads; 0: as recorded)")
+		wlProfile   = fs.String("workload-profile", "", "put the workload_profile processor before detection in the generated configuration: file_storage (learned state in a file_storage extension, as distribution/config.yaml ships it) or memory (no storage); empty: off")
+		wlLearning  = fs.Duration("workload-profile-learning", 0, "with --workload-profile: its learning.period (e.g. 1s, so the profiles enforce during the run); 0: the processor's default, 24h")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -140,6 +143,14 @@ func run(args []string) int {
 	if set["read-coalesce"] {
 		pipeline.ReadCoalesce = *readCoal
 	}
+	if err := applyWorkloadProfile(&pipeline, *wlProfile, *wlLearning, *config); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		return 2
+	}
+	if *workloads < 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: --workloads must be >= 0")
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -148,9 +159,9 @@ func run(args []string) int {
 		CollectorBin: *collector, SimBin: *sim, ConfigPath: *config,
 		EventsDir: *eventsDir, CacheDir: filepath.Join(*out, "cache"), OutDir: *out,
 		LiveGenerate: *live, Profile: *profile, VerifySink: *verify, GOMAXPROCS: *gomaxprocs,
-		LiveFloor: *liveFloor,
-		Pipeline:  pipeline,
-		Log:       os.Stderr,
+		LiveFloor: *liveFloor, Workloads: *workloads,
+		Pipeline: pipeline,
+		Log:      os.Stderr,
 	}
 	if *quiet {
 		opts.Log = nil
@@ -242,6 +253,28 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// applyWorkloadProfile sets the workload_profile flags on the generated configuration: mode ""
+// (off), memory or file_storage, and its learning period. They shape the generated
+// configuration only, so they do not go with --config.
+func applyWorkloadProfile(p *loadtest.PipelineConfig, mode string, learning time.Duration, configFile string) error {
+	switch mode {
+	case "", loadtest.WorkloadProfileMemory, loadtest.WorkloadProfileFileStorage:
+	default:
+		return fmt.Errorf("--workload-profile must be %s or %s, got %q", loadtest.WorkloadProfileFileStorage, loadtest.WorkloadProfileMemory, mode)
+	}
+	if learning < 0 {
+		return fmt.Errorf("--workload-profile-learning must be > 0, got %s", learning)
+	}
+	if learning > 0 && mode == "" {
+		return errors.New("--workload-profile-learning needs --workload-profile")
+	}
+	if mode != "" && configFile != "" {
+		return errors.New("--workload-profile shapes the generated configuration; with --config, put workload_profile in that file")
+	}
+	p.WorkloadProfile, p.ProfileLearningPeriod = mode, learning
+	return nil
 }
 
 func writeProfileTop(w *bytes.Buffer, path string) {

@@ -46,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.Rate, "rate", 0, "events per second (0 = as fast as possible)")
 	fs.Uint64Var(&cfg.Count, "count", 0, "stop after `N` events (0 = unlimited; a replay without --loop ends at its end)")
 	fs.BoolVar(&cfg.Loop, "loop", false, "replay the files over and over")
+	fs.IntVar(&cfg.Workloads, "workloads", 0, "spread the replayed events of containers over `N` distinct container workloads (each container process keeps one workload per pass of the files; the files are repeated until every workload has events); host events stay host events. 0: as recorded")
 	fs.BoolVar(&cfg.Restamp, "restamp", false, "give replayed events current times (first event now, spacing kept; with --rate, the send time)")
 	fs.DurationVar(&cfg.RestampMaxGap, "restamp-max-gap", tetragonsim.DefaultRestampMaxGap, "with --restamp and no --rate, the largest gap kept between two events")
 	fs.BoolVar(&waitCli, "wait-client", true, "with --listen, start sending when the first GetEvents client connects")

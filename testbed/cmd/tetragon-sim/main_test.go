@@ -112,6 +112,51 @@ func TestGenerateOverUnixSocket(t *testing.T) {
 	}
 }
 
+func TestReplayWorkloadsFlag(t *testing.T) {
+	capture := filepath.Join(testenv.EventsDir(t), "captured", "main-grpc.jsonl.gz")
+	export := filepath.Join(t.TempDir(), "tetragon.log")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--replay", capture, "--workloads", "500", "--export-file", export, "--export-max-bytes", "1000000000", "--stats"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var st struct {
+		Sent   uint64 `json:"sent"`
+		Spread struct {
+			Workloads, Units, Passes, Distinct int
+		} `json:"workload_spread"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Sent != 12*607 || st.Spread.Workloads != 500 || st.Spread.Units != 44 || st.Spread.Passes != 12 || st.Spread.Distinct != 500 {
+		t.Errorf("stats %s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "44 container processes spread over 500 workloads in 12 passes") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	dockers := map[string]bool{}
+	for _, line := range testenv.ReadLines(t, export) {
+		var ev map[string]json.RawMessage
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatal(err)
+		}
+		for k, raw := range ev {
+			var body struct {
+				Process struct {
+					Docker string `json:"docker"`
+				} `json:"process"`
+			}
+			if strings.HasPrefix(k, "process_") && json.Unmarshal(raw, &body) == nil && body.Process.Docker != "" {
+				dockers[body.Process.Docker] = true
+			}
+		}
+	}
+	if len(dockers) != 500 {
+		t.Errorf("%d distinct docker fields in the export file, want 500", len(dockers))
+	}
+}
+
 func TestBadInvocations(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -124,6 +169,8 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--generate", "--scenario", "nope", "--export-file", "/dev/null"}, 1, "unknown --scenario"},
 		{[]string{"--generate", "--rate", "-1", "--export-file", "/dev/null"}, 1, "--rate must be >= 0"},
 		{[]string{"--replay", "/does/not/exist.jsonl", "--export-file", "/dev/null"}, 1, "no such file"},
+		{[]string{"--generate", "--workloads", "5", "--export-file", "/dev/null"}, 1, "--workloads applies to --replay"},
+		{[]string{"--replay", "x.jsonl", "--workloads", "-1", "--export-file", "/dev/null"}, 1, "--workloads must be >= 0"},
 		{[]string{"--no-such-flag"}, 2, "flag provided but not defined"},
 		{[]string{"--generate", "stray"}, 2, "unexpected arguments"},
 	} {
