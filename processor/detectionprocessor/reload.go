@@ -2,7 +2,6 @@ package detectionprocessor
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/filewatch"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 )
 
@@ -34,8 +33,7 @@ type reloader struct {
 	fingerprint [sha256.Size]byte
 	haveFP      bool
 
-	stopCh chan struct{}
-	done   chan struct{}
+	watcher *filewatch.Watcher // nil when stopped
 
 	noNotify bool // tests: rely on the periodic check only
 }
@@ -116,92 +114,13 @@ func (r *reloader) start() error {
 	if len(r.cfg.RulesFiles) == 0 {
 		return nil
 	}
-	var w *fsnotify.Watcher
-	if !r.noNotify {
-		var err error
-		if w, err = fsnotify.NewWatcher(); err != nil {
-			r.logger.Warn("Cannot watch rules files; relying on the periodic check", zap.Error(err))
-			w = nil
-		}
-	}
-	if w != nil {
-		dirs := map[string]bool{}
-		for _, f := range r.cfg.RulesFiles {
-			d := filepath.Dir(f)
-			if dirs[d] {
-				continue
-			}
-			dirs[d] = true
-			if err := w.Add(d); err != nil {
-				r.logger.Warn("Cannot watch rules directory; relying on the periodic check", zap.String("dir", d), zap.Error(err))
-			}
-		}
-	}
-	r.stopCh = make(chan struct{})
-	r.done = make(chan struct{})
-	go r.loop(w)
+	r.watcher = filewatch.Start(r.logger, "rules", r.cfg.RulesFiles, r.cfg.ReloadInterval, reloadDebounce, r.noNotify, func() { r.check() })
 	return nil
 }
 
-func (r *reloader) loop(w *fsnotify.Watcher) {
-	defer close(r.done)
-	var events <-chan fsnotify.Event
-	var errs <-chan error
-	if w != nil {
-		defer w.Close()
-		events, errs = w.Events, w.Errors
-	}
-	var tick <-chan time.Time
-	if r.cfg.ReloadInterval > 0 {
-		t := time.NewTicker(r.cfg.ReloadInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	var debounce *time.Timer
-	var fire <-chan time.Time
-	for {
-		select {
-		case <-r.stopCh:
-			if debounce != nil {
-				debounce.Stop()
-			}
-			return
-		case _, ok := <-events:
-			if !ok {
-				events = nil
-				continue
-			}
-			if debounce == nil {
-				debounce = time.NewTimer(reloadDebounce)
-			} else {
-				debounce.Reset(reloadDebounce)
-			}
-			fire = debounce.C
-		case err, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
-			if !errors.Is(err, fsnotify.ErrEventOverflow) {
-				r.logger.Warn("Rules directory watch error", zap.Error(err))
-			}
-			r.check()
-		case <-fire:
-			fire = nil
-			r.check()
-		case <-tick:
-			r.check()
-		}
-	}
-}
-
 func (r *reloader) stop() {
-	if r.stopCh == nil {
-		return
-	}
-	close(r.stopCh)
-	<-r.done
-	r.stopCh = nil
+	r.watcher.Stop()
+	r.watcher = nil
 }
 
 // compile compiles the rules and hands the parser's garbage back to the OS.
