@@ -93,7 +93,7 @@ func runLearn(args []string, stdout, stderr io.Writer) int {
 		report(stderr, fs, "learn", err)
 		return learnError
 	}
-	files, err := expandInputs(o.inputs, "*.jsonl", "*.jsonl.gz")
+	files, err := jsonl.Expand(o.inputs, jsonl.Patterns...)
 	if err != nil {
 		fmt.Fprintln(stderr, "profiles learn:", err)
 		return learnError
@@ -105,7 +105,7 @@ func runLearn(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "profiles learn: %v\n", err)
 			return learnError
 		}
-		fmt.Fprintf(stdout, "# %s: %d lines, %d events, %d of unknown type, %d malformed\n", f, st.lines, st.events, st.unknown, st.malformed)
+		fmt.Fprintf(stdout, "# %s: %d lines, %d events, %d of unknown type, %d malformed\n", f, st.Lines, st.Events, st.Unknown, st.Malformed)
 	}
 	if len(l.keys) == 0 {
 		fmt.Fprintf(stdout, "Nothing learned: %d records, none of a container workload (%d host records ignored)\n", l.records, l.host)
@@ -128,41 +128,6 @@ func runLearn(args []string, stdout, stderr io.Writer) int {
 	return learnOK
 }
 
-// expandInputs replaces directories by their files matching patterns (sorted); other paths must
-// exist.
-func expandInputs(inputs []string, patterns ...string) ([]string, error) {
-	var out []string
-	for _, in := range inputs {
-		fi, err := os.Stat(in)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			out = append(out, in)
-			continue
-		}
-		var found []string
-		for _, pat := range patterns {
-			m, err := filepath.Glob(filepath.Join(in, pat))
-			if err != nil {
-				return nil, err
-			}
-			found = append(found, m...)
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no %s files", in, strings.Join(patterns, " or "))
-		}
-		sort.Strings(found)
-		out = append(out, found...)
-	}
-	return out, nil
-}
-
-// lineStats counts what one input file held (as ruletest reports it).
-type lineStats struct {
-	lines, events, unknown, malformed int
-}
-
 // learner feeds mapped records to one Set over all the input files.
 type learner struct {
 	set          *wp.Set
@@ -170,7 +135,7 @@ type learner struct {
 	mapping      eventmap.Options
 	keys         []wp.Key // in order of first record
 
-	total lineStats
+	total eventmap.LineStats
 	// records: mapped records; host: records of host processes (not profiled); stale: records
 	// of a replaced image during the image grace; afterLearning: records of a profile whose
 	// learning had ended that showed something new (not learned).
@@ -194,26 +159,13 @@ type record struct {
 // learnFile maps one file's lines with the receiver's decoder and mapping and observes its
 // records in event-time order. Lines that are not events are counted and skipped; an error is
 // a file that cannot be read.
-func (l *learner) learnFile(path string) (lineStats, error) {
-	var st lineStats
+func (l *learner) learnFile(path string) (eventmap.LineStats, error) {
+	var st eventmap.LineStats
 	batch := eventmap.NewBatch(l.mapping)
 	var ev tetragon.GetEventsResponse
 	now := time.Now()
 	err := jsonl.Each(path, func(_ int, line []byte) error {
-		st.lines++
-		err := eventmap.DecodeJSON(line, &ev)
-		if err == nil {
-			err = batch.Add(&ev, line, now)
-		}
-		var unknown *eventmap.UnknownEventTypeError
-		switch {
-		case errors.As(err, &unknown):
-			st.unknown++
-		case err != nil:
-			st.malformed++
-		default:
-			st.events++
-		}
+		batch.AddLine(line, &ev, now, &st)
 		return nil
 	})
 	if err != nil {
@@ -222,10 +174,7 @@ func (l *learner) learnFile(path string) (lineStats, error) {
 		}
 		return st, err
 	}
-	l.total.lines += st.lines
-	l.total.events += st.events
-	l.total.unknown += st.unknown
-	l.total.malformed += st.malformed
+	l.total = l.total.Plus(st)
 
 	ld := batch.Flush()
 	var recs []record
@@ -332,7 +281,7 @@ func (l *learner) printSummary(w io.Writer) {
 	fmt.Fprintf(w, "Records: %d mapped, %d profiled, %d host records ignored, %d unprofiled (over %d workloads), %d of a replaced image ignored\n",
 		l.records, profiled, l.host, st.UnprofiledRecords, l.maxWorkloads, l.stale)
 	fmt.Fprintf(w, "Lines: %d read, %d skipped (%d of unknown type, %d malformed)\n",
-		l.total.lines, l.total.unknown+l.total.malformed, l.total.unknown, l.total.malformed)
+		l.total.Lines, l.total.Unknown+l.total.Malformed, l.total.Unknown, l.total.Malformed)
 	if l.afterLearning > 0 {
 		var kinds []string
 		for i, k := range wp.Kinds {

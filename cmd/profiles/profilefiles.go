@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
 	wp "github.com/otelcol-runtime-security/otelcol-runtime-security/internal/workloadprofile"
 )
 
@@ -19,7 +20,7 @@ var profilePatterns = []string{"*.yaml", "*.yml"}
 // profilePatterns files), strictly (workloadprofile.Load): the first file that does not load is
 // the error, naming the file, line and field.
 func loadProfiles(inputs []string) ([]loaded, error) {
-	paths, err := expandInputs(inputs, profilePatterns...)
+	paths, err := jsonl.Expand(inputs, profilePatterns...)
 	if err != nil {
 		return nil, err
 	}

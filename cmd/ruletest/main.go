@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -32,6 +31,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	rules "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
@@ -128,7 +128,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	files, err := expandInputs(o.inputs)
+	files, err := jsonl.Expand(o.inputs, jsonl.Patterns...)
 	if err != nil {
 		fmt.Fprintln(stderr, "ruletest:", err)
 		return exitUsage
@@ -157,39 +157,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// expandInputs replaces directories by their *.jsonl and *.jsonl.gz files.
-func expandInputs(inputs []string) ([]string, error) {
-	var out []string
-	for _, in := range inputs {
-		fi, err := os.Stat(in)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			out = append(out, in)
-			continue
-		}
-		var found []string
-		for _, pat := range []string{"*.jsonl", "*.jsonl.gz"} {
-			m, err := filepath.Glob(filepath.Join(in, pat))
-			if err != nil {
-				return nil, err
-			}
-			found = append(found, m...)
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no *.jsonl or *.jsonl.gz files", in)
-		}
-		sort.Strings(found)
-		out = append(out, found...)
-	}
-	return out, nil
-}
-
 // fileResult is what one input file held.
 type fileResult struct {
 	File string `json:"file"`
-	lineStats
+	eventmap.LineStats
 }
 
 // eventResult is one record on which rules fired.
@@ -307,7 +278,7 @@ func (rep *report) runFile(path string) error {
 		return err
 	}
 	st, ld := mapLines(lines)
-	rep.Files = append(rep.Files, fileResult{File: path, lineStats: st})
+	rep.Files = append(rep.Files, fileResult{File: path, LineStats: st})
 	rep.Summary.Lines += st.Lines
 	rep.Summary.Skipped.Unknown += st.Unknown
 	rep.Summary.Skipped.Malformed += st.Malformed
