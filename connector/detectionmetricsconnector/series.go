@@ -4,19 +4,16 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 )
 
 // Label values written when the source attribute is missing, and on the
 // overflow series. They start with "_" so they cannot collide with a
 // Kubernetes name (DNS labels start with an alphanumeric character).
 const (
-	// placeholderHost: no Kubernetes namespace and no container, a process
-	// of the node itself.
-	placeholderHost = "_host"
-	// placeholderContainer: no Kubernetes namespace but a container.id, a
-	// container outside Kubernetes (docker, containerd without a kubelet) or
-	// a pod Tetragon could not resolve.
-	placeholderContainer = "_container"
+	placeholderHost      = attrkey.PlaceholderHost
+	placeholderContainer = attrkey.PlaceholderContainer
 	// placeholderUnknown: any other missing value (node, workload of a pod,
 	// event type, category).
 	placeholderUnknown = "_unknown"

@@ -150,6 +150,46 @@ const (
 	RuntimeSecurityDrift = "runtime_security.drift"
 )
 
+// Attributes the detection processor's incident tracker adds (incidents.enabled). Detections on the
+// same container (a host process tree when there is no container) within incidents.window of each
+// other are one incident; every record of it carries its id and what the incident holds so far, so
+// that an exporter can page once per incident with its latest state.
+const (
+	// IncidentID is the incident's id: a UUIDv5 of its key and first detection's time, so that a
+	// replay of the same events yields the same id.
+	IncidentID = "runtime_security.incident.id"
+	// IncidentFirstSeen and IncidentLastSeen are the event times (RFC 3339, UTC, nanoseconds) of
+	// the incident's first detection and of this record.
+	IncidentFirstSeen = "runtime_security.incident.first_seen"
+	IncidentLastSeen  = "runtime_security.incident.last_seen"
+	// IncidentRules lists the rules and chains that fired in the incident so far, first-seen order
+	// (capped; IncidentRulesOverflow counts those left out).
+	IncidentRules         = "runtime_security.incident.rules"
+	IncidentRulesOverflow = "runtime_security.incident.rules_overflow"
+	// IncidentTechniques lists the MITRE ATT&CK technique ids of those rules.
+	IncidentTechniques = "runtime_security.incident.techniques"
+	// IncidentDetections counts the rule matches of the incident so far, suppressed repeats included.
+	IncidentDetections = "runtime_security.incident.detections"
+	// IncidentSeverity is the highest severity in the incident so far.
+	IncidentSeverity = "runtime_security.incident.severity"
+	// IncidentChains lists the chain rules that completed in the incident so far.
+	IncidentChains = "runtime_security.incident.chains"
+	// Chain is set on the record that completed a chain rule: the chain's name (also in
+	// MatchedRules, like a rule's).
+	Chain = "runtime_security.chain"
+)
+
+// Label values for a missing namespace or workload, shared by the detection_metrics series and the
+// alertmanager exporter's alerts, so that inhibition can compare them. They start with "_" so they
+// cannot collide with a Kubernetes name.
+const (
+	// PlaceholderHost: no Kubernetes namespace and no container, a process of the node itself.
+	PlaceholderHost = "_host"
+	// PlaceholderContainer: no Kubernetes namespace but a container.id, a container outside
+	// Kubernetes or a pod Tetragon could not resolve.
+	PlaceholderContainer = "_container"
+)
+
 // Attributes the workload_profile processor adds, read by the detection
 // processor's unexpected_* rules.
 const (
