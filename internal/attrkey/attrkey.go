@@ -221,3 +221,18 @@ const (
 
 // EventNamePrefix starts every LogRecord EventName: "tetragon.process_exec", …
 const EventNamePrefix = "tetragon."
+
+// ContainerIDKeyLen is the length of Tetragon's process.docker field: the first 31 hex digits of
+// the container id. The receiver writes either that or the pod's full 64-digit id to ContainerID;
+// keying on the first 31 makes an event with pod information and one without (a new container,
+// before Tetragon's pod watcher caught up) the same container.
+const ContainerIDKeyLen = 31
+
+// ContainerKey is the container a ContainerID value names, as a key (see ContainerIDKeyLen); ""
+// for "". It never allocates.
+func ContainerKey(id string) string {
+	if len(id) > ContainerIDKeyLen {
+		return id[:ContainerIDKeyLen]
+	}
+	return id
+}

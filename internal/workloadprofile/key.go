@@ -37,9 +37,6 @@ type Key struct {
 	ContainerID string `json:"containerID,omitempty"` // container-id form only
 }
 
-// containerIDLen is the length of Tetragon's process.docker field.
-const containerIDLen = 31
-
 // KeyOf returns the workload key of a record's resource attributes, and false
 // for records that are not profiled: host processes (no pod, no container id)
 // and the node-only resources of process_throttle / rate_limit_info.
@@ -64,10 +61,7 @@ func KeyOf(res pcommon.Map) (Key, bool) {
 		return Key{Image: img}, true
 	}
 	if id := strAttr(res, attrkey.ContainerID); id != "" {
-		if len(id) > containerIDLen {
-			id = id[:containerIDLen]
-		}
-		return Key{ContainerID: id}, true
+		return Key{ContainerID: attrkey.ContainerKey(id)}, true
 	}
 	return Key{}, false
 }

@@ -41,13 +41,6 @@ const (
 	oCreat   = 0o100 // O_CREAT
 	execBits = 0o111 // S_IXUSR|S_IXGRP|S_IXOTH
 
-	// containerKeyLen: Tetragon's `docker` field is the first 31 hex digits of
-	// the container id, the pod's container id all 64; the receiver writes
-	// either to container.id. Keying on the first 31 makes an event with pod
-	// information and one without (a new container, before Tetragon's pod
-	// watcher caught up) the same container.
-	containerKeyLen = 31
-
 	// sweepPerCall bounds the expired entries removed per Track.
 	sweepPerCall = 4
 )
@@ -282,13 +275,9 @@ func (t *Tracker) moveToFront(e *entry) {
 	t.pushFront(e)
 }
 
-// containerKey is the record's container (see containerKeyLen), "" on the host.
+// containerKey is the record's container (attrkey.ContainerKey), "" on the host.
 func containerKey(res pcommon.Map) string {
-	id := strAttr(res, attrkey.ContainerID)
-	if len(id) > containerKeyLen {
-		id = id[:containerKeyLen]
-	}
-	return id
+	return attrkey.ContainerKey(strAttr(res, attrkey.ContainerID))
 }
 
 // resolve makes p absolute and clean: a relative path is joined to the
