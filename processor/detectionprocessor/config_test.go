@@ -68,7 +68,7 @@ func TestValidate(t *testing.T) {
 		{"empty disabled", func(c *Config) { c.DisabledRules = []string{""} }, "disabled_rules[0] is empty"},
 		{"no rules", func(c *Config) { c.RulesFiles = nil }, "no rules: set builtin_rules: true or list rules_files"},
 		{"unknown disabled", func(c *Config) { c.DisabledRules = []string{"Shel in container"} },
-			`rules: disabled_rules: rule "Shel in container": no such rule; known rules: Shell in container, Shell spawned by web server, Any exec in test namespace, Sensitive file read`},
+			`rules: disabled_rules: rule "Shel in container": no such rule or chain; known rules: Shell in container, Shell spawned by web server, Any exec in test namespace, Sensitive file read`},
 		{"missing file", func(c *Config) { c.RulesFiles = []string{"testdata/nope.yaml"} }, "rules: testdata/nope.yaml: open testdata/nope.yaml: no such file or directory"},
 		{"bad file", func(c *Config) { c.RulesFiles = []string{"testdata/invalid_rules.yaml"} },
 			`rules: testdata/invalid_rules.yaml:4: rule "Broken": condition: OTTL: condition has invalid syntax`},

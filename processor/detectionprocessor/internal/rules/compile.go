@@ -187,19 +187,29 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 		rs.rules = append(rs.rules, r)
 		rs.byName[r.Name] = r
 	}
+	compileChains(srcs, docs, rs, lists, &parser, &errs)
 	for _, name := range disabled {
+		if c, ok := rs.chainByName[name]; ok {
+			c.Enabled, c.Rule.Enabled = false, false
+			continue
+		}
 		r, ok := rs.byName[name]
 		if !ok {
 			if _, defined := byName[name]; defined {
 				continue // the rule has errors, reported above
 			}
-			errs.add("disabled_rules", 0, name, "", fmt.Errorf("no such rule; known rules: %s", strings.Join(rs.Names(), ", ")))
+			errs.add("disabled_rules", 0, name, "", fmt.Errorf("no such rule or chain; known rules: %s", strings.Join(rs.Names(), ", ")))
 			continue
 		}
 		r.Enabled = false
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
+	}
+	for _, c := range rs.chains {
+		if c.Enabled {
+			rs.enabledChains = append(rs.enabledChains, c)
+		}
 	}
 	for _, r := range rs.rules {
 		r.pfFields = pf.fields
@@ -240,20 +250,24 @@ func addYAMLError(errs *errorList, file string, err error) {
 }
 
 var friendlyTypes = strings.NewReplacer(
-	"type rules.Document", "file (top-level keys: lists, rules, overrides)",
+	"type rules.Document", "file (top-level keys: lists, rules, overrides, chains)",
 	"type rules.RuleSpec", "rule",
 	"type rules.ExceptionSpec", "exception",
 	"type rules.OverrideSpec", "override",
 	"type rules.ScopeSpec", "scope (keys: namespaces, workloads)",
 	"type rules.IncludeExclude", "include/exclude (keys: include, exclude)",
 	"type rules.SuppressSpec", "suppress (keys: window, key)",
-	"rules.Document", "file (top-level keys: lists, rules, overrides)",
+	"type rules.ChainSpec", "chain (keys: name, description, category, severity, mitre, within, by, steps, enabled)",
+	"type rules.ChainStepSpec", "chain step (keys: name, rules, condition)",
+	"rules.Document", "file (top-level keys: lists, rules, overrides, chains)",
 	"rules.RuleSpec", "rule",
 	"rules.ExceptionSpec", "exception",
 	"rules.OverrideSpec", "override",
 	"rules.ScopeSpec", "scope (keys: namespaces, workloads)",
 	"rules.IncludeExclude", "include/exclude (keys: include, exclude)",
 	"rules.SuppressSpec", "suppress (keys: window, key)",
+	"rules.ChainSpec", "chain (keys: name, description, category, severity, mitre, within, by, steps, enabled)",
+	"rules.ChainStepSpec", "chain step (keys: name, rules, condition)",
 )
 
 func parseDocument(src Source) (*Document, error) {

@@ -208,7 +208,7 @@ func TestLoadFilesAndDisabled(t *testing.T) {
 		t.Fatalf("disable: %v", err)
 	}
 	_, err = rules.Load(rules.Options{Files: []string{f}, Disabled: []string{"Typo"}})
-	if err == nil || !strings.Contains(err.Error(), `disabled_rules: rule "Typo": no such rule; known rules: R`) {
+	if err == nil || !strings.Contains(err.Error(), `disabled_rules: rule "Typo": no such rule or chain; known rules: R`) {
 		t.Fatal(err)
 	}
 	_, err = rules.Load(rules.Options{Files: []string{filepath.Join(dir, "missing.yaml")}})

@@ -80,6 +80,10 @@ type Ruleset struct {
 	// byExeName narrows byEvent by the executable's name (nameindex.go), per EventName.
 	byExeName map[string]*nameIndex
 	lists     map[string][]string
+	// chains in definition order (chain.go); their Rule.Order follows the rules'.
+	chains        []*Chain
+	chainByName   map[string]*Chain
+	enabledChains []*Chain
 }
 
 // Rules returns every rule, enabled or not, in catalogue order.

@@ -17,6 +17,8 @@ type Document struct {
 	Rules []RuleSpec `yaml:"rules"`
 	// Overrides change rules defined in any file (including earlier ones).
 	Overrides []OverrideSpec `yaml:"overrides"`
+	// Chains are chain rules (chain.go): ordered steps on one container within a time.
+	Chains []ChainSpec `yaml:"chains"`
 }
 
 // RuleSpec is one rule as written in YAML.
@@ -189,6 +191,13 @@ func (d *Document) setLines(root *yaml.Node) {
 			}
 			d.Rules[i].line = n.Line
 			setExceptionLines(d.Rules[i].Exceptions, mappingValue(n, "exceptions"))
+		}
+	}
+	if chains := mappingValue(m, "chains"); chains != nil && chains.Kind == yaml.SequenceNode {
+		for i, n := range chains.Content {
+			if i < len(d.Chains) {
+				d.Chains[i].line = n.Line
+			}
 		}
 	}
 	if ovs := mappingValue(m, "overrides"); ovs != nil && ovs.Kind == yaml.SequenceNode {

@@ -127,8 +127,13 @@ func TestCatalogueContract(t *testing.T) {
 				break
 			}
 		}
+		for _, c := range rs.Chains() {
+			for _, st := range c.Steps {
+				used = used || slices.Equal(st.Rules, rs.Lists()[name]) || strings.Contains(st.Condition, "@"+name+")")
+			}
+		}
 		if !used {
-			t.Errorf("list %s is not used by any rule", name)
+			t.Errorf("list %s is not used by any rule or chain", name)
 		}
 	}
 	got := rs.Names()
