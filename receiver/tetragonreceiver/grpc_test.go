@@ -29,6 +29,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -47,7 +50,8 @@ type fakeTetragon struct {
 	mu       sync.Mutex
 	requests []*tetragon.GetEventsRequest
 	versions int
-	sessions [][]*tetragon.GetEventsResponse
+	// sessions holds what each GetEvents call sends: events, or rawFrames.
+	sessions [][]any
 	// endAfterSend ends the stream with an error once its events are sent.
 	endAfterSend bool
 }
@@ -62,14 +66,14 @@ func (f *fakeTetragon) GetVersion(context.Context, *tetragon.GetVersionRequest) 
 func (f *fakeTetragon) GetEvents(req *tetragon.GetEventsRequest, stream tetragon.FineGuidanceSensors_GetEventsServer) error {
 	f.mu.Lock()
 	f.requests = append(f.requests, proto.Clone(req).(*tetragon.GetEventsRequest))
-	var events []*tetragon.GetEventsResponse
+	var frames []any
 	if len(f.sessions) > 0 {
-		events, f.sessions = f.sessions[0], f.sessions[1:]
+		frames, f.sessions = f.sessions[0], f.sessions[1:]
 	}
 	endAfterSend := f.endAfterSend
 	f.mu.Unlock()
-	for _, ev := range events {
-		if err := stream.Send(ev); err != nil {
+	for _, fr := range frames {
+		if err := stream.SendMsg(fr); err != nil {
 			return err
 		}
 	}
@@ -81,10 +85,38 @@ func (f *fakeTetragon) GetEvents(req *tetragon.GetEventsRequest, stream tetragon
 }
 
 func (f *fakeTetragon) queue(events []*tetragon.GetEventsResponse) {
+	frames := make([]any, len(events))
+	for i, ev := range events {
+		frames[i] = ev
+	}
+	f.queueFrames(frames...)
+}
+
+// queueFrames queues one session of events and rawFrames.
+func (f *fakeTetragon) queueFrames(frames ...any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sessions = append(f.sessions, events)
+	f.sessions = append(f.sessions, frames)
 }
+
+// rawFrame is a GetEvents message sent as these bytes, which need not decode.
+type rawFrame []byte
+
+// rawCodec is the server's codec: rawFrames as they are, everything else as protobuf.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if r, ok := v.(rawFrame); ok {
+		return mem.BufferSlice{mem.SliceBuffer(r)}, nil
+	}
+	return encoding.GetCodecV2(grpcproto.Name).Marshal(v)
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	return encoding.GetCodecV2(grpcproto.Name).Unmarshal(data, v)
+}
+
+func (rawCodec) Name() string { return grpcproto.Name }
 
 func (f *fakeTetragon) requestsSeen() []*tetragon.GetEventsRequest {
 	f.mu.Lock()
@@ -105,7 +137,7 @@ func serveUnix(t *testing.T, path string, srv *fakeTetragon) *grpc.Server {
 	t.Helper()
 	lis, err := net.Listen("unix", path)
 	require.NoError(t, err)
-	gs := grpc.NewServer()
+	gs := grpc.NewServer(grpc.ForceServerCodecV2(rawCodec{}))
 	tetragon.RegisterFineGuidanceSensorsServer(gs, srv)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -183,6 +215,32 @@ func TestGRPCDeliversEventsInBatchesAndPassesFilters(t *testing.T) {
 	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "unknown_event_type")))
 	// The standard receiver metrics see the same records.
 	assert.Equal(t, int64(300), h.counter(t, "otelcol_receiver_accepted_log_records"))
+}
+
+// A message that does not decode is counted and skipped; the stream goes on.
+func TestGRPCSkipsMessagesThatDoNotDecode(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1"}
+	good := execEvents("good", 4)
+	// node_name (field 1000) announcing 5 bytes of which 1 is there.
+	bad := rawFrame{0xc2, 0x3e, 0x05, 'a'}
+	srv.queueFrames(good[0], good[1], bad, good[2], good[3])
+	serveUnix(t, sock, srv)
+
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, grpcConfig("unix://"+sock), sink, nil)
+	waitFor(t, "the events before and after the bad message", func() bool { return sink.count() == 4 })
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	assert.ElementsMatch(t, ids("good", 0, 4), sink.execIDs())
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "malformed")))
+	assert.Equal(t, int64(0), h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects"))
+	assert.Len(t, srv.requestsSeen(), 1, "one stream, no reconnection")
+	skipped := h.logs.FilterMessage("Skipping Tetragon input that cannot be processed").All()
+	require.Len(t, skipped, 1)
+	assert.Equal(t, "malformed", skipped[0].ContextMap()["reason"])
+	assert.Equal(t, int64(len(bad)), skipped[0].ContextMap()["message_bytes"])
 }
 
 func TestGRPCReconnectsAfterTetragonGoesAway(t *testing.T) {

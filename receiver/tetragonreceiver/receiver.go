@@ -119,6 +119,7 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 		}
 		creds = credentials.NewTLS(tlsCfg)
 	}
+	b := r.newBatcher("grpc")
 	src := grpcsource.New(grpcsource.Settings{
 		Endpoint:        r.cfg.Endpoint,
 		InfoFile:        r.cfg.InfoFile,
@@ -128,10 +129,12 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 		MaxInterval:     r.cfg.Reconnect.MaxInterval,
 		MaxRecvMsgBytes: maxRecvMsgBytes,
 		ReadCoalesce:    r.cfg.ReadCoalesce,
-		Logger:          r.set.Logger,
-		Telemetry:       r.telemetry,
+		Skipped: func(reason string, err error, n int) {
+			b.CountRejected(reason, err, func() []zap.Field { return []zap.Field{zap.Int("message_bytes", n)} })
+		},
+		Logger:    r.set.Logger,
+		Telemetry: r.telemetry,
 	})
-	b := r.newBatcher("grpc")
 	// The channel decouples Recv from delivery; when it is full, Recv stops
 	// and gRPC flow control pushes back on Tetragon.
 	events := make(chan *tetragon.GetEventsResponse, r.cfg.Batch.MaxSize)

@@ -99,7 +99,9 @@ func (b *Batcher) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.
 }
 
 // CountRejected counts and logs (rate limited) an input that was skipped for
-// reason (one of the reason values in metadata.yaml).
+// reason (one of the reason values in metadata.yaml). Unlike the other
+// methods it may be called from any goroutine: it only touches the telemetry
+// and the rate-limited log.
 func (b *Batcher) CountRejected(reason string, err error, fields func() []zap.Field) {
 	b.set.Telemetry.ReceiverTetragonDecodeErrors.Add(context.Background(), 1, reasonAttr(reason))
 	b.set.RateLog.Warn(reason, "Skipping Tetragon input that cannot be processed", func() []zap.Field {

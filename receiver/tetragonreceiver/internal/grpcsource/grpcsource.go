@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -56,6 +57,10 @@ type Settings struct {
 	// internal/readcoalesce); 0 reads them as they arrive.
 	ReadCoalesce time.Duration
 
+	// Skipped is told about every message of the stream that was skipped: reason is "malformed"
+	// when it did not decode. It may be called from Run's goroutine.
+	Skipped func(reason string, err error, messageBytes int)
+
 	Logger    *zap.Logger
 	Telemetry *metadata.TelemetryBuilder
 }
@@ -78,6 +83,9 @@ func New(set Settings) *Source {
 	}
 	if set.Request == nil {
 		set.Request = &tetragon.GetEventsRequest{}
+	}
+	if set.Skipped == nil {
+		set.Skipped = func(string, error, int) {}
 	}
 	return &Source{set: set}
 }
@@ -183,30 +191,52 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 
 	sctx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
-	// The tetragonwire codec decodes events with generated code instead of proto's
-	// reflective decoder (see internal/tetragonwire/README.md).
-	stream, err := client.GetEvents(sctx, s.set.Request, grpc.ForceCodecV2(tetragonwire.Codec{}))
+	stream, err := openEvents(sctx, conn, s.set.Request)
 	if err != nil {
 		return 0, fmt.Errorf("GetEvents: %w", err)
 	}
 	onConnected(ver.GetVersion())
 
 	var received uint64
+	var frame tetragonwire.Frame
 	for {
-		ev, err := stream.Recv()
-		if err != nil {
-			if status.Code(err) == codes.OK || errors.Is(err, context.Canceled) {
+		if err := stream.RecvMsg(&frame); err != nil {
+			if errors.Is(err, io.EOF) || status.Code(err) == codes.OK || errors.Is(err, context.Canceled) {
 				err = errors.New("server closed the stream")
 			}
 			return received, &streamEndedError{err: err, received: received}
 		}
+		if frame.Err != nil {
+			s.set.Skipped("malformed", frame.Err, frame.Bytes)
+			continue
+		}
 		received++
 		select {
-		case out <- ev:
+		case out <- frame.Event:
 		case <-ctx.Done():
 			return received, ctx.Err()
 		}
 	}
+}
+
+// openEvents calls GetEvents as the generated client does, but its messages are received into
+// tetragonwire.Frame: a message that does not decode is then skipped instead of ending the
+// stream (see tetragonwire.Frame), and events are decoded by the tetragonwire codec's generated
+// code instead of proto's reflective decoder (internal/tetragonwire/README.md).
+func openEvents(ctx context.Context, conn *grpc.ClientConn, req *tetragon.GetEventsRequest) (grpc.ClientStream, error) {
+	stream, err := conn.NewStream(ctx, &tetragon.FineGuidanceSensors_ServiceDesc.Streams[0],
+		tetragon.FineGuidanceSensors_GetEvents_FullMethodName,
+		grpc.StaticMethod(), grpc.ForceCodecV2(tetragonwire.Codec{}))
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.SendMsg(req); err != nil {
+		return nil, err
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return stream, nil
 }
 
 // endpoint resolves the address to dial and says where it came from.
