@@ -9,6 +9,7 @@ import (
 	"net"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,11 @@ const (
 	defaultInfoFile     = "/var/run/tetragon/tetragon-info.json"
 	defaultExportPath   = "/var/run/cilium/tetragon/tetragon.log"
 	defaultMaxLineBytes = 16 << 20
+	// defaultMaxEventBytes is grpc-go's own default receive limit, and over 100 times the
+	// largest event of the real captures (33 KB as JSON, less as protobuf): real events are
+	// far below it, while one event of several MB costs many times its size once decoded and
+	// mapped.
+	defaultMaxEventBytes = 4 << 20
 
 	startAtBeginning = "beginning"
 	startAtEnd       = "end"
@@ -33,6 +39,8 @@ const (
 	maxBatchTimeout  = time.Minute
 	minMaxLineBytes  = 4 << 10
 	maxMaxLineBytes  = 256 << 20
+	minMaxEventBytes = 4 << 10
+	maxMaxEventBytes = 64 << 20
 	minPollInterval  = 10 * time.Millisecond
 	maxPollInterval  = 10 * time.Second
 	maxReconnectWait = 10 * time.Minute
@@ -41,7 +49,7 @@ const (
 
 // Config is the receiver's configuration. Without a `file` section it reads
 // Tetragon's gRPC API (endpoint, info_file, tls, allow_list, deny_list,
-// reconnect); with one it tails Tetragon's JSON export file and the gRPC
+// reconnect, read_coalesce, max_event_bytes); with one it tails Tetragon's JSON export file and the gRPC
 // settings must be left unset. field_filters apply in both modes: over gRPC
 // Tetragon applies them, in file mode the receiver skips those fields while
 // decoding.
@@ -74,6 +82,10 @@ type Config struct {
 	// 10,000 lean events/s). It adds at most this much latency; 0 reads every
 	// event as it arrives.
 	ReadCoalesce time.Duration `mapstructure:"read_coalesce"`
+	// MaxEventBytes is the largest gRPC message (one event, protobuf-encoded) decoded; a larger
+	// one is counted and skipped without being decoded, and the stream goes on. The gRPC
+	// receive limit is grpcRecvLimit(MaxEventBytes): above that, gRPC itself ends the stream.
+	MaxEventBytes int `mapstructure:"max_event_bytes"`
 
 	// File switches the receiver to tailing Tetragon's JSON export file.
 	File configoptional.Optional[FileConfig] `mapstructure:"file"`
@@ -135,10 +147,11 @@ func createDefaultConfig() component.Config {
 		Reconnect: ReconnectConfig{InitialInterval: time.Second, MaxInterval: 30 * time.Second},
 		// Measured at 2,000 events/s of the real capture: 10 ms cuts the collector's CPU per event
 		// by about a quarter (testbed/RESULTS.md).
-		ReadCoalesce: 50 * time.Millisecond,
-		File:         configoptional.Default(defaultFileConfig()),
-		Batch:        BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond},
-		Body:         eventmap.BodyMap,
+		ReadCoalesce:  50 * time.Millisecond,
+		MaxEventBytes: defaultMaxEventBytes,
+		File:          configoptional.Default(defaultFileConfig()),
+		Batch:         BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond},
+		Body:          eventmap.BodyMap,
 	}
 }
 
@@ -178,7 +191,11 @@ func (cfg *Config) Validate() error {
 			}
 		}
 		if set := cfg.grpcFieldsSet(); len(set) > 0 {
-			errs = append(errs, fmt.Errorf("%s: only apply to gRPC mode, but `file` is set (file mode); remove them, or remove `file` to read Tetragon's gRPC API", strings.Join(set, ", ")))
+			hint := ""
+			if slices.Contains(set, "max_event_bytes") {
+				hint = " (file mode limits lines with file.max_line_bytes)"
+			}
+			errs = append(errs, fmt.Errorf("%s: only apply to gRPC mode, but `file` is set (file mode); remove them, or remove `file` to read Tetragon's gRPC API%s", strings.Join(set, ", "), hint))
 		}
 		return errors.Join(errs...)
 	}
@@ -197,6 +214,9 @@ func (cfg *Config) Validate() error {
 	}
 	if r.MaxInterval < r.InitialInterval || r.MaxInterval > maxReconnectWait {
 		errs = append(errs, fmt.Errorf("reconnect.max_interval: %v must be at least reconnect.initial_interval (%v) and at most %v (e.g. 30s)", r.MaxInterval, r.InitialInterval, maxReconnectWait))
+	}
+	if cfg.MaxEventBytes < minMaxEventBytes || cfg.MaxEventBytes > maxMaxEventBytes {
+		errs = append(errs, fmt.Errorf("max_event_bytes: %d is out of range; use %d to %d (default %d)", cfg.MaxEventBytes, minMaxEventBytes, maxMaxEventBytes, defaultMaxEventBytes))
 	}
 	if _, err := tetragonfilter.Filters("allow_list", cfg.AllowList); err != nil {
 		errs = append(errs, err)
@@ -256,8 +276,18 @@ func (cfg *Config) grpcFieldsSet() []string {
 	if cfg.ReadCoalesce != def.ReadCoalesce {
 		set = append(set, "read_coalesce")
 	}
+	if cfg.MaxEventBytes != def.MaxEventBytes {
+		set = append(set, "max_event_bytes")
+	}
 	return set
 }
+
+// grpcRecvLimit is the gRPC receive limit for max_event_bytes. gRPC reads a message whole
+// before the codec sees it, so a message between the two costs its bytes (in gRPC's buffer)
+// but is skipped with the stream kept; a message over the limit makes gRPC end the stream.
+// Four times leaves room to skip the multi-megabyte events that exist while bounding what
+// one message can make gRPC allocate.
+func grpcRecvLimit(maxEventBytes int) int { return 4 * maxEventBytes }
 
 func validateEndpoint(ep string) error {
 	if rest, ok := strings.CutPrefix(ep, "unix:"); ok {

@@ -47,6 +47,8 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, "/var/run/tetragon/tetragon-info.json", cfg.InfoFile)
 		assert.Equal(t, BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond}, cfg.Batch)
 		assert.Equal(t, eventmap.BodyMap, cfg.Body)
+		assert.Equal(t, 4<<20, cfg.MaxEventBytes)
+		assert.Equal(t, 16<<20, grpcRecvLimit(cfg.MaxEventBytes), "gRPC reads and skips up to 4x max_event_bytes")
 	})
 
 	t.Run("export_lean", func(t *testing.T) {
@@ -75,6 +77,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, "/etc/tetragon-tls/client.crt", cfg.TLS.Get().CertFile)
 		assert.Equal(t, "tetragon", cfg.TLS.Get().ServerName)
 		assert.Equal(t, ReconnectConfig{InitialInterval: 500 * time.Millisecond, MaxInterval: time.Minute}, cfg.Reconnect)
+		assert.Equal(t, 1<<20, cfg.MaxEventBytes)
 		assert.Equal(t, BatchConfig{MaxSize: 256, Timeout: 100 * time.Millisecond}, cfg.Batch)
 		assert.Equal(t, eventmap.BodyJSON, cfg.Body)
 		assert.Equal(t, "prod-eu-1", cfg.ClusterName)
@@ -172,6 +175,10 @@ func TestConfigValidate(t *testing.T) {
 			want: []string{"read_coalesce", "use 0 (off) to 100ms"}},
 		{name: "read_coalesce too long", mutate: func(c *Config) { c.ReadCoalesce = time.Second },
 			want: []string{"read_coalesce: 1s is out of range"}},
+		{name: "max_event_bytes small", mutate: func(c *Config) { c.MaxEventBytes = 1000 },
+			want: []string{"max_event_bytes: 1000 is out of range; use 4096 to 67108864 (default 4194304)"}},
+		{name: "max_event_bytes huge", mutate: func(c *Config) { c.MaxEventBytes = 1 << 30 },
+			want: []string{"max_event_bytes: 1073741824 is out of range"}},
 		{name: "reconnect initial zero", mutate: func(c *Config) { c.Reconnect.InitialInterval = 0 },
 			want: []string{"reconnect.initial_interval"}},
 		{name: "reconnect max below initial", mutate: func(c *Config) { c.Reconnect.MaxInterval = 100 * time.Millisecond },
@@ -223,6 +230,10 @@ func TestConfigValidate(t *testing.T) {
 			c.AllowList = []map[string]any{{"namespace": []any{"x"}}}
 			c.TLS = configoptional.Some(configtls.NewDefaultClientConfig())
 		}, want: []string{"endpoint, tls, allow_list: only apply to gRPC mode, but `file` is set"}},
+		{name: "file and max_event_bytes", mutate: func(c *Config) {
+			c.File = fileCfg(func(*FileConfig) {})
+			c.MaxEventBytes = 1 << 20
+		}, want: []string{"max_event_bytes: only apply to gRPC mode", "file.max_line_bytes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

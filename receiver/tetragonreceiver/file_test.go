@@ -225,6 +225,7 @@ func TestFileOversizedLinesAreSkipped(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 	assert.Equal(t, []string{"before", "after", "after-pieces"}, sink.execIDs())
 	assert.Equal(t, int64(2), h.counter(t, "otelcol_receiver_tetragon_oversized_lines"))
+	assert.Equal(t, int64(2), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "oversized")), "skipped inputs, as in gRPC mode")
 	assert.Equal(t, 1, h.logged("Skipping a Tetragon export line longer than file.max_line_bytes"), "rate limited")
 }
 

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -241,6 +242,79 @@ func TestGRPCSkipsMessagesThatDoNotDecode(t *testing.T) {
 	require.Len(t, skipped, 1)
 	assert.Equal(t, "malformed", skipped[0].ContextMap()["reason"])
 	assert.Equal(t, int64(len(bad)), skipped[0].ContextMap()["message_bytes"])
+}
+
+// withArguments is an exec event whose arguments are n bytes long.
+func withArguments(id string, n int) *tetragon.GetEventsResponse {
+	ev := execEvent(id)
+	ev.GetProcessExec().Process.Arguments = strings.Repeat("A", n)
+	return ev
+}
+
+// An event over max_event_bytes is counted and skipped without being decoded; the stream goes
+// on. With the defaults this holds for an event of several MB, the size that made the heap
+// balloon (issue 16).
+func TestGRPCSkipsOversizedEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		maxEventBytes int
+		argBytes      int
+	}{
+		{name: "max_event_bytes 4096", maxEventBytes: 4096, argBytes: 10_000},
+		{name: "default, 6 MB event", argBytes: 6 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := filepath.Join(socketDir(t), "tetragon.sock")
+			srv := &fakeTetragon{version: "v1.7.1"}
+			big := withArguments("big", tc.argBytes)
+			srv.queueFrames(execEvent("before"), big, execEvent("after"))
+			serveUnix(t, sock, srv)
+
+			cfg := grpcConfig("unix://" + sock)
+			if tc.maxEventBytes > 0 {
+				cfg.MaxEventBytes = tc.maxEventBytes
+			}
+			require.Greater(t, proto.Size(big), cfg.MaxEventBytes)
+			require.Less(t, proto.Size(big), grpcRecvLimit(cfg.MaxEventBytes), "gRPC reads it, the receiver skips it")
+			h := newHarness(t)
+			sink := &collector{}
+			r := h.start(t, cfg, sink, nil)
+			waitFor(t, "the events around the big one", func() bool { return sink.count() == 2 })
+			require.NoError(t, r.Shutdown(context.Background()))
+
+			assert.Equal(t, []string{"before", "after"}, sink.execIDs())
+			assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "oversized")))
+			assert.Equal(t, int64(0), h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects"))
+			skipped := h.logs.FilterMessage("Skipping Tetragon input that cannot be processed").All()
+			require.Len(t, skipped, 1)
+			assert.Equal(t, "oversized", skipped[0].ContextMap()["reason"])
+			assert.Equal(t, int64(proto.Size(big)), skipped[0].ContextMap()["message_bytes"])
+		})
+	}
+}
+
+// Above gRPC's receive limit (4 x max_event_bytes) gRPC ends the stream: still counted as
+// oversized, then the receiver reconnects.
+func TestGRPCEventOverReceiveLimitEndsTheStream(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1"}
+	huge := withArguments("huge", 20_000)
+	srv.queueFrames(execEvent("before"), huge, execEvent("lost"))
+	srv.queueFrames(execEvent("next-stream"))
+	serveUnix(t, sock, srv)
+
+	cfg := grpcConfig("unix://" + sock)
+	cfg.MaxEventBytes = 4096
+	require.Greater(t, proto.Size(huge), grpcRecvLimit(cfg.MaxEventBytes))
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "the event of the next stream", func() bool { return sink.count() == 2 })
+	require.NoError(t, r.Shutdown(context.Background()))
+
+	assert.Equal(t, []string{"before", "next-stream"}, sink.execIDs())
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "oversized")))
+	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects"))
 }
 
 func TestGRPCReconnectsAfterTetragonGoesAway(t *testing.T) {

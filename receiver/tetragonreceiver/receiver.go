@@ -28,10 +28,6 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 )
 
-// maxRecvMsgBytes matches the default file.max_line_bytes: the largest event
-// accepted is the same in both modes.
-const maxRecvMsgBytes = defaultMaxLineBytes
-
 type tetragonReceiver struct {
 	cfg       *Config
 	set       receiver.Settings
@@ -127,7 +123,8 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 		Request:         req,
 		InitialInterval: r.cfg.Reconnect.InitialInterval,
 		MaxInterval:     r.cfg.Reconnect.MaxInterval,
-		MaxRecvMsgBytes: maxRecvMsgBytes,
+		MaxEventBytes:   r.cfg.MaxEventBytes,
+		MaxRecvMsgBytes: grpcRecvLimit(r.cfg.MaxEventBytes),
 		ReadCoalesce:    r.cfg.ReadCoalesce,
 		Skipped: func(reason string, err error, n int) {
 			b.CountRejected(reason, err, func() []zap.Field { return []zap.Field{zap.Int("message_bytes", n)} })

@@ -208,7 +208,7 @@ func init() {
 	} {
 		eventTypeAttrs[t] = metric.WithAttributeSet(attribute.NewSet(attribute.String("event_type", t)))
 	}
-	for _, r := range []string{"malformed", "unknown_event_type", "mapping"} {
+	for _, r := range []string{"malformed", "unknown_event_type", "mapping", "oversized"} {
 		reasonAttrs[r] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r)))
 	}
 }

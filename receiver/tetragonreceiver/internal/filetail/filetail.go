@@ -26,6 +26,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
@@ -755,11 +757,15 @@ func (t *Tailer) dropOverlong(ctx context.Context) {
 
 func (t *Tailer) countOversized(ctx context.Context, seen, offset int64) {
 	t.set.Telemetry.ReceiverTetragonOversizedLines.Add(ctx, 1)
+	// Also a skipped input, as an oversized gRPC event is.
+	t.set.Telemetry.ReceiverTetragonDecodeErrors.Add(ctx, 1, oversizedReason)
 	file := t.cur.name
 	t.set.RateLog.Warn("oversized_line", "Skipping a Tetragon export line longer than file.max_line_bytes", func() []zap.Field {
 		return []zap.Field{zap.String("file", file), zap.Int64("offset", offset), zap.Int64("bytes_seen", seen), zap.Int("max_line_bytes", t.set.MaxLineBytes)}
 	})
 }
+
+var oversizedReason = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "oversized")))
 
 // String describes the position, for logs and tests.
 func (t *Tailer) String() string {

@@ -51,14 +51,19 @@ type Settings struct {
 	InitialInterval, MaxInterval time.Duration
 	// CallTimeout bounds GetVersion, which also establishes the connection.
 	CallTimeout time.Duration
-	// MaxRecvMsgBytes is the largest event message accepted.
+	// MaxEventBytes is the largest message decoded; a larger one is skipped (Skipped with
+	// reason "oversized") and the stream goes on. 0: no limit.
+	MaxEventBytes int
+	// MaxRecvMsgBytes is gRPC's receive limit: a larger message ends the stream (counted as
+	// "oversized" too). Keep it above MaxEventBytes, or oversized messages end the stream.
 	MaxRecvMsgBytes int
 	// ReadCoalesce is the longest events may accumulate in the socket between two reads (see
 	// internal/readcoalesce); 0 reads them as they arrive.
 	ReadCoalesce time.Duration
 
 	// Skipped is told about every message of the stream that was skipped: reason is "malformed"
-	// when it did not decode. It may be called from Run's goroutine.
+	// when it did not decode, "oversized" when it was over MaxEventBytes or MaxRecvMsgBytes
+	// (messageBytes is then 0 when gRPC refused it). It is called from Run's goroutine.
 	Skipped func(reason string, err error, messageBytes int)
 
 	Logger    *zap.Logger
@@ -191,7 +196,7 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 
 	sctx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
-	stream, err := openEvents(sctx, conn, s.set.Request)
+	stream, err := openEvents(sctx, conn, s.set.Request, s.set.MaxEventBytes)
 	if err != nil {
 		return 0, fmt.Errorf("GetEvents: %w", err)
 	}
@@ -201,13 +206,22 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 	var frame tetragonwire.Frame
 	for {
 		if err := stream.RecvMsg(&frame); err != nil {
+			if status.Code(err) == codes.ResourceExhausted {
+				// Over MaxRecvMsgBytes: gRPC does not read such a message and ends the stream.
+				s.set.Skipped("oversized", err, 0)
+			}
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.OK || errors.Is(err, context.Canceled) {
 				err = errors.New("server closed the stream")
 			}
 			return received, &streamEndedError{err: err, received: received}
 		}
 		if frame.Err != nil {
-			s.set.Skipped("malformed", frame.Err, frame.Bytes)
+			reason := "malformed"
+			var over *tetragonwire.OversizedError
+			if errors.As(frame.Err, &over) {
+				reason = "oversized"
+			}
+			s.set.Skipped(reason, frame.Err, frame.Bytes)
 			continue
 		}
 		received++
@@ -220,13 +234,13 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 }
 
 // openEvents calls GetEvents as the generated client does, but its messages are received into
-// tetragonwire.Frame: a message that does not decode is then skipped instead of ending the
-// stream (see tetragonwire.Frame), and events are decoded by the tetragonwire codec's generated
+// tetragonwire.Frame: a message that does not decode, or is over maxEventBytes, is then skipped
+// instead of ending the stream (see tetragonwire.Frame), and events are decoded by the tetragonwire codec's generated
 // code instead of proto's reflective decoder (internal/tetragonwire/README.md).
-func openEvents(ctx context.Context, conn *grpc.ClientConn, req *tetragon.GetEventsRequest) (grpc.ClientStream, error) {
+func openEvents(ctx context.Context, conn *grpc.ClientConn, req *tetragon.GetEventsRequest, maxEventBytes int) (grpc.ClientStream, error) {
 	stream, err := conn.NewStream(ctx, &tetragon.FineGuidanceSensors_ServiceDesc.Streams[0],
 		tetragon.FineGuidanceSensors_GetEvents_FullMethodName,
-		grpc.StaticMethod(), grpc.ForceCodecV2(tetragonwire.Codec{}))
+		grpc.StaticMethod(), grpc.ForceCodecV2(tetragonwire.Codec{MaxEventBytes: maxEventBytes}))
 	if err != nil {
 		return nil, err
 	}
