@@ -29,6 +29,22 @@ type Config struct {
 	MaxSuppressionKeys int `mapstructure:"max_suppression_keys"`
 	// Drift configures the container drift tracker (the container_drift rule).
 	Drift DriftConfig `mapstructure:"drift"`
+	// Incidents configures the joining of detections into incidents and the chain rules.
+	Incidents IncidentsConfig `mapstructure:"incidents"`
+
+	_ struct{} // forces keyed literals
+}
+
+// IncidentsConfig configures incidents: detections of one container (or host process tree) that
+// follow each other within Window, and the chain rules that progress through them.
+type IncidentsConfig struct {
+	// Enabled tracks incidents and runs the chain rules (default true). Without it no record
+	// carries runtime_security.incident.* and no chain fires.
+	Enabled bool `mapstructure:"enabled"`
+	// Window is the longest gap, in event time, between two detections of one incident.
+	Window time.Duration `mapstructure:"window"`
+	// MaxIncidents caps the incidents held; the least recently active is evicted first.
+	MaxIncidents int `mapstructure:"max_incidents"`
 
 	_ struct{} // forces keyed literals
 }
@@ -68,6 +84,14 @@ func (c *Config) Validate() error {
 		}
 		if c.Drift.TTL <= 0 {
 			errs = append(errs, fmt.Errorf("drift.ttl must be > 0 (e.g. 1h: how long a written file is remembered; or drift.enabled: false), got %v", c.Drift.TTL))
+		}
+	}
+	if c.Incidents.Enabled {
+		if c.Incidents.Window <= 0 {
+			errs = append(errs, fmt.Errorf("incidents.window must be > 0 (e.g. 15m: the longest gap between two detections of one incident; or incidents.enabled: false), got %v", c.Incidents.Window))
+		}
+		if c.Incidents.MaxIncidents <= 0 {
+			errs = append(errs, fmt.Errorf("incidents.max_incidents must be > 0 (e.g. 10000; or incidents.enabled: false), got %d", c.Incidents.MaxIncidents))
 		}
 	}
 	seen := map[string]bool{}

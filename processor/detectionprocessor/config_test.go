@@ -15,6 +15,8 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 )
 
+var defaultIncidents = IncidentsConfig{Enabled: true, Window: 15 * time.Minute, MaxIncidents: 10000}
+
 func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
 	require.NoError(t, err)
@@ -23,7 +25,7 @@ func TestLoadConfig(t *testing.T) {
 		expected *Config
 	}{
 		{component.NewID(metadata.Type), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
-			Drift: DriftConfig{Enabled: true, MaxEntries: 10000, TTL: time.Hour}}},
+			Drift: DriftConfig{Enabled: true, MaxEntries: 10000, TTL: time.Hour}, Incidents: defaultIncidents}},
 		{component.NewIDWithName(metadata.Type, "custom"), &Config{
 			BuiltinRules:       false,
 			RulesFiles:         []string{"testdata/rules.yaml"},
@@ -32,9 +34,10 @@ func TestLoadConfig(t *testing.T) {
 			ReloadInterval:     10 * time.Second,
 			MaxSuppressionKeys: 500,
 			Drift:              DriftConfig{Enabled: true, MaxEntries: 2000, TTL: 30 * time.Minute},
+			Incidents:          IncidentsConfig{Enabled: true, Window: 5 * time.Minute, MaxIncidents: 300},
 		}},
 		{component.NewIDWithName(metadata.Type, "nodrift"), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
-			Drift: DriftConfig{Enabled: false, MaxEntries: 10000, TTL: time.Hour}}},
+			Drift: DriftConfig{Enabled: false, MaxEntries: 10000, TTL: time.Hour}, Incidents: IncidentsConfig{Enabled: false, Window: 15 * time.Minute, MaxIncidents: 10000}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -51,7 +54,7 @@ func TestLoadConfig(t *testing.T) {
 func TestValidate(t *testing.T) {
 	base := func() *Config {
 		return &Config{BuiltinRules: false, RulesFiles: []string{"testdata/rules.yaml"}, ReloadInterval: time.Minute, MaxSuppressionKeys: 10,
-			Drift: DriftConfig{Enabled: true, MaxEntries: 10, TTL: time.Minute}}
+			Drift: DriftConfig{Enabled: true, MaxEntries: 10, TTL: time.Minute}, Incidents: defaultIncidents}
 	}
 	tests := []struct {
 		name   string
@@ -63,6 +66,8 @@ func TestValidate(t *testing.T) {
 		{"suppression keys", func(c *Config) { c.MaxSuppressionKeys = 0 }, "max_suppression_keys must be > 0, got 0"},
 		{"drift entries", func(c *Config) { c.Drift.MaxEntries = 0 }, "drift.max_entries must be > 0 (e.g. 10000; or drift.enabled: false), got 0"},
 		{"drift ttl", func(c *Config) { c.Drift.TTL = -time.Second }, "drift.ttl must be > 0 (e.g. 1h: how long a written file is remembered; or drift.enabled: false), got -1s"},
+		{"incident window", func(c *Config) { c.Incidents.Window = 0 }, "incidents.window must be > 0 (e.g. 15m: the longest gap between two detections of one incident; or incidents.enabled: false), got 0s"},
+		{"incident cap", func(c *Config) { c.Incidents.MaxIncidents = -1 }, "incidents.max_incidents must be > 0 (e.g. 10000; or incidents.enabled: false), got -1"},
 		{"empty file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, "") }, "rules_files[1] is empty"},
 		{"duplicate file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, c.RulesFiles[0]) }, `rules_files[1]: "testdata/rules.yaml" is listed twice`},
 		{"empty disabled", func(c *Config) { c.DisabledRules = []string{""} }, "disabled_rules[0] is empty"},

@@ -30,6 +30,7 @@ func createDefaultConfig() component.Config {
 		ReloadInterval:     30 * time.Second,
 		MaxSuppressionKeys: 10000,
 		Drift:              DriftConfig{Enabled: true, MaxEntries: 10000, TTL: time.Hour},
+		Incidents:          IncidentsConfig{Enabled: true, Window: 15 * time.Minute, MaxIncidents: 10000},
 	}
 }
 

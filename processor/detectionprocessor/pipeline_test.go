@@ -109,7 +109,7 @@ func TestPipelineOnRealEvents(t *testing.T) {
 				return
 			}
 			tagged++
-			r := rs.Rule(v.Str())
+			r := ruleOrChain(rs, v.Str())
 			require.NotNil(t, r, "tagged with unknown rule %q", v.Str())
 			a := lr.Attributes()
 			assert.Equal(t, r.Category, get(a, attrkey.RuleCategory))
@@ -124,7 +124,7 @@ func TestPipelineOnRealEvents(t *testing.T) {
 			require.Equal(t, names.Slice().Len(), sevs.Slice().Len())
 			assert.Equal(t, r.Name, names.Slice().At(0).Str(), "top rule first")
 			for i := 0; i < names.Slice().Len(); i++ {
-				m := rs.Rule(names.Slice().At(i).Str())
+				m := ruleOrChain(rs, names.Slice().At(i).Str())
 				require.NotNil(t, m)
 				assert.LessOrEqual(t, severityOf(m), severityOf(r), "no matched rule outranks the top rule")
 				assert.Equal(t, severityOf(m).String(), sevs.Slice().At(i).Str())
@@ -135,6 +135,17 @@ func TestPipelineOnRealEvents(t *testing.T) {
 	}
 	// The test rules alone fire on the corpus's shells in containers.
 	assert.Positive(t, tagged)
+}
+
+// ruleOrChain is the rule of that name, or the chain's rule, or nil.
+func ruleOrChain(rs *rules.Ruleset, name string) *rules.Rule {
+	if r := rs.Rule(name); r != nil {
+		return r
+	}
+	if c := rs.Chain(name); c != nil {
+		return c.Rule
+	}
+	return nil
 }
 
 func forEachRecordIn(ld plog.Logs, fn func(plog.ResourceLogs, plog.ScopeLogs, plog.LogRecord)) {

@@ -19,7 +19,9 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/drift"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/incident"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/suppress"
 )
@@ -32,8 +34,9 @@ type state struct {
 }
 
 func newState(rs *rules.Ruleset) *state {
-	st := &state{rs: rs, ruleAttrs: make([]metric.MeasurementOption, len(rs.Rules()))}
-	for _, r := range rs.Rules() {
+	tagged := rs.Tagged() // rules, then chains: what a match can name
+	st := &state{rs: rs, ruleAttrs: make([]metric.MeasurementOption, len(tagged))}
+	for _, r := range tagged {
 		st.ruleAttrs[r.Order] = metric.WithAttributeSet(attribute.NewSet(attribute.String("rule", r.Name)))
 	}
 	return st
@@ -51,6 +54,9 @@ type detectionProcessor struct {
 	// drift marks executions of files created or made executable in the same container; nil when
 	// drift.enabled is false and in a select-only instance.
 	drift *drift.Tracker
+	// incidents joins detections into incidents and runs the chain rules; nil when
+	// incidents.enabled is false and in a select-only instance.
+	incidents *incident.Tracker
 
 	bufPool sync.Pool // *[]match / *[]*rules.Rule scratch per batch
 }
@@ -78,6 +84,9 @@ func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProce
 	p.bufPool.New = func() any { return &scratch{} }
 	if cfg.Drift.Enabled && !p.selectsOnly() {
 		p.drift = drift.New(cfg.Drift.MaxEntries, cfg.Drift.TTL, func() int64 { return p.now().UnixNano() })
+	}
+	if cfg.Incidents.Enabled && !p.selectsOnly() {
+		p.incidents = incident.New(cfg.Incidents.MaxIncidents, cfg.Incidents.Window, func() int64 { return p.now().UnixNano() })
 	}
 	p.reloader = newReloader(cfg, set.Logger, p.activate, p.reloadFailed)
 	rs, err := p.reloader.loadInitial()
@@ -148,6 +157,9 @@ func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 	if dropped > 0 {
 		p.tb.ProcessorDetectionRecordsDropped.Add(ctx, dropped)
 	}
+	if p.incidents != nil {
+		p.tb.ProcessorDetectionIncidentsActive.Record(ctx, int64(p.incidents.Len()))
+	}
 	if drop && rls.Len() == 0 {
 		return ld, processorhelper.ErrSkipProcessingData
 	}
@@ -212,27 +224,57 @@ func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *s
 			p.tb.ProcessorDetectionDriftEntriesEvicted.Add(ctx, 1)
 		}
 	}
-	if !st.rs.HasRulesFor(lr.EventName()) {
+	hasRules := st.rs.HasRulesFor(lr.EventName())
+	// A chain waiting for a condition step makes every record a candidate, detection or not.
+	chainsWait := p.incidents != nil && p.incidents.PendingConditions()
+	if !hasRules && !chainsWait {
 		return false
 	}
 	tc := ottllog.NewTransformContext(rl, sl, lr)
+	defer tc.Close()
 	onError := func(r *rules.Rule, err error) {
 		p.tb.ProcessorDetectionEvaluationErrors.Add(ctx, 1, st.ruleAttrs[r.Order])
 		p.errLog.log(p.logger, r, err)
 	}
-	sc.rules = st.rs.Evaluate(ctx, tc, sc.rules[:0], onError)
-	sc.severities = sc.severities[:0]
-	for _, r := range sc.rules {
-		sev, err := r.SeverityFor(ctx, tc)
-		if err != nil {
-			onError(r, err)
+	sc.rules, sc.severities = sc.rules[:0], sc.severities[:0]
+	if hasRules {
+		sc.rules = st.rs.Evaluate(ctx, tc, sc.rules, onError)
+		for _, r := range sc.rules {
+			sev, err := r.SeverityFor(ctx, tc)
+			if err != nil {
+				onError(r, err)
+			}
+			sc.severities = append(sc.severities, sev)
 		}
-		sc.severities = append(sc.severities, sev)
 	}
-	tc.Close()
-	if len(sc.rules) == 0 {
+	if len(sc.rules) == 0 && !chainsWait {
 		return false
 	}
+	ms := p.unsuppressed(ctx, st, sc, rl, lr)
+	var inc incident.Result
+	if p.incidents != nil {
+		inc = p.observeIncident(ctx, st, tc, rl, lr, sc)
+		for _, c := range inc.Fired {
+			ms = append(ms, match{rule: c.Rule, severity: c.Rule.Severity})
+		}
+	}
+	sc.matches = ms
+	if len(ms) > 0 {
+		orderMatches(ms)
+		tag(lr, ms)
+		for _, m := range ms {
+			p.tb.ProcessorDetectionMatches.Add(ctx, 1, st.ruleAttrs[m.rule.Order])
+		}
+	}
+	if inc.In {
+		// Suppressed repeats and condition steps carry the incident too: evidence on its timeline.
+		tagIncident(lr, inc)
+	}
+	return len(ms) > 0
+}
+
+// unsuppressed returns the matches of sc.rules that their suppress windows let through.
+func (p *detectionProcessor) unsuppressed(ctx context.Context, st *state, sc *scratch, rl plog.ResourceLogs, lr plog.LogRecord) []match {
 	ms := sc.matches[:0]
 	var now time.Time
 	for i, r := range sc.rules {
@@ -254,16 +296,46 @@ func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *s
 		}
 		ms = append(ms, m)
 	}
-	sc.matches = ms
-	if len(ms) == 0 {
-		return false
+	return ms
+}
+
+// observeIncident hands the record and every rule it matched (suppressed repeats included: they
+// are steps and counts of the incident) to the incident tracker.
+func (p *detectionProcessor) observeIncident(ctx context.Context, st *state, tc rulefuncs.TC, rl plog.ResourceLogs, lr plog.LogRecord, sc *scratch) incident.Result {
+	attrs := lr.Attributes()
+	ppid, hasPPID := attrs.Get(attrkey.ProcessParentPID)
+	o := incident.Observation{
+		Container:    attrkey.ContainerKey(strAttr(rl.Resource().Attributes(), attrkey.ContainerID)),
+		ExecID:       strAttr(attrs, attrkey.TetragonExecID),
+		ParentExecID: strAttr(attrs, attrkey.TetragonParentExecID),
+		// Everything descends from init and kthreadd: following them would join unrelated trees.
+		FollowParent: hasPPID && ppid.Type() == pcommon.ValueTypeInt && ppid.Int() > 2,
+		Time:         eventTime(lr),
+		Matched:      sc.rules,
+		Severities:   sc.severities,
 	}
-	orderMatches(ms)
-	tag(lr, ms)
-	for _, m := range ms {
-		p.tb.ProcessorDetectionMatches.Add(ctx, 1, st.ruleAttrs[m.rule.Order])
+	res := p.incidents.Observe(o, st.rs.EnabledChains(), func(c *rules.Chain, step *rules.ChainStep) bool {
+		ok, err := step.Eval(ctx, tc)
+		if err != nil {
+			p.tb.ProcessorDetectionEvaluationErrors.Add(ctx, 1, st.ruleAttrs[c.Rule.Order])
+			p.errLog.log(p.logger, c.Rule, err)
+		}
+		return ok
+	})
+	if res.Opened {
+		p.tb.ProcessorDetectionIncidentsOpened.Add(ctx, 1)
 	}
-	return true
+	if res.Evicted {
+		p.tb.ProcessorDetectionIncidentsEvicted.Add(ctx, 1)
+	}
+	return res
+}
+
+func strAttr(m pcommon.Map, k string) string {
+	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
 }
 
 // eventTime is the record's time in unix nanoseconds for the drift tracker: Tetragon's event time,

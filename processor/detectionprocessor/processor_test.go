@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,7 +135,18 @@ func TestTaggingThroughFactory(t *testing.T) {
 		attrkey.RuleCategories:           []any{"execution", "execution"},
 		attrkey.ThreatTechniqueID:        []any{"T1190", "T1059.004"},
 	}
-	assert.Equal(t, want, lr.Attributes().AsRaw())
+	got := lr.Attributes().AsRaw()
+	// The record opened an incident of its container with both rules (incident_test.go has the rest).
+	assert.NotEmpty(t, got[attrkey.IncidentID])
+	assert.Equal(t, []any{"Shell in container", top}, got[attrkey.IncidentRules])
+	assert.Equal(t, int64(2), got[attrkey.IncidentDetections])
+	assert.Equal(t, "critical", got[attrkey.IncidentSeverity])
+	for k := range got {
+		if strings.HasPrefix(k, "runtime_security.incident.") {
+			delete(got, k)
+		}
+	}
+	assert.Equal(t, want, got)
 	assert.Equal(t, plog.SeverityNumberFatal, lr.SeverityNumber())
 	assert.Equal(t, "FATAL", lr.SeverityText())
 	// The UUID is a stable function of the name: uuid5(uuid5(NAMESPACE_URL,

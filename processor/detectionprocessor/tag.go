@@ -2,11 +2,13 @@ package detectionprocessor
 
 import (
 	"slices"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/incident"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 )
 
@@ -104,6 +106,41 @@ func tag(lr plog.LogRecord, ms []match) {
 	if lr.SeverityNumber() < num {
 		lr.SetSeverityNumber(num)
 		lr.SetSeverityText(text)
+	}
+}
+
+// tagIncident writes the incident the record belongs to, as of this record; on the record that
+// completed a chain, also the chain's name.
+func tagIncident(lr plog.LogRecord, res incident.Result) {
+	s := res.Snapshot
+	attrs := lr.Attributes()
+	attrs.PutStr(attrkey.IncidentID, s.ID)
+	attrs.PutStr(attrkey.IncidentFirstSeen, time.Unix(0, s.First).UTC().Format(time.RFC3339Nano))
+	attrs.PutStr(attrkey.IncidentLastSeen, time.Unix(0, s.Last).UTC().Format(time.RFC3339Nano))
+	putStrings(attrs, attrkey.IncidentRules, s.Rules)
+	putStrings(attrs, attrkey.IncidentTechniques, s.Techniques)
+	putStrings(attrs, attrkey.IncidentChains, s.Chains)
+	if s.Overflow > 0 {
+		attrs.PutInt(attrkey.IncidentRulesOverflow, int64(s.Overflow))
+	}
+	attrs.PutInt(attrkey.IncidentDetections, s.Detections)
+	if s.Severity != 0 {
+		attrs.PutStr(attrkey.IncidentSeverity, s.Severity.String())
+	}
+	if len(res.Fired) > 0 {
+		attrs.PutStr(attrkey.Chain, res.Fired[0].Name)
+	}
+}
+
+// putStrings writes vs as a string slice attribute, or nothing when vs is empty.
+func putStrings(attrs pcommon.Map, k string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	sl := attrs.PutEmptySlice(k)
+	sl.EnsureCapacity(len(vs))
+	for _, v := range vs {
+		sl.AppendEmpty().SetStr(v)
 	}
 }
 

@@ -29,6 +29,9 @@ type TelemetryBuilder struct {
 	ProcessorDetectionDriftEntriesEvicted    metric.Int64Counter
 	ProcessorDetectionEvaluationErrors       metric.Int64Counter
 	ProcessorDetectionEvaluationTime         metric.Float64Histogram
+	ProcessorDetectionIncidentsActive        metric.Int64Gauge
+	ProcessorDetectionIncidentsEvicted       metric.Int64Counter
+	ProcessorDetectionIncidentsOpened        metric.Int64Counter
 	ProcessorDetectionMatches                metric.Int64Counter
 	ProcessorDetectionRecordsDropped         metric.Int64Counter
 	ProcessorDetectionReloadFailures         metric.Int64Counter
@@ -86,9 +89,27 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithExplicitBucketBoundaries([]float64{1e-05, 5e-05, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1}...),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorDetectionIncidentsActive, err = builder.meter.Int64Gauge(
+		"otelcol_processor_detection_incidents_active",
+		metric.WithDescription("Number of incidents held (open, or ended but not yet swept) after the last batch. [Alpha]"),
+		metric.WithUnit("{incident}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorDetectionIncidentsEvicted, err = builder.meter.Int64Counter(
+		"otelcol_processor_detection_incidents_evicted",
+		metric.WithDescription("Number of open incidents evicted because incidents.max_incidents was reached; their next detection opens a new incident (a new id, and chains in progress there start over). [Alpha]"),
+		metric.WithUnit("{incident}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorDetectionIncidentsOpened, err = builder.meter.Int64Counter(
+		"otelcol_processor_detection_incidents_opened",
+		metric.WithDescription("Number of incidents opened (a detection on a container or host process tree with no open incident). [Alpha]"),
+		metric.WithUnit("{incident}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorDetectionMatches, err = builder.meter.Int64Counter(
 		"otelcol_processor_detection_matches",
-		metric.WithDescription("Number of records a rule matched and tagged (suppressed repeats are not counted here). [Alpha]"),
+		metric.WithDescription("Number of records a rule or chain matched and tagged (suppressed repeats are not counted here). [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -22,6 +22,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorDetectionDriftEntriesEvicted.Add(context.Background(), 1)
 	tb.ProcessorDetectionEvaluationErrors.Add(context.Background(), 1)
 	tb.ProcessorDetectionEvaluationTime.Record(context.Background(), 1)
+	tb.ProcessorDetectionIncidentsActive.Record(context.Background(), 1)
+	tb.ProcessorDetectionIncidentsEvicted.Add(context.Background(), 1)
+	tb.ProcessorDetectionIncidentsOpened.Add(context.Background(), 1)
 	tb.ProcessorDetectionMatches.Add(context.Background(), 1)
 	tb.ProcessorDetectionRecordsDropped.Add(context.Background(), 1)
 	tb.ProcessorDetectionReloadFailures.Add(context.Background(), 1)
@@ -37,6 +40,15 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorDetectionEvaluationTime(t, testTel,
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorDetectionIncidentsActive(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorDetectionIncidentsEvicted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorDetectionIncidentsOpened(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorDetectionMatches(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
