@@ -32,7 +32,7 @@ func amtool(t *testing.T, args ...string) string {
 func TestCheckConfig(t *testing.T) {
 	out := amtool(t, "check-config", configFile)
 	assert.Contains(t, out, "SUCCESS")
-	assert.Contains(t, out, "2 inhibit rules")
+	assert.Contains(t, out, "4 inhibit rules")
 }
 
 func TestRouting(t *testing.T) {
@@ -48,6 +48,13 @@ func TestRouting(t *testing.T) {
 		{[]string{"alertname=RuntimeSecurityWarningDetection", "severity=warning", "namespace=dev-alice", "rule=terminal_shell_in_container"}, "security-dev"},
 		{[]string{"alertname=RuntimeSecurityExportFailures", "severity=warning", "exporter=otlp_http"}, "security-warning"},
 		{[]string{"alertname=SomethingElse"}, "security-default"},
+		// The alertmanager exporter's alerts keep the severity routing.
+		{[]string{"alertname=RuntimeSecurityIncident", "severity=critical", "incident=7c9e6679", "rule=terminal_shell_in_container", "namespace=shop", "workload=checkout"}, "security-critical"},
+		{[]string{"alertname=RuntimeSecurityIncident", "severity=critical", "incident=7c9e6679", "chain=download_then_exec", "namespace=_container", "workload=_container"}, "platform-critical"},
+		{[]string{"alertname=RuntimeSecurityIncident", "severity=warning", "incident=7c9e6679", "rule=terminal_shell_in_container", "namespace=shop", "workload=checkout"}, "security-warning"},
+		{[]string{"alertname=RuntimeSecurityIncident", "severity=warning", "incident=7c9e6679", "rule=terminal_shell_in_container", "namespace=dev-alice", "workload=api"}, "security-dev"},
+		{[]string{"alertname=RuntimeSecurityDetection", "severity=critical", "rule=kernel_module_load", "namespace=_host", "workload=_host"}, "platform-critical"},
+		{[]string{"alertname=RuntimeSecurityDetection", "severity=info", "rule=package_manager_in_container", "namespace=shop", "workload=checkout"}, "security-dev"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.labels, ","), func(t *testing.T) {
@@ -67,7 +74,13 @@ func TestGroupingAndInhibition(t *testing.T) {
 			GroupBy []string `yaml:"group_by"`
 			Routes  []struct {
 				Matchers  []string `yaml:"matchers"`
+				GroupBy   []string `yaml:"group_by"`
 				GroupWait string   `yaml:"group_wait"`
+				Routes    []struct {
+					Matchers  []string `yaml:"matchers"`
+					Receiver  string   `yaml:"receiver"`
+					GroupWait string   `yaml:"group_wait"`
+				} `yaml:"routes"`
 			} `yaml:"routes"`
 		} `yaml:"route"`
 		InhibitRules []struct {
@@ -84,13 +97,35 @@ func TestGroupingAndInhibition(t *testing.T) {
 	}
 	require.NoError(t, yaml.Unmarshal(b, &cfg))
 	assert.Equal(t, []string{"alertname", "namespace", "rule"}, cfg.Route.GroupBy)
-	assert.Equal(t, []string{`severity="critical"`}, cfg.Route.Routes[0].Matchers)
-	assert.Equal(t, "5s", cfg.Route.Routes[0].GroupWait, "critical alerts must not wait")
+
+	// The exporter's route comes first (routes match in order) and groups by incident.
+	ex := cfg.Route.Routes[0]
+	assert.Equal(t, []string{`alertname=~"RuntimeSecurityIncident|RuntimeSecurityDetection"`}, ex.Matchers)
+	assert.Equal(t, []string{"alertname", "incident", "namespace", "rule"}, ex.GroupBy)
+	require.NotEmpty(t, ex.Routes)
+	assert.Equal(t, []string{`severity="critical"`}, ex.Routes[0].Matchers)
+	assert.Equal(t, "security-critical", ex.Routes[0].Receiver)
+	assert.Equal(t, "2s", ex.Routes[0].GroupWait, "an incident pages within seconds")
+
+	assert.Equal(t, []string{`severity="critical"`}, cfg.Route.Routes[1].Matchers)
+	assert.Equal(t, "5s", cfg.Route.Routes[1].GroupWait, "critical alerts must not wait")
 
 	inh := cfg.InhibitRules[0]
 	assert.Equal(t, []string{`alertname="RuntimeSecurityCriticalDetection"`}, inh.Source)
 	assert.Equal(t, []string{`alertname="RuntimeSecurityWarningDetection"`}, inh.Target)
 	assert.Equal(t, []string{"namespace", "rule"}, inh.Equal)
+
+	// An incident alert mutes the Prometheus detection alerts of its namespace and workload; a
+	// lone detection alert those of its rule too.
+	promDetections := []string{`alertname=~"RuntimeSecurityCriticalDetection|RuntimeSecurityWarningDetection"`}
+	inc := cfg.InhibitRules[2]
+	assert.Equal(t, []string{`alertname="RuntimeSecurityIncident"`}, inc.Source)
+	assert.Equal(t, promDetections, inc.Target)
+	assert.Equal(t, []string{"namespace", "workload"}, inc.Equal)
+	det := cfg.InhibitRules[3]
+	assert.Equal(t, []string{`alertname="RuntimeSecurityDetection"`}, det.Source)
+	assert.Equal(t, promDetections, det.Target)
+	assert.Equal(t, []string{"namespace", "workload", "rule"}, det.Equal)
 
 	for _, r := range cfg.Receivers {
 		require.NotEmpty(t, r.Webhooks, r.Name)
