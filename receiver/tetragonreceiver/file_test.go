@@ -388,9 +388,13 @@ func TestFileThatAppearsLaterIsReadWhole(t *testing.T) {
 	sink := &collector{}
 	r := h.start(t, cfg, sink, nil)
 	assert.Equal(t, 1, h.logged("Tetragon export file does not exist yet; waiting for it"))
+	h.assertConnected(t, 0)
 	w := newExportWriter(t, path)
 	w.lines(ids("late", 0, 6))
 	waitFor(t, "6 records", func() bool { return sink.count() >= 6 })
+	// The gauge is updated after the step that delivered them.
+	waitFor(t, "the connected gauge", func() bool { return h.connected(t) == 1 })
+	h.assertConnected(t, 1)
 	require.NoError(t, r.Shutdown(context.Background()))
 	assertExactlyOnce(t, ids("late", 0, 6), sink.execIDs())
 }

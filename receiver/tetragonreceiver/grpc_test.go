@@ -354,6 +354,27 @@ func TestGRPCReconnectsAfterTetragonGoesAway(t *testing.T) {
 	assert.Equal(t, "v1.7.1", connected[1].ContextMap()["tetragon_version"])
 }
 
+// The connected gauge is 1 while the stream is established, 0 before and after.
+func TestGRPCConnectedGauge(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, grpcConfig("unix://"+sock), sink, nil)
+	defer func() { require.NoError(t, r.Shutdown(context.Background())) }()
+	waitFor(t, "a failed attempt", func() bool { return h.counter(t, "otelcol_receiver_tetragon_grpc_reconnects") >= 1 })
+	h.assertConnected(t, 0)
+
+	srv := &fakeTetragon{version: "v1.7.1"}
+	srv.queue(execEvents("c", 3))
+	gs := serveUnix(t, sock, srv)
+	waitFor(t, "the records", func() bool { return sink.count() == 3 })
+	h.assertConnected(t, 1)
+
+	gs.Stop()
+	waitFor(t, "the disconnect", func() bool { return h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects") == 1 })
+	h.assertConnected(t, 0)
+}
+
 func TestGRPCStreamErrorMidStreamReconnects(t *testing.T) {
 	sock := filepath.Join(socketDir(t), "tetragon.sock")
 	srv := &fakeTetragon{version: "v1.7.1", endAfterSend: true}

@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -105,6 +106,24 @@ func (h *harness) counter(t *testing.T, name string, attrs ...attribute.KeyValue
 		}
 	}
 	return total
+}
+
+// connected is the connected gauge's value (-1 when it is not reported).
+func (h *harness) connected(t *testing.T) int64 {
+	t.Helper()
+	m, err := h.tel.GetMetric("otelcol_receiver_tetragon_connected")
+	if err != nil {
+		return -1
+	}
+	dps := m.Data.(metricdata.Gauge[int64]).DataPoints
+	require.Len(t, dps, 1)
+	return dps[0].Value
+}
+
+// assertConnected checks the connected gauge through the generated assertion.
+func (h *harness) assertConnected(t *testing.T, want int64) {
+	t.Helper()
+	metadatatest.AssertEqualReceiverTetragonConnected(t, h.tel, []metricdata.DataPoint[int64]{{Value: want}}, metricdatatest.IgnoreTimestamp())
 }
 
 func (h *harness) logged(msg string) int {

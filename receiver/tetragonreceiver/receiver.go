@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/credentials"
 
@@ -35,6 +37,9 @@ type tetragonReceiver struct {
 	telemetry *metadata.TelemetryBuilder
 	obsrecv   *receiverhelper.ObsReport
 	rateLog   *ratelog.Logger
+	// connected backs the connected gauge: the gRPC stream is established, or
+	// an export file is open.
+	connected *atomic.Bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -60,6 +65,19 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*tetra
 	if err != nil {
 		return nil, err
 	}
+	connected := &atomic.Bool{}
+	err = tb.RegisterReceiverTetragonConnectedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		var v int64
+		if connected.Load() {
+			v = 1
+		}
+		o.Observe(v)
+		return nil
+	})
+	if err != nil {
+		tb.Shutdown()
+		return nil, err
+	}
 	return &tetragonReceiver{
 		cfg:       cfg,
 		set:       set,
@@ -67,6 +85,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*tetra
 		telemetry: tb,
 		obsrecv:   obsrecv,
 		rateLog:   ratelog.New(set.Logger, ratelog.DefaultInterval),
+		connected: connected,
 	}, nil
 }
 
@@ -129,6 +148,7 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 		Skipped: func(reason string, err error, n int) {
 			b.CountRejected(reason, err, func() []zap.Field { return []zap.Field{zap.Int("message_bytes", n)} })
 		},
+		Connected: r.connected,
 		Logger:    r.set.Logger,
 		Telemetry: r.telemetry,
 	})
@@ -233,6 +253,7 @@ func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component
 		MaxLineBytes:  fc.MaxLineBytes,
 		PollInterval:  fc.PollInterval,
 		Storage:       client,
+		Open:          r.connected,
 		Logger:        r.set.Logger,
 		RateLog:       r.rateLog,
 		Telemetry:     r.telemetry,

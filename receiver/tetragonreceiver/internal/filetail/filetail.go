@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -68,6 +69,9 @@ type Settings struct {
 	PollInterval  time.Duration
 	// Storage keeps the checkpoint; nil disables checkpointing.
 	Storage storage.Client
+	// Open, when set, is kept true while an export file is open, for the
+	// connected gauge. It is updated at the end of every step, not inside one.
+	Open *atomic.Bool
 
 	Logger    *zap.Logger
 	RateLog   *ratelog.Logger
@@ -180,7 +184,14 @@ func (t *Tailer) Open(ctx context.Context) error {
 		return errors.New("file mode needs inode numbers to follow rotation and is supported on Linux/Unix only")
 	}
 	t.restore(ctx)
+	t.reportOpen()
 	return nil
+}
+
+func (t *Tailer) reportOpen() {
+	if t.set.Open != nil {
+		t.set.Open.Store(t.cur != nil)
+	}
 }
 
 // Run follows the file from where Open positioned it until ctx is done. It
@@ -221,12 +232,14 @@ func (t *Tailer) Finish(ctx context.Context) error {
 		t.cur.f.Close()
 		t.cur = nil
 	}
+	t.reportOpen()
 	return err
 }
 
 // step reads what is available, flushes when due and follows a rotation.
 // switched reports that another file was opened and should be read at once.
 func (t *Tailer) step(ctx context.Context) (switched bool, err error) {
+	defer t.reportOpen()
 	if t.cur == nil {
 		// Whatever appears is new: read it whole. After a finished file, look
 		// for rotated files written since first: the active file can be

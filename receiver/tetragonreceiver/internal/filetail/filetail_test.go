@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,6 +69,37 @@ func steps(t *testing.T, tl *Tailer, n int) {
 		_, err := tl.step(context.Background())
 		require.NoError(t, err)
 	}
+}
+
+// Settings.Open follows whether a file is open: not before the file exists, then
+// across a rotation, and no longer after Finish.
+func TestOpenReportsWhetherAFileIsOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tetragon.log")
+	tb, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
+	require.NoError(t, err)
+	open := &atomic.Bool{}
+	open.Store(true) // Open must set it either way
+	sink := &lineSink{}
+	tl := New(Settings{
+		Path: path, FromBeginning: true, MaxLineBytes: 1 << 20, PollInterval: time.Millisecond, Open: open,
+		Logger: zap.NewNop(), RateLog: ratelog.New(zap.NewNop(), time.Second), Telemetry: tb,
+	}, sink)
+	require.NoError(t, tl.Open(context.Background()))
+	assert.False(t, open.Load(), "no file yet")
+	steps(t, tl, 1)
+	assert.False(t, open.Load())
+
+	appendLines(t, path, "a1")
+	steps(t, tl, 1)
+	assert.True(t, open.Load())
+	rotate(t, path, 1)
+	appendLines(t, path, "b1")
+	steps(t, tl, 3)
+	assert.Equal(t, []string{"a1", "b1"}, sink.lines)
+	assert.True(t, open.Load(), "the next file is open")
+
+	require.NoError(t, tl.Finish(context.Background()))
+	assert.False(t, open.Load())
 }
 
 // Lines appended after the reader hit EOF but before the rename must still be

@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -66,6 +67,9 @@ type Settings struct {
 	// (messageBytes is then 0 when gRPC refused it). It is called from Run's goroutine.
 	Skipped func(reason string, err error, messageBytes int)
 
+	// Connected is true while the GetEvents stream is established.
+	Connected *atomic.Bool
+
 	Logger    *zap.Logger
 	Telemetry *metadata.TelemetryBuilder
 }
@@ -88,6 +92,9 @@ func New(set Settings) *Source {
 	}
 	if set.Request == nil {
 		set.Request = &tetragon.GetEventsRequest{}
+	}
+	if set.Connected == nil {
+		set.Connected = &atomic.Bool{}
 	}
 	if set.Skipped == nil {
 		set.Skipped = func(string, error, int) {}
@@ -201,6 +208,8 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 		return 0, fmt.Errorf("GetEvents: %w", err)
 	}
 	onConnected(ver.GetVersion())
+	s.set.Connected.Store(true)
+	defer s.set.Connected.Store(false)
 
 	var received uint64
 	var frame tetragonwire.Frame

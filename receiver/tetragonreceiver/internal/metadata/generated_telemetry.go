@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -26,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                           metric.Meter
 	mu                              sync.Mutex
 	registrations                   []metric.Registration
+	ReceiverTetragonConnected       metric.Int64ObservableGauge
 	ReceiverTetragonDecodeErrors    metric.Int64Counter
 	ReceiverTetragonDeliveryRetries metric.Int64Counter
 	ReceiverTetragonDroppedRecords  metric.Int64Counter
@@ -47,6 +50,31 @@ func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
 }
 
+// RegisterReceiverTetragonConnectedCallback sets callback for observable ReceiverTetragonConnected metric.
+func (builder *TelemetryBuilder) RegisterReceiverTetragonConnectedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ReceiverTetragonConnected, obs: o})
+		return nil
+	}, builder.ReceiverTetragonConnected)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
+}
+
 // Shutdown unregister all registered callbacks for async instruments.
 func (builder *TelemetryBuilder) Shutdown() {
 	builder.mu.Lock()
@@ -65,6 +93,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ReceiverTetragonConnected, err = builder.meter.Int64ObservableGauge(
+		"otelcol_receiver_tetragon_connected",
+		metric.WithDescription("1 while the receiver reads Tetragon (gRPC mode - the GetEvents stream is established; file mode - an export file is open), 0 otherwise. [Alpha]"),
+		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ReceiverTetragonDecodeErrors, err = builder.meter.Int64Counter(
 		"otelcol_receiver_tetragon_decode_errors",
 		metric.WithDescription("Tetragon inputs skipped because they could not be decoded or mapped, by reason. [Alpha]"),

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,6 +20,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterReceiverTetragonConnectedCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	tb.ReceiverTetragonDecodeErrors.Add(context.Background(), 1)
 	tb.ReceiverTetragonDeliveryRetries.Add(context.Background(), 1)
 	tb.ReceiverTetragonDroppedRecords.Add(context.Background(), 1)
@@ -27,6 +32,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ReceiverTetragonGrpcDisconnects.Add(context.Background(), 1)
 	tb.ReceiverTetragonGrpcReconnects.Add(context.Background(), 1)
 	tb.ReceiverTetragonOversizedLines.Add(context.Background(), 1)
+	AssertEqualReceiverTetragonConnected(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverTetragonDecodeErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
