@@ -91,8 +91,8 @@ type Config struct {
 	File configoptional.Optional[FileConfig] `mapstructure:"file"`
 
 	Batch BatchConfig `mapstructure:"batch"`
-	// Body is what goes into each LogRecord body: map (the event as a
-	// structured map), json (the event as a JSON string) or none.
+	// Body is what goes into each LogRecord body: json (the event as a JSON
+	// string, the default), map (the event as a structured map) or none.
 	Body eventmap.BodyMode `mapstructure:"body"`
 	// ClusterName fills k8s.cluster.name when Tetragon does not send one.
 	ClusterName string `mapstructure:"cluster_name"`
@@ -145,13 +145,15 @@ func createDefaultConfig() component.Config {
 		InfoFile:  defaultInfoFile,
 		TLS:       configoptional.None[configtls.ClientConfig](),
 		Reconnect: ReconnectConfig{InitialInterval: time.Second, MaxInterval: 30 * time.Second},
-		// Measured at 2,000 events/s of the real capture: 10 ms cuts the collector's CPU per event
-		// by about a quarter (testbed/RESULTS.md).
+		// One read per wait instead of per event; measured in testbed/RESULTS.md.
 		ReadCoalesce:  50 * time.Millisecond,
 		MaxEventBytes: defaultMaxEventBytes,
 		File:          configoptional.Default(defaultFileConfig()),
 		Batch:         BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond},
-		Body:          eventmap.BodyMap,
+		// json: one string per record instead of one pdata value per field, so far cheaper
+		// through mapping, queues and exporters (measured: testbed/RESULTS.md), and what Loki
+		// stores anyway. map stays available for processors that read the body's fields.
+		Body: eventmap.BodyJSON,
 	}
 }
 

@@ -46,7 +46,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Empty(t, cfg.Endpoint, "unset: resolved from info_file, else the default socket")
 		assert.Equal(t, "/var/run/tetragon/tetragon-info.json", cfg.InfoFile)
 		assert.Equal(t, BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond}, cfg.Batch)
-		assert.Equal(t, eventmap.BodyMap, cfg.Body)
+		assert.Equal(t, eventmap.BodyJSON, cfg.Body, "the cheap body by default")
 		assert.Equal(t, 4<<20, cfg.MaxEventBytes)
 		assert.Equal(t, 16<<20, grpcRecvLimit(cfg.MaxEventBytes), "gRPC reads and skips up to 4x max_event_bytes")
 	})

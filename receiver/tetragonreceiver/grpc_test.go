@@ -27,12 +27,14 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -587,4 +589,9 @@ func TestGRPCRecordsCarryMappedAttributes(t *testing.T) {
 	v, ok := lr.Attributes().Get(attrkey.ProcessExecutablePath)
 	require.True(t, ok)
 	assert.Equal(t, "/usr/bin/curl", v.Str())
+	// The default body is the event as a JSON string.
+	require.Equal(t, pcommon.ValueTypeStr, lr.Body().Type())
+	var body tetragon.GetEventsResponse
+	require.NoError(t, protojson.Unmarshal([]byte(lr.Body().Str()), &body))
+	assert.True(t, proto.Equal(execEvent("attr-00000"), &body), "body: %s", lr.Body().Str())
 }
