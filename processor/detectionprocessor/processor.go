@@ -117,10 +117,11 @@ func (p *detectionProcessor) activate(rs *rules.Ruleset, reload bool) {
 	}
 }
 
-func (p *detectionProcessor) reloadFailed(reason string, err error) {
+// reloadFailed counts and logs a rejected reload against the file of its first problem.
+func (p *detectionProcessor) reloadFailed(reason, file string, err error) {
 	p.tb.ProcessorDetectionReloadFailures.Add(context.Background(), 1,
-		metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
-	p.logger.Error("Detection rules reload rejected; the previous rules stay active", zap.String("reason", reason), zap.Error(err))
+		metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason), attribute.String("file", file))))
+	p.logger.Error("Detection rules reload rejected; the previous rules stay active", zap.String("reason", reason), zap.String("file", file), zap.Error(err))
 }
 
 // selectsOnly reports whether this instance evaluates no rule of its own and only keeps the records

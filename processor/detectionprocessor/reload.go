@@ -3,8 +3,6 @@ package detectionprocessor
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -27,7 +25,7 @@ type reloader struct {
 	cfg      *Config
 	logger   *zap.Logger
 	activate func(*rules.Ruleset, bool)
-	failed   func(reason string, err error)
+	failed   func(reason, file string, err error)
 
 	mu          sync.Mutex // serialises checks
 	fingerprint [sha256.Size]byte
@@ -38,31 +36,24 @@ type reloader struct {
 	noNotify bool // tests: rely on the periodic check only
 }
 
-func newReloader(cfg *Config, logger *zap.Logger, activate func(*rules.Ruleset, bool), failed func(string, error)) *reloader {
+func newReloader(cfg *Config, logger *zap.Logger, activate func(*rules.Ruleset, bool), failed func(string, string, error)) *reloader {
 	return &reloader{cfg: cfg, logger: logger, activate: activate, failed: failed}
 }
 
 // read returns the sources to compile (the catalogue, then the files) and the
 // fingerprint of the files' contents.
 func (r *reloader) read() ([]rules.Source, [sha256.Size]byte, error) {
-	var srcs []rules.Source
 	var fp [sha256.Size]byte
-	if r.cfg.BuiltinRules {
-		b, err := rules.BuiltinSources()
-		if err != nil {
-			return nil, fp, err
-		}
-		srcs = append(srcs, b...)
+	srcs, err := rules.ReadSources(r.cfg.BuiltinRules, r.cfg.RulesFiles)
+	if err != nil {
+		return nil, fp, err
 	}
 	h := sha256.New()
-	for _, f := range r.cfg.RulesFiles {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fp, &rules.Error{File: f, Err: err}
+	for _, src := range srcs {
+		if src.Ruleset != rules.BuiltinRuleset {
+			fmt.Fprintf(h, "%s\x00%d\x00", src.Path, len(src.Data))
+			h.Write(src.Data)
 		}
-		fmt.Fprintf(h, "%s\x00%d\x00", f, len(data))
-		h.Write(data)
-		srcs = append(srcs, rules.Source{Ruleset: filepath.Base(f), Path: f, Data: data})
 	}
 	copy(fp[:], h.Sum(nil))
 	return srcs, fp, nil
@@ -92,7 +83,7 @@ func (r *reloader) check() bool {
 	if err != nil {
 		// Not remembered: a file that is briefly missing during an update is
 		// retried on the next event or tick.
-		r.failed("read", err)
+		r.failed("read", rules.FirstFile(err), err)
 		return false
 	}
 	if r.haveFP && fp == r.fingerprint {
@@ -103,7 +94,7 @@ func (r *reloader) check() bool {
 	r.fingerprint, r.haveFP = fp, true
 	rs, err := compile(srcs, r.cfg.DisabledRules, r.logger)
 	if err != nil {
-		r.failed("compile", err)
+		r.failed("compile", rules.FirstFile(err), err)
 		return false
 	}
 	r.activate(rs, true)

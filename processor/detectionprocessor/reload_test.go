@@ -86,14 +86,23 @@ func TestReloadOnRewriteAndRejectInvalid(t *testing.T) {
 	assert.False(t, p.reloader.check())
 	assert.Equal(t, "V2", ruleFor(t, p, "nano"))
 
+	// An empty file (a truncated ConfigMap) is rejected too: it does not remove the site's rules.
+	writeFile(t, dir, "rules.yaml", "# nothing here\n")
+	assert.False(t, p.reloader.check())
+	assert.Equal(t, "V2", ruleFor(t, p, "nano"))
+	// Saying so explicitly is a good reload.
+	writeFile(t, dir, "rules.yaml", "rules: []\n")
+	require.True(t, p.reloader.check())
+	assert.Equal(t, "", ruleFor(t, p, "nano"))
+
 	writeFile(t, dir, "rules.yaml", ruleYAML("V3", "vim"))
 	require.True(t, p.reloader.check())
 	assert.Equal(t, "V3", ruleFor(t, p, "vim"))
 
-	metadatatest.AssertEqualProcessorDetectionReloads(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorDetectionReloads(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualProcessorDetectionReloadFailures(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "compile"))},
-		{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "read"))},
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("reason", "compile"), attribute.String("file", f))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "read"), attribute.String("file", f))},
 	}, metricdatatest.IgnoreTimestamp())
 }
 

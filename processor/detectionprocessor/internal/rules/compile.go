@@ -53,22 +53,46 @@ type Options struct {
 
 // Load reads the built-in catalogue and opts.Files and compiles them.
 func Load(opts Options) (*Ruleset, error) {
+	srcs, err := ReadSources(opts.Builtin, opts.Files)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(srcs, opts.Disabled, opts.Logger)
+}
+
+// ReadSources returns the sources to compile: the catalogue when builtin, then files in order. It
+// is the one reader of rules files, for the first load and for reloads alike.
+func ReadSources(builtin bool, files []string) ([]Source, error) {
 	var srcs []Source
-	if opts.Builtin {
+	if builtin {
 		b, err := BuiltinSources()
 		if err != nil {
 			return nil, err
 		}
 		srcs = append(srcs, b...)
 	}
-	for _, f := range opts.Files {
+	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, &Error{File: f, Err: err}
 		}
 		srcs = append(srcs, Source{Ruleset: filepath.Base(f), Path: f, Data: data})
 	}
-	return Compile(srcs, opts.Disabled, opts.Logger)
+	return srcs, nil
+}
+
+// FirstFile is the file of the first located problem in err ("" when none is located): what a
+// reload failure is counted and logged against.
+func FirstFile(err error) string {
+	var list *Errors
+	if errors.As(err, &list) && len(list.List) > 0 {
+		err = list.List[0]
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.File
+	}
+	return ""
 }
 
 // KnownEvents are the EventNames the tetragon receiver writes.
@@ -115,6 +139,12 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 		doc, err := parseDocument(src)
 		if err != nil {
 			addYAMLError(&errs, src.Path, err)
+			continue
+		}
+		if !doc.declares && src.Ruleset != BuiltinRuleset {
+			// An empty file (a truncated ConfigMap, a bad template) would otherwise be a good reload
+			// that silently removes every rule the site defined.
+			errs.add(src.Path, 0, "", "", errors.New("defines nothing (no rules, overrides, chains or lists); if it is meant to be empty, say so with `rules: []`"))
 			continue
 		}
 		docs[i] = doc
@@ -287,6 +317,8 @@ func parseDocument(src Source) (*Document, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src.Data, &root); err == nil {
 		doc.setLines(&root)
+		m := root.Content[0]
+		doc.declares = mappingValue(m, "rules") != nil || mappingValue(m, "overrides") != nil || mappingValue(m, "chains") != nil || mappingValue(m, "lists") != nil
 	}
 	return &doc, nil
 }

@@ -20,6 +20,17 @@ const baseRule = `
     condition: attributes["process.executable.name"] == "bash"
 `
 
+const chainYAML = `
+chains:
+  - name: C
+    description: d
+    severity: critical
+    within: 10m
+    steps:
+      - rules: [R]
+      - condition: 'attributes["x"] != nil'
+`
+
 func TestCompileErrorsArePrecise(t *testing.T) {
 	tests := []struct {
 		name, yaml string
@@ -44,6 +55,17 @@ func TestCompileErrorsArePrecise(t *testing.T) {
 		{"unknown list", "rules:" + strings.Replace(baseRule, `== "bash"`, `!= nil and InList(attributes["x"], @shells)`, 1), []string{`rule "R": condition: unknown list @shells`}},
 		{"duplicate rule", "rules:" + baseRule + baseRule, []string{`t.yaml:9: rule "R": name: duplicate rule name (first defined at line 2)`}},
 		{"bad list name", "lists:\n  bad-name: [a]\n", []string{`t.yaml: lists: invalid list name "bad-name"`}},
+		{"empty file", "", []string{"t.yaml: defines nothing (no rules, overrides, chains or lists); if it is meant to be empty, say so with `rules: []`"}},
+		{"comments only", "# all rules removed\n", []string{"t.yaml: defines nothing"}},
+		{"empty mapping", "{}\n", []string{"t.yaml: defines nothing"}},
+		{"chain unknown rule", "rules:" + baseRule + strings.Replace(chainYAML, "[R]", "[Rx]", 1), []string{`rule "C": steps[0].rules[0]: no rule "Rx"; known rules: R`}},
+		{"chain condition first", "rules:" + baseRule + strings.Replace(chainYAML, "rules: [R]", "condition: 'true'", 1), []string{`rule "C": steps[0]: the first step must name rules`}},
+		{"chain both", "rules:" + baseRule + strings.Replace(chainYAML, "- rules: [R]", "- rules: [R]\n        condition: 'true'", 1), []string{`steps[0]: has both rules and condition`}},
+		{"chain no within", "rules:" + baseRule + strings.Replace(chainYAML, "within: 10m", "", 1), []string{`rule "C": within: required: a positive duration`}},
+		{"chain bad by", "rules:" + baseRule + strings.Replace(chainYAML, "within: 10m", "within: 10m\n    by: pod", 1), []string{`rule "C": by: unknown "pod"; want container (the default) or process_tree`}},
+		{"chain one step", "rules:" + baseRule + strings.Replace(chainYAML, "      - condition: 'attributes[\"x\"] != nil'\n", "", 1), []string{`rule "C": steps: a chain has 2 to 8 steps, got 1`}},
+		{"chain named like a rule", "rules:" + baseRule + strings.Replace(chainYAML, "name: C", "name: R", 1), []string{`rule "R": name: a rule has this name`}},
+		{"chain bad condition", "rules:" + baseRule + strings.Replace(chainYAML, "!= nil", "=== nil", 1), []string{`rule "C": steps[1].condition: OTTL:`}},
 		{"exception comps count", "rules:" + baseRule + `    exceptions:
       - name: e
         fields: [a, b]

@@ -19,6 +19,9 @@ type Document struct {
 	Overrides []OverrideSpec `yaml:"overrides"`
 	// Chains are chain rules (chain.go): ordered steps on one container within a time.
 	Chains []ChainSpec `yaml:"chains"`
+
+	// declares is set when the file has a rules, overrides, chains or lists key, even an empty one.
+	declares bool
 }
 
 // RuleSpec is one rule as written in YAML.
