@@ -83,3 +83,33 @@ func TestKernelModuleLoadEscalatesInContainers(t *testing.T) {
 		tc.Close()
 	}
 }
+
+// TestRulesDocListsChains: RULES.md's chain table has exactly the catalogue's chains, with their
+// severity and within.
+func TestRulesDocListsChains(t *testing.T) {
+	doc, err := os.ReadFile("../../../RULES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := builtin(t)
+	rows := regexp.MustCompile(`(?m)^\| ([a-z0-9_]+) \| (critical|warning|info) \| [^|]* \| ([0-9a-z]+) \|`).FindAllSubmatch(doc, -1)
+	documented := map[string]bool{}
+	for _, r := range rows {
+		c := rs.Chain(string(r[1]))
+		if c == nil {
+			continue // a rule row
+		}
+		documented[c.Name] = true
+		if c.Rule.Severity.String() != string(r[2]) || c.Within.String() != strings.Replace(string(r[3]), "m", "m0s", 1) {
+			t.Errorf("RULES.md row for %s says %s/%s, the chain is %s/%s", c.Name, r[2], r[3], c.Rule.Severity, c.Within)
+		}
+	}
+	for _, c := range rs.Chains() {
+		if !documented[c.Name] {
+			t.Errorf("chain %s is not in RULES.md's chain table", c.Name)
+		}
+	}
+	if len(rs.Chains()) == 0 {
+		t.Fatal("the catalogue has no chains")
+	}
+}
