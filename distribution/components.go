@@ -9,7 +9,9 @@ import (
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	pprofextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	redactionprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
 	detectionmetricsconnector "github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
+	alertmanagerexporter "github.com/otelcol-runtime-security/otelcol-runtime-security/exporter/alertmanagerexporter"
 	gzipmiddlewareextension "github.com/otelcol-runtime-security/otelcol-runtime-security/extension/gzipmiddlewareextension"
 	detectionprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	workloadprofileprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor"
@@ -83,6 +85,7 @@ func components() (otelcol.Factories, error) {
 	})
 
 	factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
+		alertmanagerexporter.NewFactory(),
 		debugexporter.NewFactory(),
 		otlphttpexporter.NewFactory(),
 		otlpexporter.NewFactory(),
@@ -94,6 +97,7 @@ func components() (otelcol.Factories, error) {
 		return otelcol.Factories{}, err
 	}
 	factories.ExporterModules = makeModulesMap(factories.Exporters, map[component.Type]string{
+		alertmanagerexporter.NewFactory().Type():          "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
 		debugexporter.NewFactory().Type():                 "go.opentelemetry.io/collector/exporter/debugexporter v0.165.0",
 		otlphttpexporter.NewFactory().Type():              "go.opentelemetry.io/collector/exporter/otlphttpexporter v0.165.0",
 		otlpexporter.NewFactory().Type():                  "go.opentelemetry.io/collector/exporter/otlpexporter v0.165.0",
@@ -107,6 +111,7 @@ func components() (otelcol.Factories, error) {
 		detectionprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
+		redactionprocessor.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -116,6 +121,7 @@ func components() (otelcol.Factories, error) {
 		detectionprocessor.NewFactory().Type():       "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
 		batchprocessor.NewFactory().Type():           "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
 		memorylimiterprocessor.NewFactory().Type():   "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
+		redactionprocessor.NewFactory().Type():       "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor v0.165.1",
 	})
 
 	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
