@@ -23,11 +23,13 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 )
 
@@ -187,12 +189,32 @@ func TestFileLegacyAndMalformedLinesAreCountedAndSkipped(t *testing.T) {
 	assert.Equal(t, []string{"after-bad-input"}, sink.execIDs())
 	assert.Equal(t, int64(unknownN), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "unknown_event_type")))
 	assert.Equal(t, int64(malformedN+1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "malformed")))
-	// Logging is rate limited: one line per reason, not one per bad line.
+	// Logging is rate limited: one line per reason at once, and the bad lines held back
+	// meanwhile are reported by one more line per reason (here at shutdown), so that every
+	// bad line is counted in the log and more than the first is shown.
 	skipped := h.logs.FilterMessage("Skipping Tetragon input that cannot be processed").All()
-	assert.Len(t, skipped, 2)
+	require.Len(t, skipped, 4)
+	byReason := map[string][]observer.LoggedEntry{}
 	for _, e := range skipped {
+		reason := e.ContextMap()["reason"].(string)
+		byReason[reason] = append(byReason[reason], e)
 		assert.Contains(t, e.ContextMap(), "offset")
+		sample, ok := e.ContextMap()["line_sample"].(string)
+		require.True(t, ok, "a sample of the line")
+		assert.LessOrEqual(t, len(sample), ratelog.LineSampleBytes+len("…"))
 	}
+	occurrences := func(reason string) (n int64) {
+		for _, e := range byReason[reason] {
+			n += e.ContextMap()["occurrences"].(int64)
+		}
+		return n
+	}
+	require.Len(t, byReason["unknown_event_type"], 2)
+	require.Len(t, byReason["malformed"], 2)
+	assert.Equal(t, int64(unknownN), occurrences("unknown_event_type"))
+	assert.Equal(t, int64(malformedN+1), occurrences("malformed"))
+	assert.Equal(t, int64(1), byReason["malformed"][0].ContextMap()["occurrences"])
+	assert.Contains(t, byReason["unknown_event_type"][0].ContextMap()["line_sample"], `{"process_close":{"process"`, "the first legacy line")
 }
 
 func TestFileOversizedLinesAreSkipped(t *testing.T) {
@@ -226,7 +248,11 @@ func TestFileOversizedLinesAreSkipped(t *testing.T) {
 	assert.Equal(t, []string{"before", "after", "after-pieces"}, sink.execIDs())
 	assert.Equal(t, int64(2), h.counter(t, "otelcol_receiver_tetragon_oversized_lines"))
 	assert.Equal(t, int64(2), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "oversized")), "skipped inputs, as in gRPC mode")
-	assert.Equal(t, 1, h.logged("Skipping a Tetragon export line longer than file.max_line_bytes"), "rate limited")
+	// Rate limited: the second one is held back and reported at shutdown.
+	lines := h.logs.FilterMessage("Skipping a Tetragon export line longer than file.max_line_bytes").All()
+	require.Len(t, lines, 2)
+	assert.Equal(t, int64(1), lines[0].ContextMap()["occurrences"])
+	assert.Equal(t, int64(1), lines[1].ContextMap()["occurrences"])
 }
 
 func mustLine(t *testing.T, ev *tetragon.GetEventsResponse) []byte {

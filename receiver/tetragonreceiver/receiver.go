@@ -298,6 +298,8 @@ func (r *tetragonReceiver) fileDecoder() (*eventmap.Decoder, error) {
 // Shutdown stops reading, delivers what was already read (within ctx's
 // deadline) and, in file mode, saves the final checkpoint.
 func (r *tetragonReceiver) Shutdown(ctx context.Context) error {
+	// Problems held back by the rate-limited log are reported now, not lost.
+	defer r.rateLog.Close()
 	if r.cancel == nil {
 		r.telemetry.Shutdown()
 		return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
 )
 
 // lineSink decodes export-file lines into a batcher.
@@ -38,7 +39,8 @@ func (s *lineSink) Line(line []byte, file string, offset int64) {
 			reason = "unknown_event_type"
 		}
 		s.b.CountRejected(reason, err, func() []zap.Field {
-			return []zap.Field{zap.String("file", file), zap.Int64("offset", offset), zap.Int("line_bytes", len(line))}
+			return []zap.Field{zap.String("file", file), zap.Int64("offset", offset), zap.Int("line_bytes", len(line)),
+				ratelog.Sample("line_sample", line, ratelog.LineSampleBytes)}
 		})
 		return
 	}

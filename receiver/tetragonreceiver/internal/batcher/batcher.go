@@ -88,7 +88,13 @@ func (b *Batcher) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.
 		if errors.As(err, &unknown) {
 			reason = "unknown_event_type"
 		}
-		b.CountRejected(reason, err, nil)
+		var fields func() []zap.Field
+		if raw != nil {
+			fields = func() []zap.Field {
+				return []zap.Field{ratelog.Sample("line_sample", raw, ratelog.LineSampleBytes)}
+			}
+		}
+		b.CountRejected(reason, err, fields)
 		return err
 	}
 	if b.firstAdded.IsZero() {
