@@ -36,6 +36,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, 500, cfg.MaxAlertsPerRequest)
 		assert.Equal(t, 10000, cfg.MaxTrackedIncidents)
 		assert.True(t, cfg.RetryConfig.Enabled)
+		assert.Equal(t, time.Second, cfg.RetryConfig.InitialInterval)
 		require.True(t, cfg.QueueConfig.HasValue(), "sending_queue is on by default")
 		q := cfg.QueueConfig.Get()
 		assert.Nil(t, q.StorageID, "in-memory queue by default")

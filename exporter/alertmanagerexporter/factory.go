@@ -9,6 +9,7 @@ package alertmanagerexporter
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -42,13 +43,21 @@ func defaultQueueConfig() configoptional.Optional[exporterhelper.QueueBatchConfi
 	return configoptional.Some(q)
 }
 
+// defaultRetryConfig is exporterhelper's, starting after 1s instead of 5s: a page held back by a
+// blip of Alertmanager should not wait longer than the blip.
+func defaultRetryConfig() configretry.BackOffConfig {
+	r := configretry.NewDefaultBackOffConfig()
+	r.InitialInterval = time.Second
+	return r
+}
+
 func createDefaultConfig() component.Config {
 	client := confighttp.NewDefaultClientConfig()
 	client.Timeout = defaultHTTPTimeout
 	return &Config{
 		ClientConfig:        client,
 		QueueConfig:         defaultQueueConfig(),
-		RetryConfig:         configretry.NewDefaultBackOffConfig(),
+		RetryConfig:         defaultRetryConfig(),
 		MinSeverity:         severityWarning,
 		ResolveTimeout:      defaultResolveTimeout,
 		RunbookURLTemplate:  defaultRunbookURLTemplate,
