@@ -30,10 +30,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -55,8 +57,10 @@ type fakeTetragon struct {
 	versions int
 	// sessions holds what each GetEvents call sends: events, or rawFrames.
 	sessions [][]any
-	// endAfterSend ends the stream with an error once its events are sent.
+	// endAfterSend ends the stream with an error once its events are sent:
+	// endErr, or a generic one.
 	endAfterSend bool
+	endErr       error
 }
 
 func (f *fakeTetragon) GetVersion(context.Context, *tetragon.GetVersionRequest) (*tetragon.GetVersionResponse, error) {
@@ -73,7 +77,7 @@ func (f *fakeTetragon) GetEvents(req *tetragon.GetEventsRequest, stream tetragon
 	if len(f.sessions) > 0 {
 		frames, f.sessions = f.sessions[0], f.sessions[1:]
 	}
-	endAfterSend := f.endAfterSend
+	endAfterSend, endErr := f.endAfterSend, f.endErr
 	f.mu.Unlock()
 	for _, fr := range frames {
 		if err := stream.SendMsg(fr); err != nil {
@@ -81,6 +85,9 @@ func (f *fakeTetragon) GetEvents(req *tetragon.GetEventsRequest, stream tetragon
 		}
 	}
 	if endAfterSend {
+		if endErr != nil {
+			return endErr
+		}
 		return fmt.Errorf("tetragon: agent restarting")
 	}
 	<-stream.Context().Done()
@@ -317,6 +324,23 @@ func TestGRPCEventOverReceiveLimitEndsTheStream(t *testing.T) {
 	assert.Equal(t, []string{"before", "next-stream"}, sink.execIDs())
 	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_decode_errors", attribute.String("reason", "oversized")))
 	assert.Equal(t, int64(1), h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects"))
+}
+
+// A ResourceExhausted status that Tetragon sends is a disconnect, not an oversized event.
+func TestGRPCServerResourceExhaustedIsNotOversized(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1", endAfterSend: true, endErr: status.Error(codes.ResourceExhausted, "too many listeners")}
+	srv.queue(execEvents("s1", 1))
+	srv.queue(execEvents("s2", 1))
+	serveUnix(t, sock, srv)
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, grpcConfig("unix://"+sock), sink, nil)
+	waitFor(t, "both streams' events and ends", func() bool {
+		return sink.count() == 2 && h.counter(t, "otelcol_receiver_tetragon_grpc_disconnects") >= 2
+	})
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Zero(t, h.counter(t, "otelcol_receiver_tetragon_decode_errors"))
 }
 
 func TestGRPCReconnectsAfterTetragonGoesAway(t *testing.T) {

@@ -215,8 +215,8 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 	var frame tetragonwire.Frame
 	for {
 		if err := stream.RecvMsg(&frame); err != nil {
-			if status.Code(err) == codes.ResourceExhausted {
-				// Over MaxRecvMsgBytes: gRPC does not read such a message and ends the stream.
+			if overRecvLimit(err) {
+				// gRPC does not read such a message and ends the stream.
 				s.set.Skipped("oversized", err, 0)
 			}
 			if errors.Is(err, io.EOF) || status.Code(err) == codes.OK || errors.Is(err, context.Canceled) {
@@ -244,8 +244,9 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 
 // openEvents calls GetEvents as the generated client does, but its messages are received into
 // tetragonwire.Frame: a message that does not decode, or is over maxEventBytes, is then skipped
-// instead of ending the stream (see tetragonwire.Frame), and events are decoded by the tetragonwire codec's generated
-// code instead of proto's reflective decoder (internal/tetragonwire/README.md).
+// instead of ending the stream (see tetragonwire.Frame), and events are decoded by the
+// tetragonwire codec's generated code instead of proto's reflective decoder
+// (internal/tetragonwire/README.md).
 func openEvents(ctx context.Context, conn *grpc.ClientConn, req *tetragon.GetEventsRequest, maxEventBytes int) (grpc.ClientStream, error) {
 	stream, err := conn.NewStream(ctx, &tetragon.FineGuidanceSensors_ServiceDesc.Streams[0],
 		tetragon.FineGuidanceSensors_GetEvents_FullMethodName,
@@ -260,6 +261,14 @@ func openEvents(ctx context.Context, conn *grpc.ClientConn, req *tetragon.GetEve
 		return nil, err
 	}
 	return stream, nil
+}
+
+// overRecvLimit reports gRPC's own error for a message over MaxRecvMsgBytes ("grpc: received
+// message larger than max", also after decompression), not a ResourceExhausted status that
+// the server sent.
+func overRecvLimit(err error) bool {
+	st, ok := status.FromError(err)
+	return ok && st.Code() == codes.ResourceExhausted && strings.Contains(st.Message(), "larger than max")
 }
 
 // endpoint resolves the address to dial and says where it came from.
