@@ -352,6 +352,9 @@ func where(c *candidate, l map[string]string) string {
 		return "in a host process" + node
 	case ns == attrkey.PlaceholderContainer:
 		id := strAttr(c.res.Attributes(), attrkey.ContainerID)
+		if _, after, ok := strings.Cut(id, "://"); ok { // containerd://…, docker://…
+			id = after
+		}
 		if len(id) > 12 {
 			id = id[:12]
 		}

@@ -127,7 +127,7 @@ func TestPlaceholders(t *testing.T) {
 		absent    []string
 	}{
 		{"host process", map[string]any{attrkey.K8sNodeName: "node-1"}, "_host", "_host", "in a host process on node node-1", []string{"pod", "container"}},
-		{"container outside Kubernetes", map[string]any{attrkey.ContainerID: "0123456789abcdef0123", attrkey.K8sNodeName: "node-2"}, "_container", "_container", "in container 0123456789ab on node node-2 (not a Kubernetes pod)", []string{"pod", "container"}},
+		{"container outside Kubernetes", map[string]any{attrkey.ContainerID: "containerd://0123456789abcdef0123", attrkey.K8sNodeName: "node-2"}, "_container", "_container", "in container 0123456789ab on node node-2 (not a Kubernetes pod)", []string{"pod", "container"}},
 		{"pod without workload", map[string]any{attrkey.K8sNamespaceName: "batch", attrkey.K8sPodName: "oneoff"}, "batch", "_unknown", "in batch/oneoff", []string{"node", "container"}},
 	}
 	for _, tt := range tests {
