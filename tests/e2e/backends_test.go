@@ -235,6 +235,12 @@ type amAlert struct {
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt"`
+	// Status is Alertmanager's view (API v2): active, suppressed (silenced or inhibited), resolved.
+	Status struct {
+		State       string   `json:"state"`
+		InhibitedBy []string `json:"inhibitedBy"`
+	} `json:"status"`
 }
 
 func (a *alertmanager) alerts() ([]amAlert, error) {
