@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -352,4 +353,45 @@ func TestThroughExporterHelper(t *testing.T) {
 		f := run(t, 1, http.StatusBadRequest)
 		assert.Len(t, f.requests(), 1, "not retried")
 	})
+}
+
+// A full sending queue drops (counted) instead of refusing: an error would make the receiver retry
+// the batch through every other branch of the pipeline.
+func TestFullQueueDropsInsteadOfRefusing(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		<-release // Alertmanager hangs: the one consumer is busy, the queue fills
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := createDefaultConfig().(*Config)
+	cfg.ClientConfig.Endpoint = srv.URL
+	cfg.ClientConfig.Timeout = 10 * time.Second
+	q := cfg.QueueConfig.Get()
+	q.QueueSize = 1
+	require.NoError(t, cfg.Validate())
+	tel := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	set := metadatatest.NewSettings(tel)
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	for i := 0; i < 5; i++ {
+		require.NoError(t, exp.ConsumeLogs(context.Background(), logsOf(incidentRec("inc-full", i+1, "critical", []any{"r"}, nil))), "batch %d refused", i)
+	}
+	var dropped int64
+	rm := metricdata.ResourceMetrics{}
+	require.NoError(t, tel.Reader.Collect(context.Background(), &rm))
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == "otelcol_exporter_alertmanager_records_dropped" {
+				for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+					dropped += dp.Value
+				}
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, dropped, int64(3), "at most one batch in flight and one queued; the rest dropped and counted")
+	go func() { _ = exp.Shutdown(context.Background()) }()
 }

@@ -9,6 +9,7 @@ package alertmanagerexporter
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -18,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/exporter/alertmanagerexporter/internal/metadata"
 )
@@ -73,7 +75,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
+	logs, err := exporterhelper.NewLogs(ctx, set, cfg, e.pushLogs,
 		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
 		// The HTTP client's timeout bounds each POST; no second timeout around the whole push.
 		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
@@ -82,4 +84,27 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 		exporterhelper.WithStart(e.start),
 		exporterhelper.WithShutdown(e.shutdown),
 	)
+	if err != nil {
+		return nil, err
+	}
+	return dropWhenFull{Logs: logs, dropped: func(ctx context.Context, n int) {
+		e.telemetry.ExporterAlertmanagerRecordsDropped.Add(ctx, int64(n))
+	}}, nil
+}
+
+// dropWhenFull turns a full sending queue into a counted drop instead of an error. The exporter
+// shares its batches with the log and metrics branches of the pipeline: an error would make the
+// receiver retry the whole batch through every branch, duplicating what they already took.
+type dropWhenFull struct {
+	exporter.Logs
+	dropped func(context.Context, int)
+}
+
+func (d dropWhenFull) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	err := d.Logs.ConsumeLogs(ctx, ld)
+	if errors.Is(err, exporterhelper.ErrQueueIsFull) {
+		d.dropped(ctx, ld.LogRecordCount())
+		return nil
+	}
+	return err
 }

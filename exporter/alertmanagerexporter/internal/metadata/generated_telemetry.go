@@ -29,6 +29,7 @@ type TelemetryBuilder struct {
 	ExporterAlertmanagerAlertsPosted     metric.Int64Counter
 	ExporterAlertmanagerAlertsResolved   metric.Int64Counter
 	ExporterAlertmanagerIncidentsEvicted metric.Int64Counter
+	ExporterAlertmanagerRecordsDropped   metric.Int64Counter
 	ExporterAlertmanagerRecordsSkipped   metric.Int64Counter
 }
 
@@ -77,6 +78,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_exporter_alertmanager_incidents_evicted",
 		metric.WithDescription("Number of incidents dropped from the tracked set (max_tracked_incidents) before they ended; a later change of such an incident's labels cannot resolve its previous alert, which then ends after resolve_timeout. [Alpha]"),
 		metric.WithUnit("{incident}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterAlertmanagerRecordsDropped, err = builder.meter.Int64Counter(
+		"otelcol_exporter_alertmanager_records_dropped",
+		metric.WithDescription("Number of log records dropped because the sending queue was full (Alertmanager unreachable for long, or a detection storm). They are dropped rather than refused, so that the receiver does not retry the batch through every other branch of the pipeline; the Prometheus rules still alert on them. [Alpha]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ExporterAlertmanagerRecordsSkipped, err = builder.meter.Int64Counter(

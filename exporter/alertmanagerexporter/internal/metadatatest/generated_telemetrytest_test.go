@@ -22,6 +22,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterAlertmanagerAlertsPosted.Add(context.Background(), 1)
 	tb.ExporterAlertmanagerAlertsResolved.Add(context.Background(), 1)
 	tb.ExporterAlertmanagerIncidentsEvicted.Add(context.Background(), 1)
+	tb.ExporterAlertmanagerRecordsDropped.Add(context.Background(), 1)
 	tb.ExporterAlertmanagerRecordsSkipped.Add(context.Background(), 1)
 	AssertEqualExporterAlertmanagerAlertsPosted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -30,6 +31,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterAlertmanagerIncidentsEvicted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterAlertmanagerRecordsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterAlertmanagerRecordsSkipped(t, testTel,
