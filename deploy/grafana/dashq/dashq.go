@@ -103,6 +103,8 @@ func Marshal(f File) ([]byte, error) {
 //   - $namespace, $workload and $job become ".+" (every matcher using them is a
 //     regex matcher), so a query selects whatever the scenario produced.
 //     Use Expand with your own map to pin one namespace/workload.
+//   - $incident (a textbox, matched with =) becomes an id in the detection
+//     processor's format (a UUID), which LogQL only needs to parse.
 var TestValues = map[string]string{
 	"__rate_interval": "2m",
 	"__interval":      "1m",
@@ -113,6 +115,7 @@ var TestValues = map[string]string{
 	"namespace":       ".+",
 	"workload":        ".+",
 	"job":             ".+",
+	"incident":        "00000000-0000-5000-8000-000000000000",
 }
 
 // ExpandForTest replaces the Grafana variables of expr with TestValues.

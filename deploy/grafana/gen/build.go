@@ -98,8 +98,13 @@ func (b *book) promTargets(panel string, instant, tableFormat bool, ts []Prom) [
 
 // lokiTarget records one LogQL target. kind is "logs" or "metric".
 func (b *book) lokiTarget(panel, kind, expr string) cog.Builder[variants.Dataquery] {
+	return b.lokiTargetRef(panel, kind, refID(0), expr)
+}
+
+// lokiTargetRef is lokiTarget for one of several targets of a panel.
+func (b *book) lokiTargetRef(panel, kind, ref, expr string) cog.Builder[variants.Dataquery] {
 	q := loki.NewDataqueryBuilder().
-		RefId("A").
+		RefId(ref).
 		Datasource(lokiRef).
 		Expr(expr)
 	if kind == "metric" {
@@ -108,7 +113,7 @@ func (b *book) lokiTarget(panel, kind, expr string) cog.Builder[variants.Dataque
 		q.QueryType("range").MaxLines(500)
 	}
 	b.file.LogQL = append(b.file.LogQL, dashq.LogQuery{
-		Dashboard: b.uid, Panel: panel, RefID: "A", Expr: expr, Kind: kind,
+		Dashboard: b.uid, Panel: panel, RefID: ref, Expr: expr, Kind: kind,
 	})
 	return q
 }
@@ -321,3 +326,69 @@ func dataLink(title, url string) cog.Builder[dashboard.DashboardLink] {
 }
 
 type cogLink = cog.Builder[dashboard.DashboardLink]
+
+// columnLabel is the label each query of a lokiColumnsTable sets (label_format) and groups by: it
+// names the query's value column. Loki names every metric value "Value", and Grafana's merge
+// transformation takes a field present in every frame as part of the row key, so same-named
+// values of different queries would never join into one row.
+const columnLabel = "rts_column"
+
+// lokiColumn is one value column of a lokiColumnsTable: expr must set columnLabel to name
+// (label_format) and keep it (by).
+type lokiColumn struct {
+	name string
+	expr string
+}
+
+// lokiColumnsTable is a table over several instant LogQL metric queries, one value column each:
+// labelsToFields names each value after its columnLabel and turns the other labels into columns,
+// merge joins the rows that agree on the fields all queries have, organize orders (order lists
+// the fields by their raw names) and renames them.
+func (b *book) lokiColumnsTable(title, desc string, cols []lokiColumn, order []string, rename map[string]string) *table.PanelBuilder {
+	targets := make([]cog.Builder[variants.Dataquery], 0, len(cols))
+	for i, c := range cols {
+		if !strings.Contains(c.expr, columnLabel+`="`+c.name+`"`) || !strings.Contains(c.expr, "("+columnLabel+", ") {
+			b.errorf("panel %q target %s must set and group by %s=%q", title, refID(i), columnLabel, c.name)
+		}
+		targets = append(targets, b.lokiTargetRef(title, "metric", refID(i), c.expr))
+	}
+	index := map[string]any{}
+	for i, f := range order {
+		index[f] = i
+	}
+	renames := map[string]any{}
+	for k, v := range rename {
+		renames[k] = v
+	}
+	return table.NewPanelBuilder().
+		Title(title).
+		Description(desc).
+		Datasource(lokiRef).
+		Targets(targets).
+		Height(8).
+		Span(24).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "labelsToFields", Options: map[string]any{"mode": "columns", "valueLabel": columnLabel}}).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "merge", Options: map[string]any{}}).
+		WithTransformation(dashboard.DataTransformerConfig{
+			Id: "organize",
+			Options: map[string]any{
+				"excludeByName": map[string]any{"Time": true},
+				"indexByName":   index,
+				"renameByName":  renames,
+			},
+		}).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"}))
+}
+
+// textboxVar is a free-text variable, empty until the user (or a data link) sets it.
+func textboxVar(name, label, desc string) *dashboard.TextBoxVariableBuilder {
+	empty := ""
+	return dashboard.NewTextBoxVariableBuilder(name).
+		Label(label).
+		Description(desc).
+		DefaultValue(dashboard.StringOrMap{String: &empty}).
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: &empty},
+			Value: dashboard.StringOrArrayOfString{String: &empty},
+		})
+}

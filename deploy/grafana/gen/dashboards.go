@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -69,12 +70,43 @@ var (
 	lkFile      = lokiField(attrkey.FilePath)
 	lkPeer      = lokiField(attrkey.NetworkPeerAddress)
 	lkPeerPort  = lokiField(attrkey.NetworkPeerPort)
+
+	// The incident attributes: structured metadata, on every record of an incident.
+	lkIncident           = lokiField(attrkey.IncidentID)
+	lkIncidentFirstSeen  = lokiField(attrkey.IncidentFirstSeen)
+	lkIncidentSeverity   = lokiField(attrkey.IncidentSeverity)
+	lkIncidentRules      = lokiField(attrkey.IncidentRules)
+	lkIncidentDetections = lokiField(attrkey.IncidentDetections)
+	lkChain              = lokiField(attrkey.Chain)
 )
+
+// lkServiceName is Loki's service_name index label, on every OTLP stream. Incident queries select
+// by it rather than by the rule label: a suppressed repeat or a chain's condition step carries the
+// incident but no rule, and belongs on the incident's timeline.
+const lkServiceName = "service_name"
+
+// chainCategory is the category the detection processor gives a chain rule unless its spec names
+// another (rules.DefaultChainCategory); the detections metric counts chains under it.
+const chainCategory = "attack_chain"
+
+// firedInRange is what the counters of sel added within the dashboard's range, per series, for
+// summing: increase() over the series that existed at the range's start, plus the whole value of
+// those created inside it. increase() alone ignores a series' first sample, and a chain completes
+// once per incident, so its series typically appears at 1 and never increases.
+func firedInRange(sel string) string {
+	return fmt.Sprintf(`(increase(%[1]s[$__range]) and %[1]s offset $__range) or (%[1]s unless %[1]s offset $__range)`, sel)
+}
 
 // detectionLine renders a detection record as one readable line; the record's
 // own body and every other field stay in the log details.
 var detectionLine = fmt.Sprintf("`[{{.%s}}] {{.%s}} {{.%s}} ns={{.%s}} pod={{.%s}} container={{.%s}} node={{.%s}} exe={{.%s}} cmd={{.%s}}`",
 	lkSeverity, lkRule, lkTechnique, lkNamespace, lkPod, lkContainer, lkNode, lkExe, lkCmdline)
+
+// incidentLine renders one record of an incident's timeline: the incident's detection count as of
+// the record, its rule (none on a suppressed repeat or a chain's condition step), the chain it
+// completed, and the process.
+var incidentLine = fmt.Sprintf("`#{{.%s}} {{if .%s}}[{{.%s}}] {{.%s}}{{else}}[-] (suppressed repeat or chain step){{end}}{{if .%s}} chain={{.%s}}{{end}} pod={{.%s}} container={{.%s}} exe={{.%s}} cmd={{.%s}}{{if .%s}} file={{.%s}}{{end}}{{if .%s}} peer={{.%s}}:{{.%s}}{{end}}`",
+	lkIncidentDetections, lkRule, lkSeverity, lkRule, lkChain, lkChain, lkPod, lkContainer, lkExe, lkCmdline, lkFile, lkFile, lkPeer, lkPeer, lkPeerPort)
 
 // activityLine renders any event of a workload.
 var activityLine = fmt.Sprintf("`pod={{.%s}} exe={{.%s}} cmd={{.%s}}{{if .%s}} file={{.%s}}{{end}}{{if .%s}} peer={{.%s}}:{{.%s}}{{end}}`",
@@ -99,11 +131,16 @@ func overview(b *book) *dashboard.DashboardBuilder {
 	det := detectionsMetric + `{namespace=~"$namespace"}`
 	ev := eventsMetric + `{namespace=~"$namespace"}`
 	logSel := fmt.Sprintf(`{%s=~".+", %s=~"$namespace"}`, lkRule, lkNamespace)
+	chains := detectionsMetric + `{category="` + chainCategory + `", namespace=~"$namespace"}`
+	// Every record of an incident in the range, whatever its stream.
+	incSel := fmt.Sprintf(`{%s=~".+", %s=~"$namespace"} | %s != ""`, lkServiceName, lkNamespace, lkIncident)
 
 	return newDashboard(uidOverview, "Runtime security / Overview",
 		"Detections and events from Tetragon, as counted by the detection_metrics connector, and the detection records in Loki.").
 		WithVariable(selectAll(labelValuesVar("namespace", "Namespace", "label_values("+eventsMetric+", namespace)").
 			Multi(true).IncludeAll(true).AllValue(".*"))).
+		WithVariable(textboxVar("incident", "Incident",
+			"An incident id (runtime_security.incident.id, the incident label of the RuntimeSecurityIncident alert): the Incident timeline panel shows its records. Click an id in the Incidents table to set it.")).
 		WithRow(row("Summary")).
 		WithPanel(b.stat("Detections", "Detections in the selected time range.", "short", Prom{
 			Expr:   `sum(increase(` + det + `[$__range]))`,
@@ -159,6 +196,53 @@ func overview(b *book) *dashboard.DashboardBuilder {
 			fmt.Sprintf(`sum by (%s, %s) (count_over_time(%s | %s != "" [$__range]))`, lkTechnique, lkRule, logSel, lkTechnique),
 			map[string]string{lkTechnique: "Technique", lkRule: "Rule"},
 		)).
+		WithRow(row("Incidents and chains")).
+		WithPanel(b.stat("Chains fired", "Chain rules completed in the selected time range: each is an attack sequence (its steps in order, in one container or process tree) and completes once per incident.", "short", Prom{
+			Expr:   `sum(` + firedInRange(chains) + `)`,
+			Reason: "the attack scenario completes the shipped chains (all five fire on the simulator's attack in the detection processor's tests)",
+		}).Span(6).Height(8).Decimals(0).NoValue("0").Thresholds(dashboard.NewThresholdsConfigBuilder().
+			Mode(dashboard.ThresholdsModeAbsolute).
+			Steps([]dashboard.Threshold{{Color: "green"}, {Value: ptr(1.0), Color: "red"}}))).
+		WithPanel(b.promTable("Chains fired by workload", "Chain rules completed in the range, per chain, severity, namespace and workload. The Incidents table below lists the incidents; its Rules column names the chains too.", "Chains fired", Prom{
+			Expr:   `sum by (rule, severity, namespace, workload) (` + firedInRange(chains) + `)`,
+			Reason: "the attack scenario completes the shipped chains",
+		}).Span(18).OverrideByName("severity", []dashboard.DynamicConfigValue{
+			{Id: "mappings", Value: severityMappings()},
+			{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}},
+		})).
+		WithPanel(b.lokiColumnsTable("Incidents",
+			"One row per incident with records in the range (detections of one container, or one host process tree, that followed each other within the detection processor's incidents.window), latest activity first. Severity, rules and detections are the incident's latest state (the record with the most detections): the highest severity, every rule and chain so far, every rule match so far (suppressed repeats included). First seen may precede the range. Click an id for its timeline.",
+			[]lokiColumn{
+				{name: "detections", expr: fmt.Sprintf(
+					`topk by (%[1]s) (1, max_over_time(%[2]s | label_format %[3]s="detections" | unwrap %[4]s | __error__="" [$__range]) by (%[3]s, %[1]s, %[5]s, %[6]s, %[7]s, %[8]s, %[9]s))`,
+					lkIncident, incSel, columnLabel, lkIncidentDetections, lkNamespace, lkPod, lkIncidentFirstSeen, lkIncidentSeverity, lkIncidentRules)},
+				{name: "last_seen", expr: fmt.Sprintf(
+					`max_over_time(%[2]s | label_format %[3]s="last_seen", rts_ts=`+"`{{ __timestamp__ | unixEpochMillis }}`"+` | unwrap rts_ts | __error__="" [$__range]) by (%[3]s, %[1]s)`,
+					lkIncident, incSel, columnLabel)},
+			},
+			[]string{lkIncident, lkNamespace, lkPod, lkIncidentFirstSeen, "last_seen", lkIncidentSeverity, lkIncidentRules, "detections"},
+			map[string]string{
+				lkIncident: "Incident", lkNamespace: "Namespace", lkPod: "Pod", lkIncidentFirstSeen: "First seen",
+				"last_seen": "Last seen", lkIncidentSeverity: "Severity", lkIncidentRules: "Rules", "detections": "Detections",
+			}).
+			Height(9).
+			Decimals(0).
+			OverrideByName("Incident", []dashboard.DynamicConfigValue{{Id: "links", Value: []map[string]any{{
+				"title": "Incident timeline",
+				"url":   "/d/" + uidOverview + "?var-incident=${__value.raw}&${__url_time_range}&${datasource:queryparam}&${loki:queryparam}&${namespace:queryparam}",
+			}}}}).
+			OverrideByName("Severity", []dashboard.DynamicConfigValue{
+				{Id: "mappings", Value: severityMappings()},
+				{Id: "custom.cellOptions", Value: map[string]any{"type": "color-text"}},
+			}).
+			OverrideByName("Last seen", []dashboard.DynamicConfigValue{{Id: "unit", Value: "dateTimeAsIso"}}).
+			SortBy([]cog.Builder[common.TableSortByFieldState]{
+				common.NewTableSortByFieldStateBuilder().DisplayName("Last seen").Desc(true),
+			})).
+		WithPanel(b.logs("Incident timeline",
+			"Every record of the incident in the incident variable, oldest first: its detection count so far, rule and severity (none on a suppressed repeat or on a chain's condition step, an event no rule flags), the chain it completed, pod, container, executable, command line, file and peer. Expand a line for every attribute.",
+			fmt.Sprintf(`{%s=~".+"} | %s != "" | %s="$incident"`, lkServiceName, lkIncident, lkIncident)+" | line_format "+incidentLine).
+			SortOrder(common.LogsSortOrderAscending)).
 		WithRow(row("Events")).
 		WithPanel(b.timeseries("Event rate by type", "Tetragon events per second, per event type.", "suffix: ev/s", Prom{
 			Expr:   `sum by (event_type) (rate(` + ev + `[$__rate_interval]))`,

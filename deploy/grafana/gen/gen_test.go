@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/deploy/grafana/dashq"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
 )
 
 // grafanaDir is deploy/grafana, seen from this package's directory.
@@ -154,8 +156,12 @@ func TestRequiredPanelsAndVariables(t *testing.T) {
 		panels map[string]string // title → panel type
 	}{
 		uidOverview: {
-			vars: []string{"datasource", "loki", "namespace"},
+			vars: []string{"datasource", "loki", "namespace", "incident"},
 			panels: map[string]string{
+				"Chains fired":                      "stat",
+				"Chains fired by workload":          "table",
+				"Incidents":                         "table",
+				"Incident timeline":                 "logs",
 				"Detections over time by severity":  "timeseries",
 				"Detections over time by rule":      "timeseries",
 				"Detections over time by namespace": "timeseries",
@@ -687,6 +693,191 @@ func TestJSONDecodesStrictlyWithSDKSchema(t *testing.T) {
 		}
 		if err := decodeStrict(b); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// rawPanel returns the JSON of the panel titled title (rows excluded) of a generated dashboard.
+func rawPanel(t *testing.T, uid, title string) map[string]any {
+	t.Helper()
+	var d struct {
+		Panels []map[string]any `json:"panels"`
+	}
+	if err := json.Unmarshal(generated(t)[dashboardsDir+"/"+uid+".json"], &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range d.Panels {
+		if p["type"] != "row" && p["title"] == title {
+			return p
+		}
+	}
+	t.Fatalf("%s: no panel %q", uid, title)
+	return nil
+}
+
+// panelExprs returns the expressions of a panel's targets, in order.
+func panelExprs(p map[string]any) []string {
+	var out []string
+	targets, _ := p["targets"].([]any)
+	for _, tg := range targets {
+		if m, ok := tg.(map[string]any); ok {
+			e, _ := m["expr"].(string)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+var groupingRE = regexp.MustCompile(`\bby \(([^)]*)\)`)
+
+// resultLabels are the labels of a LogQL metric query's series as the incident queries write
+// them: the grouping of the innermost aggregation (an outer topk by keeps them all).
+func resultLabels(expr string) []string {
+	groups := groupingRE.FindAllStringSubmatch(expr, -1)
+	if len(groups) == 0 {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(groups[len(groups)-1][1], ",") {
+		out = append(out, strings.TrimSpace(l))
+	}
+	return out
+}
+
+// TestIncidentTimeline: the timeline shows the records of the incident variable, all of them
+// (not only those with a rule: suppressed repeats and condition steps carry the incident without
+// one), nothing while the variable is empty, oldest first.
+func TestIncidentTimeline(t *testing.T) {
+	d := parsedDashboards(t)[uidOverview]
+	if v, ok := d.variable("incident"); !ok || v.Type != "textbox" {
+		t.Fatalf("variable incident is %+v, want a textbox", v)
+	}
+	p := rawPanel(t, uidOverview, "Incident timeline")
+	exprs := panelExprs(p)
+	if len(exprs) != 1 {
+		t.Fatalf("timeline has %d targets, want 1", len(exprs))
+	}
+	e := exprs[0]
+	for _, want := range []string{lokiField(attrkey.IncidentID) + `="$incident"`, lokiField(attrkey.IncidentID) + ` != ""`} {
+		if !strings.Contains(e, want) {
+			t.Errorf("timeline query %q lacks %s", e, want)
+		}
+	}
+	labels, err := dashq.LogQLStreamLabels(dashq.ExpandForTest(e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(labels, lkRule) {
+		t.Errorf("timeline selects streams by %s: records of the incident without a rule would be missing", lkRule)
+	}
+	if opts, _ := p["options"].(map[string]any); opts["sortOrder"] != "Ascending" {
+		t.Errorf("timeline sortOrder %v, want Ascending (a timeline reads oldest first)", opts["sortOrder"])
+	}
+}
+
+// TestIncidentsTable checks the pieces of the incidents table that only work together: each query
+// names its value column through the labelsToFields valueLabel, the queries share the incident id
+// so that merge joins them into one row per incident, a query whose series carry more of the
+// incident's (changing) state than its id keeps one series per incident (topk by id), no query
+// misses rule-less records of an incident, and the id links to the timeline.
+func TestIncidentsTable(t *testing.T) {
+	p := rawPanel(t, uidOverview, "Incidents")
+	id := lokiField(attrkey.IncidentID)
+	var valueLabel string
+	var renames map[string]any
+	for _, tr := range p["transformations"].([]any) {
+		tr := tr.(map[string]any)
+		opts, _ := tr["options"].(map[string]any)
+		switch tr["id"] {
+		case "labelsToFields":
+			valueLabel, _ = opts["valueLabel"].(string)
+		case "organize":
+			renames, _ = opts["renameByName"].(map[string]any)
+		}
+	}
+	if valueLabel != columnLabel {
+		t.Fatalf("labelsToFields valueLabel %q, want %q", valueLabel, columnLabel)
+	}
+	exprs := panelExprs(p)
+	if len(exprs) < 2 {
+		t.Fatalf("%d targets, want the state query and the last-seen query", len(exprs))
+	}
+	setRE := regexp.MustCompile(columnLabel + `="([a-z_]+)"`)
+	shared := map[string]int{}
+	for _, e := range exprs {
+		m := setRE.FindStringSubmatch(e)
+		if m == nil {
+			t.Errorf("%q does not set %s", e, columnLabel)
+			continue
+		}
+		if _, ok := renames[m[1]]; !ok {
+			t.Errorf("value column %q is not renamed by organize", m[1])
+		}
+		res := resultLabels(e)
+		if !slices.Contains(res, columnLabel) {
+			t.Errorf("%q does not keep %s in its result", e, columnLabel)
+		}
+		for _, l := range res {
+			shared[l]++
+			if _, ok := renames[l]; !ok && l != columnLabel {
+				t.Errorf("label %s of %q is not renamed by organize", l, e)
+			}
+		}
+		if len(res) > 2 && !strings.HasPrefix(e, "topk by ("+id+") (1, ") {
+			t.Errorf("%q carries the incident's state (%v) without topk by (%s) (1, …): several rows per incident", e, res, id)
+		}
+		labels, err := dashq.LogQLStreamLabels(dashq.ExpandForTest(e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(labels, lkRule) {
+			t.Errorf("%q selects streams by %s: an incident's rule-less records would be missing", e, lkRule)
+		}
+	}
+	if shared[id] != len(exprs) {
+		t.Errorf("not every query keeps %s: merge cannot join their rows", id)
+	}
+	if renames[id] == nil {
+		t.Fatalf("%s is not renamed", id)
+	}
+	var link string
+	for _, o := range p["fieldConfig"].(map[string]any)["overrides"].([]any) {
+		o := o.(map[string]any)
+		if o["matcher"].(map[string]any)["options"] != renames[id] {
+			continue
+		}
+		for _, prop := range o["properties"].([]any) {
+			prop := prop.(map[string]any)
+			if prop["id"] == "links" {
+				link, _ = prop["value"].([]any)[0].(map[string]any)["url"].(string)
+			}
+		}
+	}
+	if !strings.HasPrefix(link, "/d/"+uidOverview+"?var-incident=${__value.raw}&") {
+		t.Errorf("the %v column links %q, want the timeline of this dashboard with var-incident=${__value.raw}", renames[id], link)
+	}
+}
+
+// TestChainPanelsSelectChains: the chain panels select the category every built-in chain is
+// counted under.
+func TestChainPanelsSelectChains(t *testing.T) {
+	rs, err := ruleengine.Load(ruleengine.Options{Builtin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Chains()) == 0 {
+		t.Fatal("the built-in catalogue has no chain")
+	}
+	for _, c := range rs.Chains() {
+		if c.Rule.Category != chainCategory {
+			t.Errorf("chain %s has category %q; the chain panels select %q", c.Name, c.Rule.Category, chainCategory)
+		}
+	}
+	for _, title := range []string{"Chains fired", "Chains fired by workload"} {
+		for _, e := range panelExprs(rawPanel(t, uidOverview, title)) {
+			if !strings.Contains(e, `category="`+chainCategory+`"`) {
+				t.Errorf("%s: %q does not select the chains' category", title, e)
+			}
 		}
 	}
 }
