@@ -90,6 +90,9 @@ var mitreNames = map[string]string{
 	"T1560.001": "Archive Collected Data: Archive via Utility",
 	"T1005":     "Data from Local System",
 	"T1106":     "Native API",
+	// Chain rules (builtin/60_chains.yaml).
+	"T1041": "Exfiltration Over C2 Channel",
+	"T1021": "Remote Services",
 }
 
 var workloadException = func(name string, values ...[]string) Exception {

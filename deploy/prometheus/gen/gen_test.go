@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
 )
 
 // requireTool fails (never skips) when an external checker is missing: the
@@ -151,15 +153,20 @@ func findRule(t *testing.T, rf ruleFile, name string) rule {
 }
 
 // TestRunbookTargetsExist resolves every runbook_url to a file under
-// docs/runbooks: templated detection URLs expand to every catalogue rule
-// and to the _overflow placeholder.
+// docs/runbooks: templated detection URLs expand to every catalogue rule,
+// every built-in chain and the _overflow placeholder.
 func TestRunbookTargetsExist(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	var rf ruleFile
 	require.NoError(t, yaml.Unmarshal(render(t)[RuleFilePath], &rf))
+	// A chain is counted and alerted on like a rule of its name: rule="<chain>".
 	ruleNames := []string{"_overflow"}
 	for _, r := range Catalogue {
 		ruleNames = append(ruleNames, r.Name)
+	}
+	chains := builtinChains(t)
+	for _, c := range chains {
+		ruleNames = append(ruleNames, c.Name)
 	}
 	checked := 0
 	for _, g := range rf.Groups {
@@ -182,7 +189,7 @@ func TestRunbookTargetsExist(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 2*(len(Catalogue)+1)+8, checked)
+	assert.Equal(t, 2*(len(Catalogue)+1+len(chains))+8, checked)
 }
 
 func TestCatalogueRunbooks(t *testing.T) {
@@ -324,4 +331,151 @@ func TestEveryBuiltinRuleHasARunbook(t *testing.T) {
 	for _, n := range names {
 		assert.True(t, have[n], "built-in rule %q has no runbook: add it to Catalogue in deploy/prometheus/gen/catalogue.go and run `make alerts`", n)
 	}
+}
+
+// builtinChain is what the tests compare the chain runbooks with, read through the rule engine's
+// own compiler rather than through loadChains.
+type builtinChain struct {
+	Name   string
+	Mitre  []string
+	Steps  [][]string // rules of each step; nil for a condition step
+	Within string
+}
+
+func builtinChains(t *testing.T) []builtinChain {
+	t.Helper()
+	rs, err := ruleengine.Load(ruleengine.Options{Builtin: true})
+	require.NoError(t, err)
+	var out []builtinChain
+	for _, c := range rs.Chains() {
+		bc := builtinChain{Name: c.Name, Mitre: c.Rule.Mitre, Within: formatWithin(c.Within)}
+		for _, st := range c.Steps {
+			bc.Steps = append(bc.Steps, st.Rules)
+		}
+		out = append(out, bc)
+	}
+	require.NotEmpty(t, out, "the built-in catalogue has no chain")
+	return out
+}
+
+// TestEveryBuiltinChainHasARunbook: a chain alerts like a rule (runbook_url .../<chain>.md), so each
+// needs its page, with its guide, its steps in order and the way to turn it off.
+func TestEveryBuiltinChainHasARunbook(t *testing.T) {
+	files := render(t)
+	chains := builtinChains(t)
+	names := map[string]bool{}
+	techID := regexp.MustCompile(`^T\d{4}(\.\d{3})?$`)
+	for _, c := range chains {
+		names[c.Name] = true
+		g, ok := ChainGuides[c.Name]
+		if !assert.True(t, ok, "built-in chain %q has no guide: add it to ChainGuides in deploy/prometheus/gen/chains.go and run `make alerts`", c.Name) {
+			continue
+		}
+		assert.NotEmpty(t, g.Title, c.Name)
+		assert.NotEmpty(t, g.Meaning, c.Name)
+		assert.NotEmpty(t, g.LookAt, c.Name)
+		assert.NotEmpty(t, g.Contain, c.Name)
+		assert.NotEmpty(t, g.Benign, c.Name)
+		page := string(files[RunbookDir+"/"+c.Name+".md"])
+		if !assert.NotEmpty(t, page, "%s: no runbook rendered", c.Name) {
+			continue
+		}
+		assert.True(t, strings.HasPrefix(page, runbookHeader), c.Name)
+		assert.Contains(t, page, "| Within | "+c.Within+",", c.Name)
+		for _, id := range c.Mitre {
+			assert.Regexp(t, techID, id, c.Name)
+			assert.NotEmpty(t, mitreNames[id], "%s: no name for %s in mitreNames", c.Name, id)
+			assert.Contains(t, page, "["+id+" "+mitreNames[id]+"]", c.Name)
+		}
+		// The steps, in order, each with its rules linked to their pages.
+		steps := page[strings.Index(page, "## Steps"):strings.Index(page, "## Triage")]
+		pos := 0
+		for i, rules := range c.Steps {
+			at := strings.Index(steps[pos:], fmt.Sprintf("\n%d. ", i+1))
+			if !assert.GreaterOrEqual(t, at, 0, "%s: step %d missing or out of order", c.Name, i+1) {
+				break
+			}
+			pos += at + 1
+			end := len(steps)
+			if next := strings.Index(steps[pos:], fmt.Sprintf("\n%d. ", i+2)); next >= 0 {
+				end = pos + next
+			}
+			if rules == nil {
+				assert.Contains(t, steps[pos:end], "```", "%s: condition step %d without its condition", c.Name, i+1)
+			}
+			for _, r := range rules {
+				assert.Contains(t, steps[pos:end], "[`"+r+"`]("+r+".md)", "%s step %d", c.Name, i+1)
+				_, ok := files[RunbookDir+"/"+r+".md"]
+				assert.True(t, ok, "%s step %d: rule %s has no runbook to link", c.Name, i+1, r)
+			}
+		}
+		// The disabled_rules example is a detection processor config that names the chain.
+		m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindStringSubmatch(page)
+		if assert.NotNil(t, m, c.Name) {
+			var cfg struct {
+				Processors struct {
+					Detection struct {
+						DisabledRules []string `yaml:"disabled_rules"`
+					} `yaml:"detection"`
+				} `yaml:"processors"`
+			}
+			dec := yaml.NewDecoder(strings.NewReader(m[1]))
+			dec.KnownFields(true)
+			require.NoError(t, dec.Decode(&cfg), c.Name)
+			assert.Equal(t, []string{c.Name}, cfg.Processors.Detection.DisabledRules, c.Name)
+		}
+		index := string(files[RunbookDir+"/README.md"])
+		assert.Contains(t, index, "| ["+c.Name+"]("+c.Name+".md) |", "index lists %s", c.Name)
+	}
+	for name := range ChainGuides {
+		assert.True(t, names[name], "ChainGuides has %q, which is no built-in chain", name)
+	}
+}
+
+// TestIncidentRunbookMatchesExporter holds the incident runbook's label and annotation tables to
+// what the alertmanager exporter writes (exporter/alertmanagerexporter/alert.go), both ways.
+func TestIncidentRunbookMatchesExporter(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	src, err := os.ReadFile(filepath.Join(root, "exporter/alertmanagerexporter/alert.go"))
+	require.NoError(t, err)
+	find := func(re string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(string(src), -1) {
+			out = append(out, m[1])
+		}
+		sort.Strings(out)
+		return slices.Compact(out)
+	}
+	alertname := find(`alertnameIncident\s*=\s*"(\w+)"`)
+	require.Len(t, alertname, 1, "alert.go no longer defines alertnameIncident: update this test")
+	assert.Equal(t, alertname[0]+".md", IncidentRunbook)
+
+	labels := find(`(?m)^\s*label[A-Z]\w*\s*=\s*"(\w+)"`)
+	annotations := find(`(?m)^\s*"(\w+)":\s`)
+	annotations = append(annotations, find(`putNonEmpty\(a, "(\w+)"`)...)
+	annotations = append(annotations, find(`\ba\["(\w+)"\]`)...)
+	sort.Strings(annotations)
+	annotations = slices.Compact(annotations)
+	require.NotEmpty(t, labels, "found no label constants in alert.go: update this test")
+	require.NotEmpty(t, annotations, "found no annotations in alert.go: update this test")
+
+	var docLabels, docAnnotations []string
+	for _, f := range incidentRunbook.Labels {
+		docLabels = append(docLabels, f.Name)
+	}
+	for _, f := range incidentRunbook.Annotations {
+		docAnnotations = append(docAnnotations, f.Name)
+	}
+	sort.Strings(docLabels)
+	sort.Strings(docAnnotations)
+	assert.Equal(t, labels, docLabels, "labels of the exporter vs incidentRunbook.Labels")
+	assert.Equal(t, annotations, docAnnotations, "annotations of the exporter vs incidentRunbook.Annotations")
+
+	page := string(render(t)[RunbookDir+"/"+IncidentRunbook])
+	require.True(t, strings.HasPrefix(page, runbookHeader))
+	for _, n := range append(docLabels, docAnnotations...) {
+		assert.Contains(t, page, "| `"+n+"` |", n)
+	}
+	assert.Contains(t, page, `{service_name=~".+"} | runtime_security_incident_id="<incident>"`)
+	assert.Contains(t, string(render(t)[RunbookDir+"/README.md"]), "[RuntimeSecurityIncident]("+IncidentRunbook+")")
 }

@@ -124,7 +124,11 @@ func Render(root string) (map[string][]byte, error) {
 	}
 	out[PrometheusRulePath] = b
 
-	runbooks, err := renderRunbooks(groups, catalogue)
+	chains, err := loadChains()
+	if err != nil {
+		return nil, err
+	}
+	runbooks, err := renderRunbooks(groups, catalogue, chains)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +147,8 @@ var runbookFuncs = template.FuncMap{
 	"mitreName": func(id string) string { return mitreNames[id] },
 	"yamlItem":  yamlItem,
 	"join":      strings.Join,
+	"inc":       func(i int) int { return i + 1 },
+	"contains":  strings.Contains,
 }
 
 // yamlItem writes one exception tuple item: "[a, b]" is a list for the in
@@ -230,6 +236,176 @@ You can also narrow where the rule applies with ` + "`scope`" + ` (namespace and
 repeats with ` + "`suppress`" + `. Check the file offline with ` + "`bin/ruletest`" + ` before you roll it out.
 `))
 
+var chainRunbookTmpl = template.Must(template.New("chain").Funcs(runbookFuncs).Parse(runbookHeader + `# {{.Name}}: {{.Guide.Title}}
+
+| | |
+| --- | --- |
+| Alerts | ` + "`RuntimeSecurityIncident`" + ` with ` + "`chain=\"{{.Name}}\"`" + ` (the collector's alertmanager exporter, seconds after the chain completes; a chain completed after another one of the same incident shows in the ` + "`chains`" + ` annotation){{with .PromAlert}}, and ` + "`{{.}}`" + ` with ` + "`rule=\"{{$.Name}}\"`" + ` (Prometheus rules; inhibited while the incident's alert fires){{end}} |
+| Kind | chain rule: ordered steps, each an ordinary detection or an event |
+| Category | ` + "`{{.Category}}`" + ` |
+| Default severity | ` + "`{{.Severity}}`" + ` (built-in catalogue) |
+| Within | {{.Within}}, event time, from the first step to the last |
+| By | {{if eq .By "process_tree"}}` + "`process_tree`" + `: each step's process is a process of an earlier step or its child{{else}}` + "`container`" + `: every step in the same container (on the host, the same process tree){{end}} |
+| MITRE ATT&CK | {{range $i, $id := .Mitre}}{{if $i}}, {{end}}[{{$id}}{{with mitreName $id}} {{.}}{{end}}]({{mitreURL $id}}){{end}} |
+{{- if not .Enabled}}
+| Enabled | no: it runs only when a rules file enables it |
+{{- end}}
+
+## What it means
+
+Chain description: *{{.Description}}*
+
+{{.Guide.Meaning}}
+
+The chain fires once per incident, on the record that completes its last step. That record is
+tagged like a detection of a rule named ` + "`{{.Name}}`" + ` (` + "`security_rule.name`" + ` when the chain is its highest
+severity, ` + "`runtime_security.rules`" + `, ` + "`runtime_security.chain`" + `, and the series
+` + "`runtime_security_detections_total{rule=\"{{.Name}}\", category=\"{{.Category}}\"}`" + `), and the incident lists
+it in ` + "`runtime_security.incident.chains`" + `. The step detections are ordinary detections of the same incident.
+
+## Steps
+
+In this order, within {{.Within}}; steps farther apart start over.
+{{range $i, $s := .Steps}}
+{{inc $i}}. {{with $s.Name}}**{{.}}**: {{end}}{{if $s.Rules}}a detection of any of {{range $j, $r := $s.Rules}}{{if $j}}, {{end}}[` + "`{{$r}}`" + `]({{$r}}.md){{end}}.{{else}}an event, flagged by no rule of its own, matching:
+
+   ` + "```" + `
+   {{$s.Condition}}
+   ` + "```" + `
+{{- if contains $s.Condition "@"}}
+
+   ` + "`@name`" + ` is a named list of the built-in catalogue (` + "`lists:`" + ` in ` + "`processor/detectionprocessor/internal/rules/builtin/`" + `).
+{{- end}}
+{{- end}}
+{{- end}}
+
+## Triage
+
+1. Pull the incident's timeline. Every record of the incident carries its id, ` + "`runtime_security.incident.id`" + ` (in Loki
+   ` + "`runtime_security_incident_id`" + `): the step detections, suppressed repeats and the event of a condition step.
+   - The ` + "`RuntimeSecurityIncident`" + ` alert has the id as its ` + "`incident`" + ` label, and its ` + "`evidence_url`" + ` opens the records in Grafana.
+   - Grafana: the *Runtime security / Overview* dashboard, row *Incidents and chains*: click the id in *Incidents*, or open
+     ` + "`/d/rts-overview?var-incident=<incident>`" + `; *Incident timeline* lists the records oldest first.
+   - Loki (Grafana → Explore):
+     ` + "```logql" + `
+     {service_name=~".+"} | runtime_security_incident_id="<incident>"
+     ` + "```" + `
+   - From the Prometheus alert, which has no id: find the chain's record, then read its ` + "`runtime_security_incident_id`" + `:
+     ` + "```logql" + `
+     {security_rule_name=~".+"} | runtime_security_chain="{{.Name}}" | k8s_namespace_name="<namespace>"
+     ` + "```" + `
+2. Walk the steps in the timeline, in order: each step is a record whose rule (or, for a condition step, whose event) is listed
+   above. Open each step rule's runbook for what its record means and what to check.
+3. Check first:
+{{- range .Guide.LookAt}}
+   - {{.}}
+{{- end}}
+4. Contain. Unless the whole sequence is explained by a change, a deployment or a person you can reach:
+{{- range .Guide.Contain}}
+   - {{.}}
+{{- end}}
+   See also [RuntimeSecurityIncident](RuntimeSecurityIncident.md) for the incident alert itself.
+
+## False positives and tuning
+
+Usual legitimate causes:
+{{- range .Guide.Benign}}
+- {{.}}
+{{- end}}
+
+A chain is only as noisy as its steps. Tune the step rule that fires on the legitimate activity with a narrow
+exception (` + "`overrides`" + ` → ` + "`append_exceptions`" + ` in a rules file; each rule's runbook has an example): the excepted
+activity then neither raises its own detection nor starts or advances the chain. The step rules of this chain:
+{{range $i, $r := .StepRules}}{{if $i}}, {{end}}[` + "`{{$r}}`" + `]({{$r}}.md){{end}}.
+
+To change the chain's severity, window or steps, define a chain of the same name in a rules file: a later file's chain
+replaces the built-in one (definition in ` + "`processor/detectionprocessor/internal/rules/builtin/60_chains.yaml`" + `, format in
+` + "`processor/detectionprocessor/internal/rules/SCHEMA.md`" + `). To turn it off and keep its steps' detections, name it in the
+detection processor's ` + "`disabled_rules`" + `:
+
+` + "```yaml" + `
+processors:
+  detection:
+    disabled_rules: [{{.Name}}]
+` + "```" + `
+`))
+
+var incidentRunbookTmpl = template.Must(template.New("incident").Parse(runbookHeader + `# RuntimeSecurityIncident: a runtime-security incident
+
+| | |
+| --- | --- |
+| Source | the collector's ` + "`alertmanager`" + ` exporter (` + "`exporter/alertmanagerexporter`" + `), posted to Alertmanager's API v2 seconds after the detection; not a Prometheus rule |
+| Severity | the incident's highest severity so far; the exporter posts incidents at or above its ` + "`min_severity`" + ` |
+| Resolves | ` + "`resolve_timeout`" + ` (default 5m) after the incident's last post |
+| Routing | ` + "`deploy/alertmanager/alertmanager.yaml`" + `: one group per incident; while it fires, the Prometheus detection alerts of the same namespace and workload are inhibited |
+
+## What it means
+
+The detection processor joins the detections of one container (on the host, one process tree) that follow each other
+within ` + "`incidents.window`" + ` (15m by default) into an incident, and writes its id and state so far on every record of it.
+The exporter posts one alert per incident and re-posts it, with the same labels and updated annotations, as the incident
+grows. The labels change only when the severity rises or the first chain completes (the ` + "`rule`" + ` label gives way to
+` + "`chain`" + `): the exporter then resolves the previous label set, with an annotation ` + "`superseded_by`" + `, and fires the new one,
+which pages again through its new group. A detection without incident (incidents off) is the alert
+` + "`RuntimeSecurityDetection`" + `, with the same labels except ` + "`incident`" + `, one per rule; its runbook is the rule's.
+
+The incident is not kept across a collector restart: after one, the container's next detection opens a new incident, with
+a new id and a new alert.
+
+## Labels
+
+| Label | Value |
+| --- | --- |
+{{- range .Labels}}
+| ` + "`{{.Name}}`" + ` | {{.Doc}} |
+{{- end}}
+
+Labels from the exporter's ` + "`static_labels`" + ` (a cluster name, for example) are added to every alert.
+
+## Annotations
+
+Every annotation is cut at 1 KiB.
+
+| Annotation | Value |
+| --- | --- |
+{{- range .Annotations}}
+| ` + "`{{.Name}}`" + ` | {{.Doc}} |
+{{- end}}
+
+## Triage
+
+1. Read the alert: the labels say where (namespace, workload, pod, container, node), ` + "`rules`" + `, ` + "`chains`" + ` and ` + "`mitre`" + `
+   say what, ` + "`command_line`" + `, ` + "`parent_chain`" + ` and ` + "`image`" + ` say which process. A ` + "`chain`" + ` label or ` + "`severity=\"critical\"`" + `: act now.
+2. Pull the incident's timeline: every record of the incident carries ` + "`runtime_security_incident_id`" + ` in Loki, suppressed
+   repeats and chain condition steps included.
+   - ` + "`evidence_url`" + ` opens them in Grafana Explore.
+   - The *Runtime security / Overview* dashboard, row *Incidents and chains*: ` + "`/d/rts-overview?var-incident=<incident>`" + `
+     (or a click on the id in *Incidents*); *Incident timeline* lists the records oldest first.
+   - Loki:
+     ` + "```logql" + `
+     {service_name=~".+"} | runtime_security_incident_id="<incident>"
+     ` + "```" + `
+3. Open the runbook of each rule in ` + "`rules`" + ` and of each chain in ` + "`chains`" + ` (` + "`docs/runbooks/<name>.md`" + `, listed in
+   [README.md](README.md)): what the detection means, what to check, its usual legitimate causes. ` + "`runbook_url`" + ` links
+   the page of the alert's ` + "`rule`" + ` label with the exporter's default template; with a ` + "`chain`" + ` label, open the chain's page
+   (or set ` + "`runbook_url_template`" + ` to ` + "`…/docs/runbooks/{{ \"{{\" }} or .Chain .Rule {{ \"}}\" }}.md`" + `).
+4. Scope it: other incidents of the same workload, namespace or node in the *Incidents* table; a second pod of the workload
+   is a second incident and a second alert.
+5. Decide and contain. Unless the activity is explained by a change, a deployment or a person you can reach, treat the
+   pod as compromised: isolate it with a deny-all NetworkPolicy, keep it for forensics (do not delete it first), and
+   rotate the credentials it could read. Escape-class rules (` + "`namespace_escape`" + `, ` + "`container_escape_mount`" + `,
+   ` + "`chroot_escape`" + `, ` + "`kernel_module_load`" + `, ` + "`bpf_program_load`" + `, ` + "`debugfs_in_container`" + `) put the node in scope: cordon and drain it.
+6. While you work, silence exactly this incident with the matcher ` + "`incident=\"<incident>\"`" + `: the id stays the same when the
+   severity or chain label changes. A detection after ` + "`incidents.window`" + ` of quiet opens a new incident and pages again.
+
+## False positives
+
+Tune the rule that fires on the legitimate activity, not the alert: a narrow exception in a rules file
+(` + "`overrides`" + ` → ` + "`append_exceptions`" + `, example in each rule's runbook) removes the detections, so no incident opens and
+no chain advances. ` + "`disabled_rules`" + ` turns a rule or a chain off. To page less without losing records, raise the
+exporter's ` + "`min_severity`" + `; every detection still reaches the log store and the metrics.
+`))
+
 var pipelineRunbookTmpl = template.Must(template.New("pipeline").Parse(runbookHeader + `# {{.Name}}: {{.Runbook.Title}}
 
 | | |
@@ -280,7 +456,7 @@ var overflowRunbookTmpl = template.Must(template.New("overflow").Parse(runbookHe
 {{- end}}
 `))
 
-var indexTmpl = template.Must(template.New("index").Parse(runbookHeader + `# Runbooks
+var indexTmpl = template.Must(template.New("index").Funcs(runbookFuncs).Parse(runbookHeader + `# Runbooks
 
 Every alert in ` + "`deploy/prometheus/alert-rules.yaml`" + ` links one of these pages through its
 ` + "`runbook_url`" + ` annotation. Detection alerts link the page of the rule that fired.
@@ -294,6 +470,26 @@ Every alert in ` + "`deploy/prometheus/alert-rules.yaml`" + ` links one of these
 {{- end}}
 | [_overflow](_overflow.md) | detections folded by the series cap | | |
 
+## Chain rules
+
+A chain fires when its steps happen in order in one container (or process tree) within its window; it is alerted on
+like a rule of its own name.
+
+| Chain | Default severity | Within | Steps | MITRE ATT&CK |
+| --- | --- | --- | --- | --- |
+{{- range .Chains}}
+| [{{.Name}}]({{.Name}}.md) | {{.Severity}} | {{.Within}} | {{range $i, $s := .Steps}}{{if $i}} → {{end}}{{if $s.Name}}{{$s.Name}}{{else}}step {{inc $i}}{{end}}{{end}} | {{range $i, $id := .Mitre}}{{if $i}}, {{end}}{{$id}}{{end}} |
+{{- end}}
+
+## Incident alerts
+
+The collector's ` + "`alertmanager`" + ` exporter pages once per incident.
+
+| Alert | Page |
+| --- | --- |
+| RuntimeSecurityIncident | [RuntimeSecurityIncident](RuntimeSecurityIncident.md) |
+| RuntimeSecurityDetection (a detection without incident) | the rule's page above |
+
 ## Pipeline health
 
 | Alert | Severity |
@@ -303,7 +499,7 @@ Every alert in ` + "`deploy/prometheus/alert-rules.yaml`" + ` links one of these
 {{- end}}
 `))
 
-func renderRunbooks(groups []Group, catalogue []DetectionRule) (map[string][]byte, error) {
+func renderRunbooks(groups []Group, catalogue []DetectionRule, chains []chainRunbook) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	exec := func(name string, t *template.Template, data any) error {
 		var buf bytes.Buffer
@@ -321,6 +517,14 @@ func renderRunbooks(groups []Group, catalogue []DetectionRule) (map[string][]byt
 	if err := exec("_overflow.md", overflowRunbookTmpl, overflowRunbook); err != nil {
 		return nil, err
 	}
+	for _, c := range chains {
+		if err := exec(c.Name+".md", chainRunbookTmpl, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := exec(IncidentRunbook, incidentRunbookTmpl, incidentRunbook); err != nil {
+		return nil, err
+	}
 	var pipeline []Alert
 	for _, g := range groups {
 		for _, a := range g.Alerts {
@@ -335,7 +539,7 @@ func renderRunbooks(groups []Group, catalogue []DetectionRule) (map[string][]byt
 	}
 	rules := append([]DetectionRule(nil), catalogue...)
 	sort.Slice(rules, func(i, j int) bool { return rules[i].Name < rules[j].Name })
-	if err := exec("README.md", indexTmpl, map[string]any{"Rules": rules, "Pipeline": pipeline}); err != nil {
+	if err := exec("README.md", indexTmpl, map[string]any{"Rules": rules, "Chains": chains, "Pipeline": pipeline}); err != nil {
 		return nil, err
 	}
 	return out, nil
