@@ -146,6 +146,8 @@ const (
 	// its own severity and category.
 	RuleSeverities = "runtime_security.rule_severities"
 	RuleCategories = "runtime_security.rule_categories"
+	// Redacted is true on a record in which the secret_redaction processor masked a secret.
+	Redacted = "runtime_security.redacted"
 	// RuntimeSecurityDrift: on a process_exec, the syscall ("openat", "chmod", …) that created or made executable its binary in that container shortly before.
 	RuntimeSecurityDrift = "runtime_security.drift"
 )
