@@ -88,8 +88,8 @@ func TestChainReplacesRuleLabel(t *testing.T) {
 	assert.Equal(t, "download_then_exec, second_chain", a.Annotations["chains"])
 	assert.Contains(t, a.Annotations["summary"], "chain download_then_exec")
 	assert.Contains(t, a.Annotations["description"], "Completed chains: download_then_exec, second_chain.")
-	// .Rule is still the incident's first rule for the runbook link.
-	assert.True(t, strings.HasSuffix(a.Annotations["runbook_url"], "/terminal_shell_in_container.md"), a.Annotations["runbook_url"])
+	// The default runbook link is the chain's page once a chain completed.
+	assert.True(t, strings.HasSuffix(a.Annotations["runbook_url"], "/download_then_exec.md"), a.Annotations["runbook_url"])
 }
 
 func TestLoneDetectionAlert(t *testing.T) {

@@ -51,7 +51,7 @@ type Config struct {
 }
 
 const (
-	defaultRunbookURLTemplate = "https://github.com/otelcol-runtime-security/otelcol-runtime-security/blob/main/docs/runbooks/{{ .Rule }}.md"
+	defaultRunbookURLTemplate = "https://github.com/otelcol-runtime-security/otelcol-runtime-security/blob/main/docs/runbooks/{{ or .Chain .Rule }}.md"
 	// defaultEvidenceURLTemplate opens Grafana Explore on the Loki data source (uid "loki") with
 	// the incident's records (every record of an incident carries its id; Loki turns the
 	// attribute into the structured metadata runtime_security_incident_id) or, for a detection

@@ -40,7 +40,7 @@ var incidentRunbook = struct {
 		{"command_line", "the latest record's process command line"},
 		{"parent_chain", "the parent's executable, then the ancestors, nearest first, separated by arrows (←)"},
 		{"image", "the container image"},
-		{"runbook_url", "from the exporter's `runbook_url_template`: by default this directory's page of the alert's `rule` label (of the incident's first rule when the alert has a `chain` label)"},
+		{"runbook_url", "from the exporter's `runbook_url_template`: by default this directory's page of the alert's `chain` label, else of its `rule` label"},
 		{"evidence_url", "from `evidence_url_template`: Grafana Explore on the incident's records in Loki, from 5 minutes before the first detection to 5 minutes after the last (set your Grafana URL and Loki data source uid in the template)"},
 		{"superseded_by", "only on a resolved previous label set of the incident: which label changed (`severity=…`, `chain=…`)"},
 	},

@@ -387,8 +387,7 @@ Every annotation is cut at 1 KiB.
      ` + "```" + `
 3. Open the runbook of each rule in ` + "`rules`" + ` and of each chain in ` + "`chains`" + ` (` + "`docs/runbooks/<name>.md`" + `, listed in
    [README.md](README.md)): what the detection means, what to check, its usual legitimate causes. ` + "`runbook_url`" + ` links
-   the page of the alert's ` + "`rule`" + ` label with the exporter's default template; with a ` + "`chain`" + ` label, open the chain's page
-   (or set ` + "`runbook_url_template`" + ` to ` + "`…/docs/runbooks/{{ \"{{\" }} or .Chain .Rule {{ \"}}\" }}.md`" + `).
+   the page of the alert's ` + "`chain`" + ` label, else of its ` + "`rule`" + ` label (the exporter's default template).
 4. Scope it: other incidents of the same workload, namespace or node in the *Incidents* table; a second pod of the workload
    is a second incident and a second alert.
 5. Decide and contain. Unless the activity is explained by a change, a deployment or a person you can reach, treat the
