@@ -17,6 +17,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/redact"
 )
 
 // usageText is the top-level help, printed on `profiles`, `profiles help` and usage errors.
@@ -68,7 +70,10 @@ func main() {
 }
 
 // run dispatches to a subcommand and returns the process exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, out, stderr io.Writer) int {
+	// Everything printed goes through the collector's secret masking (internal/redact).
+	stdout := redact.NewWriter(out)
+	defer stdout.Flush()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usageText)
 		return 1

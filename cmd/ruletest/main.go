@@ -33,6 +33,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/redact"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	rules "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
 )
@@ -107,7 +108,11 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, out, stderr io.Writer) int {
+	// Everything printed goes through the collector's secret masking: a report shows no more than
+	// the log store would hold.
+	stdout := redact.NewWriter(out)
+	defer stdout.Flush()
 	o, err := parseArgs(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -165,13 +170,15 @@ type fileResult struct {
 
 // eventResult is one record on which rules fired.
 type eventResult struct {
-	File      string `json:"file"`
-	Time      string `json:"time"`
-	Event     string `json:"event"`
-	ExecID    string `json:"exec_id,omitempty"`
-	Binary    string `json:"binary,omitempty"`
-	Namespace string `json:"namespace,omitempty"`
-	Pod       string `json:"pod,omitempty"`
+	File   string `json:"file"`
+	Time   string `json:"time"`
+	Event  string `json:"event"`
+	ExecID string `json:"exec_id,omitempty"`
+	Binary string `json:"binary,omitempty"`
+	// CommandLine is process.command_line, secrets masked as the collector stores it.
+	CommandLine string `json:"command_line,omitempty"`
+	Namespace   string `json:"namespace,omitempty"`
+	Pod         string `json:"pod,omitempty"`
 	// Severity is the highest severity among the rules that fired (escalations applied).
 	Severity string `json:"severity"`
 	// Rules fired, highest severity first (catalogue order among equals), as the processor orders them.
@@ -356,14 +363,15 @@ func (rep *report) runFile(path string) error {
 		// The processor's order: highest severity first, catalogue order among equals.
 		sort.SliceStable(fired, func(a, b int) bool { return fired[a].severity > fired[b].severity })
 		ev := eventResult{
-			File:      path,
-			Time:      r.lr.Timestamp().AsTime().UTC().Format(time.RFC3339Nano),
-			Event:     strings.TrimPrefix(r.lr.EventName(), attrkey.EventNamePrefix),
-			ExecID:    str(r.lr, attrkey.TetragonExecID),
-			Binary:    str(r.lr, attrkey.ProcessExecutablePath),
-			Namespace: resStr(r.rl, attrkey.K8sNamespaceName),
-			Pod:       resStr(r.rl, attrkey.K8sPodName),
-			Severity:  fired[0].severity.String(),
+			File:        path,
+			Time:        r.lr.Timestamp().AsTime().UTC().Format(time.RFC3339Nano),
+			Event:       strings.TrimPrefix(r.lr.EventName(), attrkey.EventNamePrefix),
+			ExecID:      str(r.lr, attrkey.TetragonExecID),
+			Binary:      str(r.lr, attrkey.ProcessExecutablePath),
+			CommandLine: str(r.lr, attrkey.ProcessCommandLine),
+			Namespace:   resStr(r.rl, attrkey.K8sNamespaceName),
+			Pod:         resStr(r.rl, attrkey.K8sPodName),
+			Severity:    fired[0].severity.String(),
 		}
 		for _, f := range fired {
 			ev.Rules = append(ev.Rules, f.rule.Name)

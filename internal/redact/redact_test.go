@@ -98,3 +98,19 @@ func BenchmarkString(b *testing.B) {
 		})
 	}
 }
+
+func TestWriter(t *testing.T) {
+	var b strings.Builder
+	w := NewWriter(&b)
+	for _, chunk := range []string{"ok line\nmysql -pS3", "cr3t db\n", "tail --token=abc"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "ok line\nmysql -p*** db\ntail --token=***"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"go.uber.org/zap"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/redact"
 )
 
 // DefaultInterval is the quiet period per reason.
@@ -148,14 +150,16 @@ func call(fields func() []zap.Field) []zap.Field {
 const LineSampleBytes = 96
 
 // Sample is a zap field holding the first n bytes of b as a string (cut at a
-// character boundary, "…" marking the cut), for showing a bad input without
-// logging all of it.
+// character boundary, "…" marking the cut), secrets masked (internal/redact),
+// for showing a bad input without logging all of it or what it must not.
 func Sample(key string, b []byte, n int) zap.Field {
-	if len(b) <= n {
-		return zap.ByteString(key, b)
+	cut := ""
+	if len(b) > n {
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+		b, cut = b[:n], "…"
 	}
-	for n > 0 && !utf8.RuneStart(b[n]) {
-		n--
-	}
-	return zap.String(key, string(b[:n])+"…")
+	s, _ := redact.String(string(b))
+	return zap.String(key, s+cut)
 }

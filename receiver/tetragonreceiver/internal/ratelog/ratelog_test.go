@@ -168,4 +168,6 @@ func TestSample(t *testing.T) {
 	assert.Equal(t, "{\"proces…", enc(Sample("s", []byte(`{"process_exec":{}}`), 8)))
 	// Not inside a character: "é" is 2 bytes at 6-7.
 	assert.Equal(t, "abcdef…", enc(Sample("s", []byte("abcdeféghij"), 7)))
+	// Secrets in the sample are masked like in stored records.
+	assert.Equal(t, `{"arguments":"--password=***"`, enc(Sample("s", []byte(`{"arguments":"--password=hunter2"`), 96)))
 }
