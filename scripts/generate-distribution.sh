@@ -10,7 +10,9 @@ if ! "$builder" version 2>/dev/null | grep -q "${version#v}"; then
   go install "go.opentelemetry.io/collector/cmd/builder@$version"
 fi
 
-for dir in receiver/tetragonreceiver processor/detectionprocessor processor/workloadprofileprocessor connector/detectionmetricsconnector extension/gzipmiddlewareextension; do
+# Every component of ours has a metadata.yaml.
+for meta in receiver/*/metadata.yaml processor/*/metadata.yaml connector/*/metadata.yaml exporter/*/metadata.yaml extension/*/metadata.yaml; do
+  dir="$(dirname "$meta")"
   (cd "$dir" && go tool mdatagen metadata.yaml)
 done
 

@@ -176,6 +176,7 @@ func runFile(ctx context.Context, opts *Options, target, export string, b Baseli
 		"EXPORT_FILE=" + path,
 		"LOGS_OTLP_ENDPOINT=" + logs.Endpoint(),
 		"PROMETHEUS_REMOTE_WRITE_URL=" + prw.Endpoint(),
+		"ALERTMANAGER_ENDPOINT=" + logs.AlertmanagerEndpoint(),
 		fmt.Sprintf("SELF_METRICS_PORT=%d", metricsPort),
 		fmt.Sprintf("PPROF_ENDPOINT=127.0.0.1:%d", pprofPort),
 		"COMPRESSION=" + baselineCompression(opts.Pipeline.Compression),

@@ -46,7 +46,7 @@ type PipelineConfig struct {
 	ReceiverBatchTimeout time.Duration
 	// MetricsFlush is detection_metrics' flush_interval.
 	MetricsFlush time.Duration
-	// Body is the tetragon receiver's body mode: map (default, as shipped), json or none.
+	// Body is the tetragon receiver's body mode: json (the default, as shipped), map or none.
 	Body string
 	// FieldFilters are the tetragon receiver's field_filters: in gRPC mode what it asks Tetragon,
 	// here tetragon-sim, to leave out of every event; in file mode what it skips decoding.

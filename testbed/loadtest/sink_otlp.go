@@ -29,6 +29,8 @@ import (
 const (
 	LogsPath       = "/v1/logs"
 	DetectionsPath = "/detections/v1/logs"
+	// alertsPath is Alertmanager's API v2, where the alertmanager exporter posts.
+	alertsPath = "/api/v2/alerts"
 )
 
 // LogsSink is an OTLP/HTTP logs server on loopback. For every request it counts the log records,
@@ -50,6 +52,7 @@ type LogsSink struct {
 	requests atomic.Int64
 	other    atomic.Int64 // records posted to DetectionsPath
 	badReqs  atomic.Int64
+	alerts   atomic.Int64 // alert posts received on alertsPath
 
 	mu        sync.Mutex
 	arrivals  []int64 // ns since start, one per timed record
@@ -72,6 +75,13 @@ func NewLogsSink() (*LogsSink, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc(LogsPath, func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, false) })
 	mux.HandleFunc(DetectionsPath, func(w http.ResponseWriter, r *http.Request) { s.handle(w, r, true) })
+	// The alertmanager exporter's posts are accepted and counted: the load test measures the
+	// collector with every shipped exporter working, not one retrying an unreachable default.
+	mux.HandleFunc(alertsPath, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		s.alerts.Add(1)
+		w.WriteHeader(http.StatusOK)
+	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(l) }()
 	return s, nil
@@ -82,6 +92,12 @@ func (s *LogsSink) Endpoint() string { return "http://" + s.addr + LogsPath }
 
 // DetectionsEndpoint is the URL for a second, detections-only otlp_http exporter.
 func (s *LogsSink) DetectionsEndpoint() string { return "http://" + s.addr + DetectionsPath }
+
+// AlertmanagerEndpoint is the base URL for the alertmanager exporter.
+func (s *LogsSink) AlertmanagerEndpoint() string { return "http://" + s.addr }
+
+// AlertPosts is the number of alert requests the alertmanager exporter posted.
+func (s *LogsSink) AlertPosts() int64 { return s.alerts.Load() }
 
 // Close stops the server.
 func (s *LogsSink) Close() error { return s.srv.Close() }
