@@ -8,8 +8,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 )
 
 // Batch accumulates mapped records, one ResourceLogs per resource key
@@ -123,9 +121,8 @@ func jsonBody(ev *tetragon.GetEventsResponse, raw []byte) (string, error) {
 var eventNames = map[string]string{}
 
 func init() {
-	for _, t := range []string{TypeProcessExec, TypeProcessExit, TypeProcessKprobe, TypeProcessTracepoint,
-		TypeProcessLsm, TypeProcessUprobe, TypeProcessUsdt, TypeProcessLoader, TypeProcessThrottle, TypeRateLimitInfo} {
-		eventNames[t] = attrkey.EventNamePrefix + t
+	for _, t := range Types {
+		eventNames[t] = EventName(t)
 	}
 }
 

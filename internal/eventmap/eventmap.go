@@ -10,6 +10,8 @@ import (
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 )
 
 // ScopeName is the instrumentation scope of every record this package produces.
@@ -112,6 +114,16 @@ const (
 	TypeProcessThrottle   = "process_throttle"
 	TypeRateLimitInfo     = "rate_limit_info"
 )
+
+// Types is every event type the mapping knows, in the GetEventsResponse oneof's order: the one list
+// the receiver's counters, the mapping's EventNames and the rules' event validation are built from.
+var Types = []string{
+	TypeProcessExec, TypeProcessExit, TypeProcessKprobe, TypeProcessTracepoint, TypeProcessLsm,
+	TypeProcessUprobe, TypeProcessUsdt, TypeProcessLoader, TypeProcessThrottle, TypeRateLimitInfo,
+}
+
+// EventName is the LogRecord EventName of an event type: "tetragon.process_exec", …
+func EventName(eventType string) string { return attrkey.EventNamePrefix + eventType }
 
 // EventType returns the oneof name ("process_exec", …, "rate_limit_info") or
 // "" when the event holds none of them (Tetragon's internal "test" event

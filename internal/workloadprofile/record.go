@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 )
 
 // Record is what a profile looks at in one mapped Tetragon record: raw values,
@@ -35,12 +36,12 @@ type Record struct {
 
 // Event names of the record types a profile reads.
 const (
-	eventExec       = attrkey.EventNamePrefix + "process_exec"
-	eventKprobe     = attrkey.EventNamePrefix + "process_kprobe"
-	eventTracepoint = attrkey.EventNamePrefix + "process_tracepoint"
-	eventLsm        = attrkey.EventNamePrefix + "process_lsm"
-	eventUprobe     = attrkey.EventNamePrefix + "process_uprobe"
-	eventUsdt       = attrkey.EventNamePrefix + "process_usdt"
+	eventExec       = attrkey.EventNamePrefix + eventmap.TypeProcessExec
+	eventKprobe     = attrkey.EventNamePrefix + eventmap.TypeProcessKprobe
+	eventTracepoint = attrkey.EventNamePrefix + eventmap.TypeProcessTracepoint
+	eventLsm        = attrkey.EventNamePrefix + eventmap.TypeProcessLsm
+	eventUprobe     = attrkey.EventNamePrefix + eventmap.TypeProcessUprobe
+	eventUsdt       = attrkey.EventNamePrefix + eventmap.TypeProcessUsdt
 )
 
 // RecordFrom fills a Record from a record's resource attributes, its log

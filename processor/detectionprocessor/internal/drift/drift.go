@@ -29,14 +29,15 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 )
 
 const (
-	eventExec       = attrkey.EventNamePrefix + "process_exec"
-	eventKprobe     = attrkey.EventNamePrefix + "process_kprobe"
-	eventTracepoint = attrkey.EventNamePrefix + "process_tracepoint"
-	eventLSM        = attrkey.EventNamePrefix + "process_lsm"
+	eventExec       = attrkey.EventNamePrefix + eventmap.TypeProcessExec
+	eventKprobe     = attrkey.EventNamePrefix + eventmap.TypeProcessKprobe
+	eventTracepoint = attrkey.EventNamePrefix + eventmap.TypeProcessTracepoint
+	eventLSM        = attrkey.EventNamePrefix + eventmap.TypeProcessLsm
 
 	oCreat   = 0o100 // O_CREAT
 	execBits = 0o111 // S_IXUSR|S_IXGRP|S_IXOTH

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/syscalls"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 )
@@ -95,13 +96,14 @@ func FirstFile(err error) string {
 	return ""
 }
 
-// KnownEvents are the EventNames the tetragon receiver writes.
-var KnownEvents = []string{
-	"tetragon.process_exec", "tetragon.process_exit", "tetragon.process_kprobe",
-	"tetragon.process_tracepoint", "tetragon.process_lsm", "tetragon.process_uprobe",
-	"tetragon.process_usdt", "tetragon.process_loader", "tetragon.process_throttle",
-	"tetragon.rate_limit_info",
-}
+// KnownEvents are the EventNames the tetragon receiver writes (eventmap.Types).
+var KnownEvents = func() []string {
+	out := make([]string, len(eventmap.Types))
+	for i, t := range eventmap.Types {
+		out[i] = eventmap.EventName(t)
+	}
+	return out
+}()
 
 var (
 	techniqueRE = regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)

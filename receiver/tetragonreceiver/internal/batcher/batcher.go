@@ -206,12 +206,7 @@ var (
 )
 
 func init() {
-	for _, t := range []string{
-		eventmap.TypeProcessExec, eventmap.TypeProcessExit, eventmap.TypeProcessKprobe,
-		eventmap.TypeProcessTracepoint, eventmap.TypeProcessLsm, eventmap.TypeProcessUprobe,
-		eventmap.TypeProcessUsdt, eventmap.TypeProcessLoader, eventmap.TypeProcessThrottle,
-		eventmap.TypeRateLimitInfo,
-	} {
+	for _, t := range eventmap.Types {
 		eventTypeAttrs[t] = metric.WithAttributeSet(attribute.NewSet(attribute.String("event_type", t)))
 	}
 	for _, r := range []string{"malformed", "unknown_event_type", "mapping", "oversized"} {
