@@ -16,13 +16,6 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// sharedEvents returns ../shared/tetragon-events beside the repository; the test fails when it
-// is missing.
-func sharedEvents(t *testing.T) string {
-	t.Helper()
-	return testenv.EventsDir(t)
-}
-
 func runTool(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -71,7 +64,7 @@ func oracle(t *testing.T, dir string) (events, shells, passwd int) {
 }
 
 func TestRealEventsJSON(t *testing.T) {
-	dir := filepath.Join(sharedEvents(t), "real")
+	dir := filepath.Join(testenv.EventsDir(t), "real")
 	events, shells, passwd := oracle(t, dir)
 	require.Equal(t, 56, events)
 	require.Positive(t, shells)
@@ -105,7 +98,7 @@ func TestRealEventsJSON(t *testing.T) {
 }
 
 func TestRealEventsText(t *testing.T) {
-	f := filepath.Join(sharedEvents(t), "real", "docs-use-cases--filename-access.jsonl")
+	f := filepath.Join(testenv.EventsDir(t), "real", "docs-use-cases--filename-access.jsonl")
 	code, out, stderr := runTool(t, "--no-builtin", f, "--rules", "testdata/rules.yaml")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, "docs-use-cases--filename-access.jsonl: 1 lines, 1 events, 0 of unknown type, 0 malformed")
@@ -118,7 +111,7 @@ func TestRealEventsText(t *testing.T) {
 }
 
 func TestLegacyInputsAreCountedNotFatal(t *testing.T) {
-	code, out, stderr := runTool(t, "--no-builtin", "--rules", "testdata/rules.yaml", "--json", filepath.Join(sharedEvents(t), "legacy"))
+	code, out, stderr := runTool(t, "--no-builtin", "--rules", "testdata/rules.yaml", "--json", filepath.Join(testenv.EventsDir(t), "legacy"))
 	require.Equal(t, 0, code, stderr)
 	var rep struct {
 		Files   []fileResult `json:"files"`
@@ -137,7 +130,7 @@ func TestLegacyInputsAreCountedNotFatal(t *testing.T) {
 }
 
 func TestCapturedGzip(t *testing.T) {
-	f := filepath.Join(sharedEvents(t), "captured", "main-export.jsonl.gz")
+	f := filepath.Join(testenv.EventsDir(t), "captured", "main-export.jsonl.gz")
 	code, out, stderr := runTool(t, "--no-builtin", "--rules", "testdata/rules.yaml", "--json", f)
 	require.Equal(t, 0, code, stderr)
 	var rep struct {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 type jsonReport struct {
@@ -49,7 +51,7 @@ func ruleByName(t *testing.T, s summary, name string) ruleSummary {
 // exec_id given (the key of the test rule's suppress window).
 func passwdEvents(t *testing.T, name string, offsets []time.Duration, execIDs []string) string {
 	t.Helper()
-	line, err := os.ReadFile(filepath.Join(sharedEvents(t), "real", "docs-use-cases--filename-access.jsonl"))
+	line, err := os.ReadFile(filepath.Join(testenv.EventsDir(t), "real", "docs-use-cases--filename-access.jsonl"))
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	for i, off := range offsets {
@@ -207,7 +209,7 @@ func tracepointOracle(t *testing.T, path string) (lines, fired, suppressed int) 
 }
 
 func TestSummarySyscallsCorpusSuppression(t *testing.T) {
-	f := filepath.Join(sharedEvents(t), "syscalls", "export.jsonl.gz")
+	f := filepath.Join(testenv.EventsDir(t), "syscalls", "export.jsonl.gz")
 	lines, fired, suppressed := tracepointOracle(t, f)
 	require.Equal(t, 435, lines)
 	require.Equal(t, 149, fired)
@@ -238,7 +240,7 @@ func TestSummaryBuiltinCatalogue(t *testing.T) {
 		{filepath.Join("captured", "main-export.jsonl.gz"), 611},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			f := filepath.Join(sharedEvents(t), tc.file)
+			f := filepath.Join(testenv.EventsDir(t), tc.file)
 			full, _ := runJSON(t, "--rules", "testdata/rules.yaml", "--rules", "testdata/suppress_rules.yaml", f)
 			s := full.Summary
 			assert.Equal(t, tc.lines, s.Lines)

@@ -2,39 +2,18 @@ package eventmap
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// sharedDir returns ../shared/tetragon-events relative to the repository root
-// (the directory holding go.mod). The corpus is required: a missing folder
-// fails the test instead of skipping it.
-func sharedDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared", "tetragon-events")
-	if st, err := os.Stat(shared); err != nil || !st.IsDir() {
-		tb.Fatalf("Tetragon event corpus missing at %s (it must sit beside the repository): %v", shared, err)
-	}
-	return shared
-}
+// sharedDir is the shared Tetragon corpus (testenv.EventsDir: required, a missing folder fails the
+// test instead of skipping it).
+func sharedDir(tb testing.TB) string { return testenv.EventsDir(tb) }
 
 type corpusLine struct {
 	file string

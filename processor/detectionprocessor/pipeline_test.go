@@ -23,27 +23,12 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// realEventsDir returns ../shared/tetragon-events/real relative to the
-// repository root; the corpus is required, so its absence fails the test.
-func realEventsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "go.mod not found")
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "tetragon-events", "real")
-	_, err = os.Stat(p)
-	require.NoError(t, err, "the shared Tetragon event corpus is required at %s", p)
-	return p
-}
+// realEventsDir is the real/ corpus (testenv.EventsDir: required, its absence fails the test).
+func realEventsDir(t *testing.T) string { return filepath.Join(testenv.EventsDir(t), "real") }
 
 // TestPipelineOnRealEvents runs the real corpus through tetragon receiver →
 // detection processor (built-in catalogue + test rules) and checks every

@@ -7,8 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -33,28 +31,13 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadatatest"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// eventsDir is ../shared/tetragon-events beside the repository. Tests that
-// need it fail when it is missing: the real corpus is what they prove.
-func eventsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			bytes.Contains(b, []byte("module github.com/otelcol-runtime-security/otelcol-runtime-security\n")) {
-			break
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, parent, dir, "repository root not found")
-		dir = parent
-	}
-	events := filepath.Join(dir, "..", "shared", "tetragon-events")
-	_, err = os.Stat(filepath.Join(events, "real"))
-	require.NoError(t, err, "shared Tetragon corpus missing at %s", events)
-	return events
-}
+// eventsDir is the shared Tetragon corpus (testenv.EventsDir: tests that need it fail when it is
+// missing, since the real corpus is what they prove).
+func eventsDir(t testing.TB) string { return testenv.EventsDir(t) }
 
 // harness is one receiver under test with its telemetry and logs.
 type harness struct {
