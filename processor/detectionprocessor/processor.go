@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/drift"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/incident"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
@@ -49,7 +50,7 @@ type detectionProcessor struct {
 	state    atomic.Pointer[state]
 	suppress *suppress.Cache
 	now      func() time.Time
-	errLog   rateLimitedLog
+	errLog   *ratelog.Logger // rule evaluation errors: one line per rule per interval
 	reloader *reloader
 	// drift marks executions of files created or made executable in the same container; nil when
 	// drift.enabled is false and in a select-only instance.
@@ -79,7 +80,7 @@ func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProce
 		tb:       tb,
 		suppress: suppress.New(cfg.MaxSuppressionKeys),
 		now:      time.Now,
-		errLog:   rateLimitedLog{every: 10 * time.Second},
+		errLog:   ratelog.New(set.Logger, ratelog.DefaultInterval),
 	}
 	p.bufPool.New = func() any { return &scratch{} }
 	if cfg.Drift.Enabled && !p.selectsOnly() {
@@ -103,6 +104,7 @@ func (p *detectionProcessor) start(_ context.Context, _ component.Host) error {
 
 func (p *detectionProcessor) shutdown(context.Context) error {
 	p.reloader.stop()
+	p.errLog.Close()
 	p.tb.Shutdown()
 	return nil
 }
@@ -235,7 +237,7 @@ func (p *detectionProcessor) processRecord(ctx context.Context, st *state, sc *s
 	defer tc.Close()
 	onError := func(r *rules.Rule, err error) {
 		p.tb.ProcessorDetectionEvaluationErrors.Add(ctx, 1, st.ruleAttrs[r.Order])
-		p.errLog.log(p.logger, r, err)
+		p.logEvalError(r, err)
 	}
 	sc.rules, sc.severities = sc.rules[:0], sc.severities[:0]
 	if hasRules {
@@ -319,7 +321,7 @@ func (p *detectionProcessor) observeIncident(ctx context.Context, st *state, tc 
 		ok, err := step.Eval(ctx, tc)
 		if err != nil {
 			p.tb.ProcessorDetectionEvaluationErrors.Add(ctx, 1, st.ruleAttrs[c.Rule.Order])
-			p.errLog.log(p.logger, c.Rule, err)
+			p.logEvalError(c.Rule, err)
 		}
 		return ok
 	})
@@ -371,23 +373,10 @@ func suppressionKey(dst []byte, r *rules.Rule, res, attrs pcommon.Map) []byte {
 	return dst
 }
 
-// rateLimitedLog logs rule evaluation errors at most once per interval, with
-// the number of errors left unlogged in between.
-type rateLimitedLog struct {
-	every   time.Duration
-	last    atomic.Int64 // unix nanos of the last log line
-	skipped atomic.Int64
-}
-
-func (l *rateLimitedLog) log(logger *zap.Logger, r *rules.Rule, err error) {
-	now := time.Now().UnixNano()
-	last := l.last.Load()
-	if now-last < int64(l.every) || !l.last.CompareAndSwap(last, now) {
-		l.skipped.Add(1)
-		return
-	}
-	logger.Warn("Detection rule condition failed to evaluate; the rule is treated as not matching",
-		zap.String("rule", r.Name), zap.String("file", r.File), zap.Error(err),
-		zap.Int64("errors_not_logged_since_last", l.skipped.Swap(0)),
-		zap.String("condition", strings.TrimSpace(r.Condition)))
+// logEvalError logs a rule (or chain step) that failed to evaluate, at most once per rule per
+// interval with the count of the occurrences in between (internal/ratelog).
+func (p *detectionProcessor) logEvalError(r *rules.Rule, err error) {
+	p.errLog.Warn(r.Name, "Detection rule condition failed to evaluate; the rule is treated as not matching", func() []zap.Field {
+		return []zap.Field{zap.String("rule", r.Name), zap.String("file", r.File), zap.Error(err), zap.String("condition", strings.TrimSpace(r.Condition))}
+	})
 }

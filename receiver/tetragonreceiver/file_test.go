@@ -29,7 +29,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 )
 

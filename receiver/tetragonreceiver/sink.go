@@ -13,8 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
 )
 
 // lineSink decodes export-file lines into a batcher.

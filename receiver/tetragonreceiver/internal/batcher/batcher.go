@@ -23,8 +23,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
 )
 
 // Settings configure a Batcher.

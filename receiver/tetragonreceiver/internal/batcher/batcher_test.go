@@ -21,9 +21,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadatatest"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
 )
 
 type scriptedConsumer struct {

@@ -6,7 +6,7 @@
 // yet every occurrence is accounted for in a line: the first occurrence is
 // logged at once; the ones within the interval after it are held back and
 // reported together, with a sample, by one line when the interval ends.
-package ratelog // import "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/ratelog"
+package ratelog // import "github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
 
 import (
 	"sync"
