@@ -6,9 +6,10 @@ import (
 	"math/bits"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/fieldmask"
 )
 
 // Field filters at decode time.
@@ -46,9 +47,9 @@ func NewDecoder(filters []*tetragon.FieldFilter) (*Decoder, error) {
 		return nil, fmt.Errorf("field filters need the fast JSON decoder: %w", planErr)
 	}
 	md := (&tetragon.GetEventsResponse{}).ProtoReflect().Descriptor()
-	masks := make([]pathMask, len(filters))
+	masks := make([]fieldmask.Mask, len(filters))
 	for i, f := range filters {
-		masks[i] = newPathMask(f.GetFields().GetPaths())
+		masks[i] = fieldmask.FromPaths(f.GetFields().GetPaths())
 	}
 	out := root.clone()
 	changed := false
@@ -109,37 +110,6 @@ func filterApplies(f *tetragon.FieldFilter, typ tetragon.EventType) bool {
 	return slices.Contains(f.GetEventSet(), typ) != f.GetInvertEventSet().GetValue()
 }
 
-// pathMask is a field mask as a tree of proto field names; a name with no
-// children selects the whole field.
-type pathMask map[string]pathMask
-
-// newPathMask builds the tree as fmutils.NestedMaskFromPaths does, so that
-// overlapping paths resolve as in Tetragon: a later "a" replaces an earlier
-// "a.b", and a later "a.b" turns an earlier "a" into {"b"}.
-func newPathMask(paths []string) pathMask {
-	m := pathMask{}
-	for _, p := range paths {
-		node := m
-		for {
-			field, rest, nested := strings.Cut(p, ".")
-			if field == "" {
-				break
-			}
-			if !nested {
-				node[field] = nil
-				break
-			}
-			child := node[field]
-			if child == nil {
-				child = pathMask{}
-				node[field] = child
-			}
-			node, p = child, rest
-		}
-	}
-	return m
-}
-
 // clone copies p's field tables so that entries can be replaced.
 func (p *msgPlan) clone() *msgPlan {
 	c := *p
@@ -165,7 +135,7 @@ func (c *msgPlan) relink(orig *msgPlan) {
 // filtered returns the variant of p that mask leaves: with include, only
 // the masked fields are kept (fmutils Filter), otherwise the masked fields
 // are left out (fmutils Prune). where names p in errors.
-func (p *msgPlan) filtered(mask pathMask, include bool, where string) (*msgPlan, error) {
+func (p *msgPlan) filtered(mask fieldmask.Mask, include bool, where string) (*msgPlan, error) {
 	if len(mask) == 0 {
 		return p, nil
 	}

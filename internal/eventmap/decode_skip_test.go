@@ -2,7 +2,6 @@ package eventmap
 
 import (
 	"bytes"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -309,22 +308,6 @@ func TestNewDecoderErrors(t *testing.T) {
 		_, err := NewDecoder(c.filters)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got error %v, want one containing %q", c.filters, err, c.want)
-		}
-	}
-}
-
-func TestPathMaskLikeFmutils(t *testing.T) {
-	for _, c := range []struct {
-		paths []string
-		want  string
-	}{
-		{[]string{"a.b", "a.c", "d"}, "map[a:map[b:map[] c:map[]] d:map[]]"},
-		{[]string{"a.b", "a"}, "map[a:map[]]"},
-		{[]string{"a", "a.b"}, "map[a:map[b:map[]]]"},
-		{[]string{"", "a..b", ".x"}, "map[a:map[]]"},
-	} {
-		if got := fmt.Sprint(newPathMask(c.paths)); got != c.want {
-			t.Errorf("%v: got %s, want %s", c.paths, got, c.want)
 		}
 	}
 }

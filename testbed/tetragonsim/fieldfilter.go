@@ -7,6 +7,8 @@ import (
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/fieldmask"
 )
 
 // FieldFilters applies the field_filters of a GetEvents request: field masks over the message
@@ -18,11 +20,8 @@ type fieldFilter struct {
 	eventSet []tetragon.EventType
 	invert   bool
 	include  bool
-	mask     fieldMask
+	mask     fieldmask.Mask
 }
-
-// fieldMask is a tree of field names; a node without children selects the whole field.
-type fieldMask map[string]fieldMask
 
 // CompileFieldFilters validates the request's field filters. Paths are checked against every
 // event type of the filter's event set, so a typo is an error rather than an empty event.
@@ -36,22 +35,13 @@ func CompileFieldFilters(req *tetragon.GetEventsRequest) (FieldFilters, error) {
 			eventSet: slices.Clone(ff.GetEventSet()),
 			invert:   ff.GetInvertEventSet().GetValue(),
 			include:  ff.GetAction() == tetragon.FieldFilterAction_INCLUDE,
-			mask:     fieldMask{},
 		}
 		for _, p := range ff.GetFields().GetPaths() {
 			if p == "" {
 				return nil, fmt.Errorf("field_filters[%d]: empty field path", i)
 			}
-			node := f.mask
-			for _, part := range strings.Split(p, ".") {
-				child, ok := node[part]
-				if !ok {
-					child = fieldMask{}
-					node[part] = child
-				}
-				node = child
-			}
 		}
+		f.mask = fieldmask.FromPaths(ff.GetFields().GetPaths())
 		if err := f.validate(); err != nil {
 			return nil, fmt.Errorf("field_filters[%d]: %w", i, err)
 		}
@@ -63,7 +53,7 @@ func CompileFieldFilters(req *tetragon.GetEventsRequest) (FieldFilters, error) {
 // validate checks that every path names a field of at least one event type it can apply to.
 func (f fieldFilter) validate() error {
 	oneofFields := eventOneof.Fields()
-	for path := range f.mask.paths("") {
+	for _, path := range f.mask.Paths() {
 		found := false
 		for i := 0; i < oneofFields.Len(); i++ {
 			fd := oneofFields.Get(i)
@@ -80,24 +70,6 @@ func (f fieldFilter) validate() error {
 		}
 	}
 	return nil
-}
-
-func (m fieldMask) paths(prefix string) map[string]bool {
-	out := map[string]bool{}
-	for k, child := range m {
-		p := k
-		if prefix != "" {
-			p = prefix + "." + k
-		}
-		if len(child) == 0 {
-			out[p] = true
-			continue
-		}
-		for cp := range child.paths(p) {
-			out[cp] = true
-		}
-	}
-	return out
 }
 
 func pathExists(md protoreflect.MessageDescriptor, parts []string) bool {
@@ -133,55 +105,9 @@ func (ffs FieldFilters) Apply(ev *tetragon.GetEventsResponse) {
 			continue
 		}
 		if f.include {
-			keepOnly(inner, f.mask)
+			f.mask.Filter(inner)
 		} else {
-			prune(inner, f.mask)
+			f.mask.Prune(inner)
 		}
 	}
-}
-
-// keepOnly clears every field of m that the mask does not select.
-func keepOnly(m protoreflect.Message, mask fieldMask) {
-	if len(mask) == 0 {
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-		sub, ok := mask[string(fd.Name())]
-		switch {
-		case !ok:
-			m.Clear(fd)
-		case len(sub) > 0 && fd.Message() != nil && !fd.IsMap():
-			if fd.IsList() {
-				l := m.Mutable(fd).List()
-				for i := 0; i < l.Len(); i++ {
-					keepOnly(l.Get(i).Message(), sub)
-				}
-			} else {
-				keepOnly(m.Mutable(fd).Message(), sub)
-			}
-		}
-		return true
-	})
-}
-
-// prune clears the fields the mask selects.
-func prune(m protoreflect.Message, mask fieldMask) {
-	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-		sub, ok := mask[string(fd.Name())]
-		switch {
-		case !ok:
-		case len(sub) == 0:
-			m.Clear(fd)
-		case fd.Message() != nil && !fd.IsMap():
-			if fd.IsList() {
-				l := m.Mutable(fd).List()
-				for i := 0; i < l.Len(); i++ {
-					prune(l.Get(i).Message(), sub)
-				}
-			} else {
-				prune(m.Mutable(fd).Message(), sub)
-			}
-		}
-		return true
-	})
 }
