@@ -1,6 +1,7 @@
 package rulefuncs
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -27,6 +28,23 @@ type glob struct {
 // maxBraceExpansion bounds the alternatives one pattern expands into; a
 // pattern with more stays a single doublestar glob.
 const maxBraceExpansion = 64
+
+// NewGlobSet validates patterns and returns their set: the one glob matcher of the rules (GlobMatch
+// and GlobMatchAny, rule scopes). An invalid pattern is an error naming it.
+func NewGlobSet(patterns []string) (*GlobSet, error) {
+	for _, p := range patterns {
+		if !doublestar.ValidatePattern(p) {
+			return nil, fmt.Errorf("invalid glob pattern %q", p)
+		}
+	}
+	return (*GlobSet)(newGlobSet(patterns)), nil
+}
+
+// GlobSet is a validated globSet.
+type GlobSet globSet
+
+// Match reports whether s matches one of the set's patterns.
+func (g *GlobSet) Match(s string) bool { return (*globSet)(g).match(s) }
 
 func newGlobSet(patterns []string) *globSet {
 	g := &globSet{exact: map[string]struct{}{}}

@@ -387,46 +387,16 @@ func (e *exception) matches(res, attrs pcommon.Map) bool {
 	return false
 }
 
-// globSet matches names against globs; literal patterns use a map.
-type globSet struct {
-	exact map[string]struct{}
-	globs []string
-}
-
-func newGlobSet(patterns []string) (*globSet, error) {
+// newGlobSet is the set of a scope's globs (rulefuncs.GlobSet); nil when there are none.
+func newGlobSet(patterns []string) (*rulefuncs.GlobSet, error) {
 	if len(patterns) == 0 {
 		return nil, nil
 	}
-	g := &globSet{exact: map[string]struct{}{}}
-	for _, p := range patterns {
-		if !doublestar.ValidatePattern(p) {
-			return nil, errors.New("invalid glob pattern " + strconvQuote(p))
-		}
-		if strings.ContainsAny(p, `*?[{\`) {
-			g.globs = append(g.globs, p)
-		} else {
-			g.exact[p] = struct{}{}
-		}
-	}
-	return g, nil
-}
-
-func strconvQuote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
-
-func (g *globSet) match(s string) bool {
-	if _, ok := g.exact[s]; ok {
-		return true
-	}
-	for _, p := range g.globs {
-		if doublestar.MatchUnvalidated(p, s) {
-			return true
-		}
-	}
-	return false
+	return rulefuncs.NewGlobSet(patterns)
 }
 
 type scope struct {
-	nsInclude, nsExclude, wlInclude, wlExclude *globSet
+	nsInclude, nsExclude, wlInclude, wlExclude *rulefuncs.GlobSet
 }
 
 func (s *scope) admits(res pcommon.Map) bool {
@@ -437,7 +407,7 @@ func (s *scope) admits(res pcommon.Map) bool {
 		admitted(res, attrkey.K8sWorkloadName, s.wlInclude, s.wlExclude)
 }
 
-func admitted(res pcommon.Map, key string, include, exclude *globSet) bool {
+func admitted(res pcommon.Map, key string, include, exclude *rulefuncs.GlobSet) bool {
 	if include == nil && exclude == nil {
 		return true
 	}
@@ -446,8 +416,8 @@ func admitted(res pcommon.Map, key string, include, exclude *globSet) bool {
 	if ok && v.Type() == pcommon.ValueTypeStr {
 		name = v.Str()
 	}
-	if include != nil && (name == "" || !include.match(name)) {
+	if include != nil && (name == "" || !include.Match(name)) {
 		return false
 	}
-	return exclude == nil || name == "" || !exclude.match(name)
+	return exclude == nil || name == "" || !exclude.Match(name)
 }
