@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 )
@@ -168,7 +167,7 @@ func compileChains(srcs []Source, docs []*Document, rs *Ruleset, lists map[strin
 
 func compileChain(e *chainEntry, rs *Ruleset, lists map[string][]string, parser *ottl.Parser[rulefuncs.TC], errs *errorList) *Chain {
 	s := &e.spec
-	n0 := len(errs.errs) + errs.dropped
+	n0 := errs.count()
 	bad := func(field string, err error) { errs.add(e.file, s.line, s.Name, field, err) }
 
 	if rs.byName[s.Name] != nil {
@@ -184,7 +183,6 @@ func compileChain(e *chainEntry, rs *Ruleset, lists map[string][]string, parser 
 		Name:        s.Name,
 		Description: c.Description,
 		Category:    s.Category,
-		Mitre:       s.Mitre,
 		Ruleset:     e.ruleset,
 		File:        e.file,
 		Line:        s.line,
@@ -195,28 +193,7 @@ func compileChain(e *chainEntry, rs *Ruleset, lists map[string][]string, parser 
 	if r.Category == "" {
 		r.Category = DefaultChainCategory
 	}
-	if c.Description == "" {
-		bad("description", errors.New("required"))
-	}
-	if s.Severity == "" {
-		bad("severity", errors.New("required (critical, warning or info)"))
-	} else if sev, err := ParseSeverity(s.Severity); err != nil {
-		bad("severity", err)
-	} else {
-		r.Severity = sev
-	}
-	for i, t := range s.Mitre {
-		if !techniqueRE.MatchString(t) {
-			bad(fmt.Sprintf("mitre[%d]", i), fmt.Errorf("%q is not an ATT&CK technique ID like T1059 or T1059.004", t))
-		}
-	}
-	if len(s.Mitre) > 0 {
-		r.Reference = TechniqueURL(s.Mitre[0])
-	}
-	r.techniques = pcommon.NewSlice()
-	for _, t := range s.Mitre {
-		r.techniques.AppendEmpty().SetStr(t)
-	}
+	compileIdentity(r, s.Severity, s.Mitre, bad)
 	if s.Within <= 0 {
 		bad("within", fmt.Errorf("required: a positive duration from the first step to the last, like 10m or 1h, got %v", s.Within))
 	}
@@ -248,21 +225,11 @@ func compileChain(e *chainEntry, rs *Ruleset, lists map[string][]string, parser 
 				bad(field, errors.New("the first step must name rules: a condition step is only evaluated where the chain has started, so it cannot start one"))
 				continue
 			}
-			expanded, err := ExpandLists(step.Condition, lists)
-			if err != nil {
-				bad(field+".condition", err)
-				continue
-			}
-			cond, err := parser.ParseCondition(expanded)
-			if err != nil {
-				bad(field+".condition", fmt.Errorf("OTTL: %w", err))
-				continue
-			}
-			step.cond = cond
+			step.cond, _ = compileCondition(field+".condition", step.Condition, lists, parser, bad)
 		}
 		c.Steps = append(c.Steps, step)
 	}
-	if len(errs.errs)+errs.dropped != n0 {
+	if errs.count() != n0 {
 		return nil
 	}
 	return c

@@ -50,6 +50,9 @@ func (l *errorList) add(file string, line int, rule, field string, err error) {
 	l.errs = append(l.errs, &Error{File: file, Line: line, Rule: rule, Field: field, Err: err})
 }
 
+// count is the number of problems added so far, kept or dropped.
+func (l *errorList) count() int { return len(l.errs) + l.dropped }
+
 func (l *errorList) err() error {
 	if len(l.errs) == 0 {
 		return nil
