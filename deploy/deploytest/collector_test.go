@@ -36,8 +36,13 @@ func collectorConfig(t testing.TB, objs []Object, ps *corev1.PodSpec) *confmap.C
 	return conf
 }
 
-// podEnv is the environment of the collector container: its env (literal values and, for
-// downward-API ones, a placeholder) plus the keys of its envFrom ConfigMaps.
+// podIP stands for the pod's IP (status.podIP) in podEnv: TEST-NET-1 (RFC 5737), an address
+// no test machine has.
+const podIP = "192.0.2.10"
+
+// podEnv is the environment of the collector container: the keys of its envFrom ConfigMaps,
+// then its env in order (literal values with $(VAR) expanded as the kubelet does, podIP for
+// status.podIP and a placeholder for other downward-API values).
 func podEnv(t testing.TB, objs []Object, c *corev1.Container) map[string]string {
 	t.Helper()
 	env := map[string]string{}
@@ -54,10 +59,13 @@ func podEnv(t testing.TB, objs []Object, c *corev1.Container) map[string]string 
 		}
 	}
 	for _, e := range c.Env {
-		if e.ValueFrom != nil {
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP":
+			env[e.Name] = podIP
+		case e.ValueFrom != nil:
 			env[e.Name] = "downward-api-" + strings.ToLower(e.Name)
-		} else {
-			env[e.Name] = e.Value
+		default:
+			env[e.Name] = ExpandKubernetesVars(e.Value, env)
 		}
 	}
 	return env
@@ -82,6 +90,9 @@ func TestCollectorConfigWiring(t *testing.T) {
 				wantFiles++
 			}
 			if v.scrape {
+				wantFiles++
+			}
+			if v.tls {
 				wantFiles++
 			}
 			if len(files) != wantFiles {

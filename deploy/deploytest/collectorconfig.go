@@ -62,6 +62,40 @@ func ExpandEnv(s string, env map[string]string) string {
 	})
 }
 
+// ExpandKubernetesVars expands $(NAME) references as the kubelet does in a container's env
+// values, command and args: a defined NAME is replaced by its value, an undefined reference is
+// left as it is, and $$ is a literal $.
+func ExpandKubernetesVars(s string, env map[string]string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i++
+		case '(':
+			end := strings.IndexByte(s[i+2:], ')')
+			if end < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			ref := s[i : i+3+end]
+			if v, ok := env[s[i+2:i+2+end]]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(ref)
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
+}
+
 // Str returns conf's value at the "::"-separated key as a string ("" when absent).
 func Str(conf *confmap.Conf, key string) string {
 	v, _ := conf.Get(key).(string)

@@ -308,7 +308,7 @@ func TestDaemonSetMountsAndProbes(t *testing.T) {
 			} else {
 				checkRulesMount(t, vols, mounts)
 			}
-			checkProbesAndPorts(t, collectorConfig(t, objs, ps), c)
+			checkProbesAndPorts(t, collectorConfig(t, objs, ps), c, podEnv(t, objs, c))
 		})
 	}
 }
@@ -329,15 +329,16 @@ func checkRulesMount(t *testing.T, vols map[string]corev1.Volume, mounts map[str
 	}
 }
 
-// checkProbesAndPorts: probes on the health_check extension's port, the metrics port on the
-// self-telemetry port.
-func checkProbesAndPorts(t *testing.T, conf *confmap.Conf, c *corev1.Container) {
+// checkProbesAndPorts: probes on the health_check extension's port, at the pod IP (no host: the
+// kubelet probes the pod IP, where health_check listens); the metrics port on the self-telemetry
+// port. env is the container's environment, which the configuration reads.
+func checkProbesAndPorts(t *testing.T, conf *confmap.Conf, c *corev1.Container, env map[string]string) {
 	t.Helper()
 	ports := map[string]int32{}
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	healthPort := portOf(t, Str(conf, "extensions::health_check::endpoint"))
+	healthPort := portOf(t, ExpandEnv(Str(conf, "extensions::health_check::endpoint"), env))
 	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 		if p == nil || p.HTTPGet == nil {
 			t.Errorf("%s probe must be an httpGet on health_check", name)
@@ -350,14 +351,17 @@ func checkProbesAndPorts(t *testing.T, conf *confmap.Conf, c *corev1.Container) 
 		if port != healthPort || p.HTTPGet.Path != "/" {
 			t.Errorf("%s probe %s:%d, want /:%d (health_check)", name, p.HTTPGet.Path, port, healthPort)
 		}
+		if p.HTTPGet.Host != "" {
+			t.Errorf("%s probe host %q: leave it empty, the kubelet then probes the pod IP where health_check listens", name, p.HTTPGet.Host)
+		}
 	}
 	readers, _ := conf.Get("service::telemetry::metrics::readers").([]any)
 	if len(readers) != 1 {
 		t.Fatalf("%d telemetry metric readers, want 1", len(readers))
 	}
 	prom, _ := dig(readers[0], "pull", "exporter", "prometheus").(map[string]any)
-	if fmt.Sprint(prom["port"]) != strconv.Itoa(int(ports["metrics"])) {
-		t.Errorf("self-telemetry on port %v, container port metrics is %d", prom["port"], ports["metrics"])
+	if got := ExpandEnv(fmt.Sprint(prom["port"]), env); got != strconv.Itoa(int(ports["metrics"])) {
+		t.Errorf("self-telemetry on port %v (%s), container port metrics is %d", prom["port"], got, ports["metrics"])
 	}
 }
 

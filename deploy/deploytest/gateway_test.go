@@ -109,8 +109,8 @@ func TestGatewayDeployment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkProbesAndPorts(t, conf, c)
 	env := podEnv(t, objs, c)
+	checkProbesAndPorts(t, conf, c, env)
 	for _, f := range files {
 		for _, ref := range EnvRefs(f.Data) {
 			if _, ok := env[ref.Name]; !ok && !ref.HasDefault {

@@ -4,6 +4,8 @@
 package deploytest
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/loadtest"
@@ -146,9 +149,27 @@ func TestHelmValues(t *testing.T) {
 			}
 		}
 	}
-	if !strings.HasSuffix(Str(conf, "extensions::health_check::endpoint"), ":13133") || dig(values, "livenessProbe", "httpGet", "port") != 13133 {
-		t.Error("health_check must listen on 13133, where the chart's probes go")
+	// Health and self-metrics on the pod IP, at the ports the chart's probes and Service use.
+	env := helmEnv(t, values)
+	health := ExpandEnv(Str(conf, "extensions::health_check::endpoint"), env)
+	if host, port, err := net.SplitHostPort(health); err != nil || host != podIP || port != "13133" ||
+		dig(values, "livenessProbe", "httpGet", "port") != 13133 || dig(values, "readinessProbe", "httpGet", "port") != 13133 {
+		t.Errorf("health_check listens on %q: want the pod IP (%s in this test) and port 13133, where the chart's probes go", health, podIP)
 	}
+	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
+		if h := dig(values, probe, "httpGet", "host"); h != nil {
+			t.Errorf("%s host %v: leave it unset, the kubelet then probes the pod IP", probe, h)
+		}
+	}
+	readers, _ := conf.Get("service::telemetry::metrics::readers").([]any)
+	if len(readers) != 1 {
+		t.Fatalf("%d telemetry metric readers, want 1", len(readers))
+	}
+	prom, _ := dig(readers[0], "pull", "exporter", "prometheus").(map[string]any)
+	if host, port := ExpandEnv(fmt.Sprint(prom["host"]), env), ExpandEnv(fmt.Sprint(prom["port"]), env); host != podIP || port != fmt.Sprint(dig(ports, "metrics", "containerPort")) {
+		t.Errorf("self-metrics on %s:%s: want the pod IP (%s here) and the metrics port %v", host, port, podIP, dig(ports, "metrics", "containerPort"))
+	}
+	checkHelmNetworkPolicy(t, values, env)
 
 	// Mounts: read-only socket directory, writable storage, rules as a directory.
 	var mounts []corev1.VolumeMount
@@ -211,6 +232,57 @@ func TestHelmValues(t *testing.T) {
 	decodeInto(t, values["initContainers"], &inits)
 	uid, _ := effectiveUser(&psc, &sc)
 	checkStorageInit(t, &corev1.PodSpec{SecurityContext: &psc, InitContainers: inits, Containers: []corev1.Container{{SecurityContext: &sc}}}, uid)
+}
+
+// helmEnv is the collector container's environment as the chart renders it: the chart's own
+// MY_POD_IP, then extraEnvs in order, with $(VAR) expanded and status.podIP as podIP.
+func helmEnv(t testing.TB, values map[string]any) map[string]string {
+	t.Helper()
+	var extra []corev1.EnvVar
+	decodeInto(t, values["extraEnvs"], &extra)
+	env := map[string]string{"MY_POD_IP": podIP}
+	for _, e := range extra {
+		switch {
+		case e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP":
+			env[e.Name] = podIP
+		case e.ValueFrom != nil:
+			env[e.Name] = "downward-api-" + strings.ToLower(e.Name)
+		default:
+			env[e.Name] = ExpandKubernetesVars(e.Value, env)
+		}
+	}
+	return env
+}
+
+// checkHelmNetworkPolicy: the chart's NetworkPolicy is on, admits the metrics port (the only
+// enabled port) from the monitoring namespace only, and lets the pods reach exactly the
+// backends of extraEnvs and DNS.
+func checkHelmNetworkPolicy(t *testing.T, values map[string]any, env map[string]string) {
+	t.Helper()
+	np, _ := values["networkPolicy"].(map[string]any)
+	if np["enabled"] != true {
+		t.Fatal("networkPolicy.enabled must be true: default deny for the collector pods")
+	}
+	var from []networkingv1.NetworkPolicyPeer
+	decodeInto(t, np["allowIngressFrom"], &from)
+	if len(from) == 0 {
+		t.Error("networkPolicy.allowIngressFrom is empty: the chart then admits the metrics port from anywhere")
+	}
+	for _, f := range from {
+		if f.IPBlock != nil || f.NamespaceSelector == nil || f.NamespaceSelector.MatchLabels[namespaceNameLabel] != "monitoring" {
+			t.Errorf("allowIngressFrom %+v: want the monitoring namespace (Prometheus) only", f)
+		}
+	}
+	if np["extraIngressRules"] != nil {
+		t.Error("networkPolicy.extraIngressRules opens more than the metrics port")
+	}
+	var egress []networkingv1.NetworkPolicyEgressRule
+	decodeInto(t, np["egressRules"], &egress)
+	var endpoints []string
+	for _, k := range []string{"LOGS_OTLP_ENDPOINT", "DETECTIONS_OTLP_ENDPOINT", "PROMETHEUS_REMOTE_WRITE_URL", "ALERTMANAGER_ENDPOINT"} {
+		endpoints = append(endpoints, env[k])
+	}
+	checkEgress(t, egress, endpoints, nil, "")
 }
 
 // decodeInto decodes a values fragment strictly into a Kubernetes type.

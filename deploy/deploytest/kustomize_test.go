@@ -29,6 +29,7 @@ type variant struct {
 	runAsRoot  bool // components/export-file-root
 	scrape     bool // components/metrics-scrape
 	gateway    bool // overlays/gateway: forwarding agents and a detection gateway Deployment
+	tls        bool // components/tls
 }
 
 var variants = []variant{
@@ -49,6 +50,30 @@ var variants = []variant{
 		components: []string{"deploy/kubernetes/components/metrics-scrape"},
 	},
 	{name: "gateway", dir: "deploy/kubernetes/overlays/gateway", gateway: true},
+	{
+		name: "grpc+tls", dir: "deploy/kubernetes/overlays/grpc", tls: true,
+		components: []string{"deploy/kubernetes/components/tls"},
+	},
+	{
+		name: "export-file+metrics-scrape+tls", dir: "deploy/kubernetes/overlays/export-file", fileMode: true, scrape: true, tls: true,
+		components: []string{"deploy/kubernetes/components/metrics-scrape", "deploy/kubernetes/components/tls"},
+	},
+	{
+		name: "gateway+tls", dir: "deploy/kubernetes/overlays/gateway", gateway: true, tls: true,
+		components: []string{"deploy/kubernetes/components/tls"},
+	},
+}
+
+// variantNamed returns the variant called name.
+func variantNamed(t testing.TB, name string) variant {
+	t.Helper()
+	for _, v := range variants {
+		if v.name == name {
+			return v
+		}
+	}
+	t.Fatalf("no variant %q", name)
+	return variant{}
 }
 
 func repoRoot(t testing.TB) string {
@@ -98,10 +123,12 @@ func TestKustomizeRendersStrictObjects(t *testing.T) {
 			objs := render(t, v)
 			want := map[string]int{
 				"Namespace": 1, "ServiceAccount": 1, "DaemonSet": 1, "Service": 1,
-				"ServiceMonitor": 1, "PrometheusRule": 1, "Deployment": 0,
+				"ServiceMonitor": 1, "PrometheusRule": 1, "Deployment": 0, "NetworkPolicy": 1,
+				// Secrets are the user's (components/tls): none is rendered.
+				"Secret": 0,
 			}
 			if v.gateway {
-				want["Service"], want["Deployment"], want["PodDisruptionBudget"], want["NetworkPolicy"] = 2, 1, 1, 1
+				want["Service"], want["Deployment"], want["PodDisruptionBudget"], want["NetworkPolicy"] = 2, 1, 1, 2
 			}
 			for kind, n := range want {
 				if got := len(Find(objs, kind)); got != n {
@@ -120,9 +147,19 @@ func TestKustomizeRendersStrictObjects(t *testing.T) {
 					}
 				}
 			}
-			for _, name := range []string{"otelcol-runtime-security-config", "otelcol-runtime-security-env", "otelcol-runtime-security-rules"} {
+			cms := []string{"otelcol-runtime-security-config", "otelcol-runtime-security-env", "otelcol-runtime-security-rules"}
+			if v.tls {
+				cms = append(cms, "otelcol-runtime-security-tls-config")
+			}
+			for _, name := range cms {
 				if _, err := ConfigMap(objs, name); err != nil {
 					t.Error(err)
+				}
+			}
+			for _, o := range objs {
+				// The TLS component's replacement source is local configuration.
+				if strings.Contains(string(o.YAML), "config.kubernetes.io/local-config") {
+					t.Errorf("%s %s is local configuration and must not be rendered", o.Kind, o.Name)
 				}
 			}
 			ns := Find(objs, "Namespace")

@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,7 +110,7 @@ func simBin(t *testing.T) string {
 // and checks what reaches Loki and Prometheus: every event under LOGS_TENANT, only
 // detections under DETECTIONS_TENANT, and detection metrics by remote write.
 func TestDeploymentRunsEndToEnd(t *testing.T) {
-	for _, v := range []variant{variants[0], variants[3], gatewayVariant(t)} {
+	for _, v := range []variant{variants[0], variants[3], gatewayVariant(t), variantNamed(t, "grpc+tls"), variantNamed(t, "gateway+tls")} {
 		t.Run(v.name, func(t *testing.T) {
 			// A free port can be taken by another process between our probe and the
 			// collector's bind: start again with new ports (a bind conflict only, nothing else).
@@ -131,14 +130,24 @@ func runEndToEnd(t *testing.T, v variant) bool {
 	layout := podLayout(t)
 	configs, env := writeVariant(t, v, layout)
 
-	health, _ := movePorts(t, configs[0], nil)
+	health, _ := movePorts(t, configs[0], env, nil)
 
+	// With components/tls the stand-ins serve https and require a client certificate, and the
+	// pods get the Secrets' files and the mutual-TLS settings docs/deploy.md describes.
+	var pki *testPKI
+	if v.tls {
+		pki = newTestPKI(t)
+		pki.write(t, layout)
+		for k, val := range mutualTLSEnv {
+			env[k] = val
+		}
+	}
 	loki := &otlpSink{records: map[string]int{}, detections: map[string]int{}}
-	lokiSrv := httptest.NewServer(loki)
+	lokiSrv := pki.server(loki)
 	defer lokiSrv.Close()
 	var prwMu sync.Mutex
 	prwRequests := 0
-	prwSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	prwSrv := pki.server(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		prwMu.Lock()
 		prwRequests++
@@ -195,7 +204,16 @@ func runEndToEnd(t *testing.T, v variant) bool {
 		gwLayout := podLayout(t)
 		gwConfigs, gwEnv := writeGateway(t, v, gwLayout)
 		otlp := freePort(t)
-		movePorts(t, gwConfigs[0], map[string]string{"0.0.0.0:4317": "127.0.0.1:" + otlp})
+		movePorts(t, gwConfigs[0], gwEnv, map[string]string{"0.0.0.0:4317": "127.0.0.1:" + otlp})
+		if v.tls {
+			pki.write(t, gwLayout)
+			for k, val := range mutualTLSEnv {
+				gwEnv[k] = val
+			}
+		}
+		for k, val := range gwEnv {
+			gwEnv[k] = gwLayout.Local(val)
+		}
 		for _, k := range []string{"LOGS_OTLP_ENDPOINT", "DETECTIONS_OTLP_ENDPOINT", "LOGS_TENANT", "DETECTIONS_TENANT", "PROMETHEUS_REMOTE_WRITE_URL"} {
 			gwEnv[k] = env[k]
 		}
@@ -302,26 +320,28 @@ func runEndToEnd(t *testing.T, v variant) bool {
 	return true
 }
 
-// movePorts rewrites the pod's fixed listen addresses in config to free loopback ports, so
-// that parallel test packages do not clash, and returns the health and metrics ports. extra
-// maps more addresses to replace.
-func movePorts(t *testing.T, config string, extra map[string]string) (health, metrics string) {
+// movePorts moves the pod's listeners to free loopback ports, so that parallel test packages do
+// not clash, and returns the health and metrics ports: health and self-metrics through the
+// variables the pod sets (the configuration must read them), fixed addresses in config (extra,
+// and pprof/zpages where present) by rewriting the file.
+func movePorts(t *testing.T, config string, env map[string]string, extra map[string]string) (health, metrics string) {
 	t.Helper()
 	data, err := os.ReadFile(config)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(data)
+	for _, v := range []string{"HEALTH_CHECK_ENDPOINT", "SELF_METRICS_HOST", "SELF_METRICS_PORT"} {
+		if !strings.Contains(s, "${env:"+v) {
+			t.Fatalf("%s does not read ${env:%s}: the pod's bind address would not apply", config, v)
+		}
+	}
 	health, metrics = freePort(t), freePort(t)
-	required := map[string]string{
-		"0.0.0.0:13133": "127.0.0.1:" + health,
-		"port: 8888":    "port: " + metrics,
-		"host: 0.0.0.0": "host: 127.0.0.1",
-	}
-	for k, v := range extra {
-		required[k] = v
-	}
-	for old, repl := range required {
+	env["POD_IP"] = "127.0.0.1"
+	env["HEALTH_CHECK_ENDPOINT"] = "127.0.0.1:" + health
+	env["SELF_METRICS_HOST"] = "127.0.0.1"
+	env["SELF_METRICS_PORT"] = metrics
+	for old, repl := range extra {
 		if !strings.Contains(s, old) {
 			t.Fatalf("%s has no %q to move", config, old)
 		}

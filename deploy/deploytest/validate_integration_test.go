@@ -204,13 +204,7 @@ func TestCollectorValidatesHelmConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"MY_POD_IP": "127.0.0.1"}
-	var extra []corev1.EnvVar
-	decodeInto(t, values["extraEnvs"], &extra)
-	for _, e := range extra {
-		env[e.Name] = e.Value
-	}
-	if out, err := validate(t, bin, local[:1], env); err != nil {
+	if out, err := validate(t, bin, local[:1], helmEnv(t, values)); err != nil {
 		t.Fatalf("validate: %v\n%s", err, out)
 	}
 }
