@@ -61,11 +61,15 @@ func BenchmarkProcessRecord(b *testing.B) {
 		{"kprobe_etc_shadow", benchKprobe("/etc/shadow")},
 		{"exit_no_rules", rec{event: "tetragon.process_exit", resource: map[string]any{}, attrs: map[string]any{"process.pid": int64(1)}}},
 	}
-	for _, rulesName := range []string{"builtin", "testdata"} {
+	// builtin-noincidents shows what incidents and chains cost on top of the rules.
+	for _, rulesName := range []string{"builtin", "builtin-noincidents", "testdata"} {
 		cfg := createDefaultConfig().(*Config)
-		if rulesName == "testdata" {
+		switch rulesName {
+		case "testdata":
 			cfg.BuiltinRules = false
 			cfg.RulesFiles = []string{"testdata/rules.yaml"}
+		case "builtin-noincidents":
+			cfg.Incidents.Enabled = false
 		}
 		p, err := newDetectionProcessor(processortest.NewNopSettings(metadata.Type), cfg)
 		if err != nil {
