@@ -40,7 +40,7 @@ run: build
 
 ## test: everything CI runs. deps installs what the tests drive (apt: prometheus,
 ##       prometheus-alertmanager, buildah; go install: victoria-logs); it is idempotent.
-test: deps unit integration e2e
+test: deps unit integration e2e chaos fuzz
 
 deps:
 	./scripts/install-test-deps.sh
@@ -59,6 +59,19 @@ integration: build
 
 e2e: build
 	./scripts/e2e.sh
+
+.PHONY: chaos fuzz
+
+## chaos: tests/chaos (≤ 5 min): the shipped configuration while the log store goes away, the collector or
+##        Tetragon is SIGKILLed, a queue fills, rules files and input go bad; loss, duplicates, errors
+##        counted, peak memory. Prints the table of testbed/RESULTS.md, "Chaos tests".
+chaos: build
+	./scripts/chaos.sh
+
+## fuzz: every Fuzz* target for FUZZTIME each; a failing input lands in the package's testdata/fuzz/ (commit it).
+FUZZTIME ?= 8s
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 ## scorecard: regenerate the detection scorecard of processor/detectionprocessor/RULES.md from the tests.
 scorecard:
