@@ -11,6 +11,7 @@ import (
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
 	redactionprocessor "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor"
 	detectionmetricsconnector "github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
+	tenantroutingconnector "github.com/otelcol-runtime-security/otelcol-runtime-security/connector/tenantroutingconnector"
 	alertmanagerexporter "github.com/otelcol-runtime-security/otelcol-runtime-security/exporter/alertmanagerexporter"
 	gzipmiddlewareextension "github.com/otelcol-runtime-security/otelcol-runtime-security/extension/gzipmiddlewareextension"
 	detectionprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
@@ -126,6 +127,7 @@ func components() (otelcol.Factories, error) {
 
 	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
 		detectionmetricsconnector.NewFactory(),
+		tenantroutingconnector.NewFactory(),
 		forwardconnector.NewFactory(),
 	)
 	if err != nil {
@@ -133,6 +135,7 @@ func components() (otelcol.Factories, error) {
 	}
 	factories.ConnectorModules = makeModulesMap(factories.Connectors, map[component.Type]string{
 		detectionmetricsconnector.NewFactory().Type(): "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
+		tenantroutingconnector.NewFactory().Type():    "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
 		forwardconnector.NewFactory().Type():          "go.opentelemetry.io/collector/connector/forwardconnector v0.165.0",
 	})
 
