@@ -40,7 +40,7 @@ run: build
 
 ## test: everything CI runs. deps installs what the tests drive (apt: prometheus,
 ##       prometheus-alertmanager, buildah; go install: victoria-logs); it is idempotent.
-test: deps unit integration e2e chaos fuzz
+test: deps unit integration e2e fuzz chaos
 
 deps:
 	./scripts/install-test-deps.sh

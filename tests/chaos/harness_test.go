@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,7 +34,6 @@ type harness struct {
 
 	metricsPort, healthPort int
 	configs                 []string
-	extraEnv                []string
 
 	col    *testenv.Process
 	runs   int
@@ -95,7 +93,7 @@ func (h *harness) env() []string {
 	for k, v := range h.ds.Env {
 		env = append(env, k+"="+v)
 	}
-	return append(env, h.extraEnv...)
+	return env
 }
 
 func (h *harness) sock() string { return filepath.Join(h.dir, "tetragon.sock") }
@@ -497,11 +495,6 @@ func (h *harness) storedTally(set *eventSet, atLeastOnce bool) (all, det tally) 
 		h.t.Errorf("the all-events store holds %d records that were never sent", tl.Foreign)
 	}
 	return tl, dt
-}
-
-// signal sends sig to a process group started by testenv.
-func signal(p *testenv.Process, sig syscall.Signal) {
-	_ = syscall.Kill(-p.Cmd.Process.Pid, sig)
 }
 
 // poll scrapes the collector's telemetry every interval and hands each scrape to f until the

@@ -60,8 +60,12 @@ func newCgroupV2(t *testing.T, limit int64) (string, error) {
 	}
 	ctrl, _ := os.ReadFile(filepath.Join(mount, "cgroup.controllers"))
 	if !slices.Contains(strings.Fields(string(ctrl)), "memory") {
-		return "", fmt.Errorf("the cgroup v2 hierarchy mounted at %s offers the controllers %q, not memory (the memory controller is attached to a cgroup v1 hierarchy on this machine, owned by whatever runs the tests)",
-			mount, strings.TrimSpace(string(ctrl)))
+		why := ""
+		if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err == nil {
+			why = " (memory is attached to the cgroup v1 hierarchy at /sys/fs/cgroup/memory, which belongs to whatever runs the tests)"
+		}
+		return "", fmt.Errorf("the cgroup v2 hierarchy mounted at %s offers the controllers %q, not memory%s",
+			mount, strings.TrimSpace(string(ctrl)), why)
 	}
 	var candidates []string
 	if own, err := ownCgroup(); err == nil {
