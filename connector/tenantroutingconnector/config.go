@@ -14,7 +14,7 @@ import (
 
 // DefaultAttribute is the resource attribute the connector writes the tenant to unless
 // `attribute` says otherwise.
-const DefaultAttribute = "runtime_security.tenant"
+const DefaultAttribute = attrkey.Tenant
 
 // maxTenantLen is Loki's (and Mimir's) limit on a tenant ID, the X-Scope-OrgID header.
 const maxTenantLen = 150

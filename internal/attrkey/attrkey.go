@@ -146,6 +146,9 @@ const (
 	// its own severity and category.
 	RuleSeverities = "runtime_security.rule_severities"
 	RuleCategories = "runtime_security.rule_categories"
+	// Tenant is the resource attribute the tenant_routing connector writes (when its attribute is
+	// left at this default): the tenant a record was routed to.
+	Tenant = "runtime_security.tenant"
 	// Redacted is true on a record in which the secret_redaction processor masked a secret.
 	Redacted = "runtime_security.redacted"
 	// RuntimeSecurityDrift: on a process_exec, the syscall ("openat", "chmod", …) that created or made executable its binary in that container shortly before.
