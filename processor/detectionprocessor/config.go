@@ -8,8 +8,19 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 )
 
+// Modes of an instance.
+const (
+	// ModeDetect evaluates the rules and tags the records they match (the default).
+	ModeDetect = "detect"
+	// ModeSelect evaluates nothing and keeps only the records an upstream instance tagged: the
+	// detections-only pipeline. It copies what it keeps and never modifies its input.
+	ModeSelect = "select"
+)
+
 // Config is the configuration of the detection processor.
 type Config struct {
+	// Mode is detect (the default) or select.
+	Mode string `mapstructure:"mode"`
 	// BuiltinRules enables the embedded rule catalogue (default true).
 	BuiltinRules bool `mapstructure:"builtin_rules"`
 	// RulesFiles are YAML rules files applied after the catalogue, in order.
@@ -109,18 +120,38 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("disabled_rules[%d] is empty", i))
 		}
 	}
-	// With no rules at all the processor only makes sense as a filter that keeps what an upstream
-	// instance tagged (drop_unmatched: true).
-	if !c.BuiltinRules && len(c.RulesFiles) == 0 && !c.DropUnmatched {
-		errs = append(errs, errors.New("no rules: set builtin_rules: true or list rules_files (or drop_unmatched: true to keep only records an upstream detection processor tagged)"))
+	switch c.Mode {
+	case ModeDetect:
+		if !c.BuiltinRules && len(c.RulesFiles) == 0 && !c.DropUnmatched {
+			errs = append(errs, errors.New("no rules: set builtin_rules: true or list rules_files (or mode: select to keep only records an upstream detection processor tagged)"))
+		}
+	case ModeSelect:
+		if len(c.RulesFiles) > 0 || len(c.DisabledRules) > 0 {
+			errs = append(errs, errors.New("mode: select evaluates no rule: remove rules_files and disabled_rules (or use mode: detect)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("mode: %q is not detect (evaluate the rules, the default) or select (keep only records an upstream detection processor tagged)", c.Mode))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
+	}
+	if c.selects() {
+		return nil
 	}
 	if _, err := c.loadRules(); err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
 	return nil
+}
+
+// selects reports whether the instance evaluates no rule and only keeps tagged records: mode
+// select, or the combination that meant it before modes existed (legacySelect).
+func (c *Config) selects() bool { return c.Mode == ModeSelect || c.legacySelect() }
+
+// legacySelect is `builtin_rules: false` + `drop_unmatched: true` with no rules_files: read as mode
+// select, with a deprecation warning, for one release.
+func (c *Config) legacySelect() bool {
+	return c.Mode == ModeDetect && c.DropUnmatched && !c.BuiltinRules && len(c.RulesFiles) == 0
 }
 
 func (c *Config) loadRules() (*rules.Ruleset, error) {

@@ -24,9 +24,10 @@ func TestLoadConfig(t *testing.T) {
 		id       component.ID
 		expected *Config
 	}{
-		{component.NewID(metadata.Type), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
+		{component.NewID(metadata.Type), &Config{Mode: ModeDetect, BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
 			Drift: DriftConfig{Enabled: true, MaxEntries: 10000, TTL: time.Hour}, Incidents: defaultIncidents}},
 		{component.NewIDWithName(metadata.Type, "custom"), &Config{
+			Mode:               ModeDetect,
 			BuiltinRules:       false,
 			RulesFiles:         []string{"testdata/rules.yaml"},
 			DisabledRules:      []string{"Any exec in test namespace"},
@@ -36,7 +37,7 @@ func TestLoadConfig(t *testing.T) {
 			Drift:              DriftConfig{Enabled: true, MaxEntries: 2000, TTL: 30 * time.Minute},
 			Incidents:          IncidentsConfig{Enabled: true, Window: 5 * time.Minute, MaxIncidents: 300},
 		}},
-		{component.NewIDWithName(metadata.Type, "nodrift"), &Config{BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
+		{component.NewIDWithName(metadata.Type, "nodrift"), &Config{Mode: ModeDetect, BuiltinRules: true, ReloadInterval: 30 * time.Second, MaxSuppressionKeys: 10000,
 			Drift: DriftConfig{Enabled: false, MaxEntries: 10000, TTL: time.Hour}, Incidents: IncidentsConfig{Enabled: false, Window: 15 * time.Minute, MaxIncidents: 10000}}},
 	}
 	for _, tt := range tests {
@@ -53,7 +54,7 @@ func TestLoadConfig(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	base := func() *Config {
-		return &Config{BuiltinRules: false, RulesFiles: []string{"testdata/rules.yaml"}, ReloadInterval: time.Minute, MaxSuppressionKeys: 10,
+		return &Config{Mode: ModeDetect, BuiltinRules: false, RulesFiles: []string{"testdata/rules.yaml"}, ReloadInterval: time.Minute, MaxSuppressionKeys: 10,
 			Drift: DriftConfig{Enabled: true, MaxEntries: 10, TTL: time.Minute}, Incidents: defaultIncidents}
 	}
 	tests := []struct {
@@ -71,7 +72,9 @@ func TestValidate(t *testing.T) {
 		{"empty file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, "") }, "rules_files[1] is empty"},
 		{"duplicate file", func(c *Config) { c.RulesFiles = append(c.RulesFiles, c.RulesFiles[0]) }, `rules_files[1]: "testdata/rules.yaml" is listed twice`},
 		{"empty disabled", func(c *Config) { c.DisabledRules = []string{""} }, "disabled_rules[0] is empty"},
-		{"no rules", func(c *Config) { c.RulesFiles = nil }, "no rules: set builtin_rules: true or list rules_files"},
+		{"no rules", func(c *Config) { c.RulesFiles = nil }, "no rules: set builtin_rules: true or list rules_files (or mode: select"},
+		{"bad mode", func(c *Config) { c.Mode = "filter" }, `mode: "filter" is not detect (evaluate the rules, the default) or select`},
+		{"select with rules", func(c *Config) { c.Mode = ModeSelect }, "mode: select evaluates no rule: remove rules_files and disabled_rules"},
 		{"unknown disabled", func(c *Config) { c.DisabledRules = []string{"Shel in container"} },
 			`rules: disabled_rules: rule "Shel in container": no such rule or chain; known rules: Shell in container, Shell spawned by web server, Any exec in test namespace, Sensitive file read`},
 		{"missing file", func(c *Config) { c.RulesFiles = []string{"testdata/nope.yaml"} }, "rules: testdata/nope.yaml: open testdata/nope.yaml: no such file or directory"},

@@ -26,6 +26,7 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
+		Mode:               ModeDetect,
 		BuiltinRules:       true,
 		ReloadInterval:     30 * time.Second,
 		MaxSuppressionKeys: 10000,

@@ -51,6 +51,7 @@ type detectionProcessor struct {
 	suppress *suppress.Cache
 	now      func() time.Time
 	errLog   *ratelog.Logger // rule evaluation errors: one line per rule per interval
+	instance metric.MeasurementOption
 	reloader *reloader
 	// drift marks executions of files created or made executable in the same container; nil when
 	// drift.enabled is false and in a select-only instance.
@@ -74,6 +75,15 @@ func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProce
 	if err != nil {
 		return nil, err
 	}
+	if cfg.legacySelect() {
+		set.Logger.Warn("builtin_rules: false with drop_unmatched: true and no rules_files is read as mode: select; this form is deprecated, write mode: select")
+	}
+	if cfg.selects() {
+		// Nothing to load: a select instance evaluates no rule.
+		c := *cfg
+		c.Mode, c.BuiltinRules, c.RulesFiles, c.DisabledRules = ModeSelect, false, nil, nil
+		cfg = &c
+	}
 	p := &detectionProcessor{
 		cfg:      cfg,
 		logger:   set.Logger,
@@ -81,6 +91,8 @@ func newDetectionProcessor(set processor.Settings, cfg *Config) (*detectionProce
 		suppress: suppress.New(cfg.MaxSuppressionKeys),
 		now:      time.Now,
 		errLog:   ratelog.New(set.Logger, ratelog.DefaultInterval),
+		// rules_loaded is told apart per instance: a collector runs a detect and a select one.
+		instance: metric.WithAttributeSet(attribute.NewSet(attribute.String("processor", set.ID.String()))),
 	}
 	p.bufPool.New = func() any { return &scratch{} }
 	if cfg.Drift.Enabled && !p.selectsOnly() {
@@ -112,7 +124,7 @@ func (p *detectionProcessor) shutdown(context.Context) error {
 // activate swaps in a new ruleset. reload is false for the initial load.
 func (p *detectionProcessor) activate(rs *rules.Ruleset, reload bool) {
 	p.state.Store(newState(rs))
-	p.tb.ProcessorDetectionRulesLoaded.Record(context.Background(), int64(rs.EnabledCount()))
+	p.tb.ProcessorDetectionRulesLoaded.Record(context.Background(), int64(rs.EnabledCount()), p.instance)
 	if reload {
 		p.tb.ProcessorDetectionReloads.Add(context.Background(), 1)
 		p.logger.Info("Detection rules reloaded", zap.Int("rules_enabled", rs.EnabledCount()), zap.Int("rules_total", len(rs.Rules())))
@@ -128,9 +140,7 @@ func (p *detectionProcessor) reloadFailed(reason, file string, err error) {
 
 // selectsOnly reports whether this instance evaluates no rule of its own and only keeps the records
 // an upstream instance tagged (the detections-only pipeline). It never needs to modify its input.
-func (p *detectionProcessor) selectsOnly() bool {
-	return p.cfg.DropUnmatched && !p.cfg.BuiltinRules && len(p.cfg.RulesFiles) == 0
-}
+func (p *detectionProcessor) selectsOnly() bool { return p.cfg.selects() }
 
 func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	if p.selectsOnly() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -19,6 +20,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
@@ -228,7 +232,8 @@ func TestUnmatchedRecordsPassUntouched(t *testing.T) {
 	wb, _ := m.MarshalLogs(want)
 	gb, _ := m.MarshalLogs(got)
 	assert.JSONEq(t, string(wb), string(gb))
-	metadatatest.AssertEqualProcessorDetectionRulesLoaded(t, tel, []metricdata.DataPoint[int64]{{Value: 4}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorDetectionRulesLoaded(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 4, Attributes: attribute.NewSet(attribute.String("processor", "detection"))}}, metricdatatest.IgnoreTimestamp())
 }
 
 func TestDropUnmatched(t *testing.T) {
@@ -449,4 +454,33 @@ rules:
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "escalate.severity")
 	assert.Contains(t, err.Error(), "does not raise")
+}
+
+// mode: select is the explicit form of the detections-only instance: it loads no rule even with
+// builtin_rules at its default, reports 0 rules under its own instance, and copies what it keeps;
+// the older implicit combination still works, with a deprecation warning.
+func TestModeSelect(t *testing.T) {
+	f := NewFactory()
+	cfg := f.CreateDefaultConfig().(*Config)
+	cfg.Mode = ModeSelect
+	require.NoError(t, cfg.Validate())
+	tel := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	set := metadatatest.NewSettings(tel)
+	set.ID = component.NewIDWithName(metadata.Type, "detections_only")
+	p, err := f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	assert.False(t, p.Capabilities().MutatesData)
+	metadatatest.AssertEqualProcessorDetectionRulesLoaded(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 0, Attributes: attribute.NewSet(attribute.String("processor", "detection/detections_only"))}}, metricdatatest.IgnoreTimestamp())
+
+	core, logs := observer.New(zapcore.WarnLevel)
+	legacy := f.CreateDefaultConfig().(*Config)
+	legacy.BuiltinRules, legacy.DropUnmatched = false, true
+	lset := processortest.NewNopSettings(metadata.Type)
+	lset.Logger = zap.New(core)
+	lp, err := newDetectionProcessor(lset, legacy)
+	require.NoError(t, err)
+	assert.True(t, lp.selectsOnly())
+	assert.Equal(t, 1, logs.FilterMessageSnippet("write mode: select").Len())
 }

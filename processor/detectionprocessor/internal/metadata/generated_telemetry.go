@@ -133,7 +133,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorDetectionRulesLoaded, err = builder.meter.Int64Gauge(
 		"otelcol_processor_detection_rules_loaded",
-		metric.WithDescription("Number of enabled detection rules in the active ruleset. [Alpha]"),
+		metric.WithDescription("Number of enabled detection rules in the active ruleset, per processor instance (0 for a select instance). [Alpha]"),
 		metric.WithUnit("{rule}"),
 	)
 	errs = errors.Join(errs, err)

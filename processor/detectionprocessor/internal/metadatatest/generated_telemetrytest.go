@@ -181,7 +181,7 @@ func AssertEqualProcessorDetectionReloads(t *testing.T, tt *componenttest.Teleme
 func AssertEqualProcessorDetectionRulesLoaded(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_detection_rules_loaded",
-		Description: "Number of enabled detection rules in the active ruleset. [Alpha]",
+		Description: "Number of enabled detection rules in the active ruleset, per processor instance (0 for a select instance). [Alpha]",
 		Unit:        "{rule}",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
