@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command profiles learns, compares and merges workload behaviour profiles
 // (internal/workloadprofile, issue 14) offline, from Tetragon JSON export files:
 // the reviewed, GitOps path to the workload_profile processor's profiles_files.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command ruletest runs detection rules offline over Tetragon JSONL exports and
 // reports which rules fire on which events, then a per-rule summary.
 //

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package attrkey names every attribute the tetragon receiver writes and the
 // detection processor, the detection_metrics connector and the shipped
 // dashboards read. It is the contract between those components: a key is

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package eventmap decodes Tetragon events (protojson lines or gRPC messages)
 // and maps them to OpenTelemetry log records following internal/attrkey.
 package eventmap

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package syscalls names Linux syscalls for the event mapper and the rule
 // compiler: the number → name tables of the ABIs Tetragon writes in a
 // raw_syscalls syscall_id argument ("x64", "arm64", "i386"), and the syscall

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 //go:build ignore
 
 // gen writes tables_gen.go: the syscall number → name tables of the ABIs

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package testenv finds the repository, the shared Tetragon corpus and the built binaries, and
 // runs the external processes (collector, simulator, Prometheus, Alertmanager, VictoriaLogs) that
 // the integration and end-to-end tests drive.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package detectionprocessor evaluates detection rules (OTTL conditions with
 // Falco-style exceptions) over the log records of the tetragon receiver and
 // tags matching records with rule, severity and MITRE ATT&CK attributes.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package tetragonsim is a stand-in for Cilium Tetragon: a FineGuidanceSensors gRPC server, a
 // replayer of recorded Tetragon JSON, a generator of synthetic Kubernetes runtime traffic and a
 // Tetragon-style JSON export file writer. testbed/cmd/tetragon-sim is its command line; tests and

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 //go:build e2e
 
 // Package e2e proves the whole pipeline against real servers on loopback: tetragon-sim plays an

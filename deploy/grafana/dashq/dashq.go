@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dashq describes the queries of the shipped Grafana dashboards
 // (deploy/grafana/queries.yaml) and turns their Grafana template variables
 // into values a plain Prometheus or Loki API call accepts.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command gen writes the Grafana dashboards of otelcol-runtime-security,
 // defined in Go with the Grafana Foundation SDK, to deploy/grafana/dashboards
 // and the list of their queries to deploy/grafana/queries.yaml.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command gen writes the Prometheus alert rules (plain rule file and
 // Prometheus Operator PrometheusRule) and the runbooks they link to, all from
 // the tables in this package. Run it from the repository root: `make alerts`.

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ruleengine exposes the detection processor's rule engine (load,
 // compile, evaluate) to tools outside the processor, such as cmd/ruletest.
 // The engine lives in the processor's internal/rules; this package only

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command tetragon-sim stands in for Cilium Tetragon: it serves the FineGuidanceSensors gRPC API
 // and/or writes a Tetragon JSON export file, with events replayed from recorded JSON or generated.
 // See testbed/tetragonsim/README.md.

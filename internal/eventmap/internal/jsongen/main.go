@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command jsongen writes internal/eventmap/encode_gen.go: the body=json
 // encoder of tetragon.GetEventsResponse, one method per message type that
 // appends the message as protojson (proto names) to the encoder's buffer by

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package rulefuncs holds the OTTL functions the detection rules use on top of
 // OTTL's standard library. Every function is nil-safe: a missing attribute, a
 // value of the wrong type or an out-of-range argument index yields false (for

@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package suppress remembers recent detections per (rule, key) so that repeats
 // within a rule's window are counted instead of emitted again.
 package suppress

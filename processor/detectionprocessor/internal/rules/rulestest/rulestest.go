@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package rulestest builds log records by hand and runs rules over them, for
 // tests of the rule engine and of the catalogue.
 package rulestest
