@@ -124,38 +124,13 @@ func (s *ChainStep) String() string {
 }
 
 // chainEntry is a chain spec being assembled, with where it came from.
-type chainEntry struct {
-	spec    ChainSpec
-	file    string
-	ruleset string
-}
+type chainEntry = sourced[ChainSpec]
 
 // compileChains merges the chains of docs (a later file's chain replaces an earlier one of the same
 // name, keeping its position) and compiles them against the compiled rules rs.
 func compileChains(srcs []Source, docs []*Document, rs *Ruleset, lists map[string][]string, parser *ottl.Parser[rulefuncs.TC], errs *errorList) {
-	var entries []*chainEntry
-	byName := map[string]*chainEntry{}
-	for i, doc := range docs {
-		seen := map[string]int{}
-		for _, spec := range doc.Chains {
-			if spec.Name == "" {
-				errs.add(srcs[i].Path, spec.line, "", "chains.name", errors.New("a chain needs a name"))
-				continue
-			}
-			if prev, dup := seen[spec.Name]; dup {
-				errs.add(srcs[i].Path, spec.line, spec.Name, "name", fmt.Errorf("duplicate chain name (first defined at line %d)", prev))
-				continue
-			}
-			seen[spec.Name] = spec.line
-			e := &chainEntry{spec: spec, file: srcs[i].Path, ruleset: srcs[i].Ruleset}
-			if old, ok := byName[spec.Name]; ok {
-				*old = *e
-				continue
-			}
-			byName[spec.Name] = e
-			entries = append(entries, e)
-		}
-	}
+	entries, _ := mergeByName(srcs, docs, func(d *Document) []ChainSpec { return d.Chains },
+		func(s *ChainSpec) (string, int) { return s.Name, s.line }, "chain", "chains.name", errs)
 	rs.chainByName = map[string]*Chain{}
 	for _, e := range entries {
 		c := compileChain(e, rs, lists, parser, errs)

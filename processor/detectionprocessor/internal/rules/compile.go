@@ -45,10 +45,45 @@ func TechniqueURL(id string) string {
 }
 
 // entry is a rule spec being assembled, with where it came from.
-type entry struct {
-	spec    RuleSpec
+type entry = sourced[RuleSpec]
+
+// sourced is a spec being assembled, with where it came from.
+type sourced[S any] struct {
+	spec    S
 	file    string
 	ruleset string
+}
+
+// mergeByName merges the specs of every document in source order: a later document's spec replaces
+// an earlier one of the same name in place (keeping its position, so catalogue order is stable); a
+// missing name, or a name repeated within one document, is an error. nameOf gives a spec's name and
+// line; what ("rule", "chain") and nameField name it in errors.
+func mergeByName[S any](srcs []Source, docs []*Document, specsOf func(*Document) []S, nameOf func(*S) (string, int), what, nameField string, errs *errorList) ([]*sourced[S], map[string]*sourced[S]) {
+	var entries []*sourced[S]
+	byName := map[string]*sourced[S]{}
+	for i, doc := range docs {
+		seen := map[string]int{}
+		for _, spec := range specsOf(doc) {
+			name, line := nameOf(&spec)
+			if name == "" {
+				errs.add(srcs[i].Path, line, "", nameField, fmt.Errorf("a %s needs a name", what))
+				continue
+			}
+			if prev, dup := seen[name]; dup {
+				errs.add(srcs[i].Path, line, name, "name", fmt.Errorf("duplicate %s name (first defined at line %d)", what, prev))
+				continue
+			}
+			seen[name] = line
+			e := &sourced[S]{spec: spec, file: srcs[i].Path, ruleset: srcs[i].Ruleset}
+			if old, ok := byName[name]; ok {
+				*old = *e
+				continue
+			}
+			byName[name] = e
+			entries = append(entries, e)
+		}
+	}
+	return entries, byName
 }
 
 // Compile parses, merges and compiles sources in order: later sources replace
@@ -94,32 +129,15 @@ func Compile(srcs []Source, disabled []string, logger *zap.Logger) (*Ruleset, er
 		}
 	}
 
-	var entries []*entry
-	byName := map[string]*entry{}
 	for i, doc := range docs {
-		seen := map[string]int{}
-		for _, spec := range doc.Rules {
-			if spec.Name == "" {
-				errs.add(srcs[i].Path, spec.line, "", "name", errors.New("a rule needs a name"))
-				continue
+		for j := range doc.Rules {
+			for k := range doc.Rules[j].Exceptions {
+				doc.Rules[j].Exceptions[k].file = srcs[i].Path
 			}
-			if prev, dup := seen[spec.Name]; dup {
-				errs.add(srcs[i].Path, spec.line, spec.Name, "name", fmt.Errorf("duplicate rule name (first defined at line %d)", prev))
-				continue
-			}
-			seen[spec.Name] = spec.line
-			for j := range spec.Exceptions {
-				spec.Exceptions[j].file = srcs[i].Path
-			}
-			e := &entry{spec: spec, file: srcs[i].Path, ruleset: srcs[i].Ruleset}
-			if old, ok := byName[spec.Name]; ok {
-				*old = *e // replace in place: keeps the catalogue position
-				continue
-			}
-			byName[spec.Name] = e
-			entries = append(entries, e)
 		}
 	}
+	entries, byName := mergeByName(srcs, docs, func(d *Document) []RuleSpec { return d.Rules },
+		func(s *RuleSpec) (string, int) { return s.Name, s.line }, "rule", "name", &errs)
 	for i, doc := range docs {
 		for _, ov := range doc.Overrides {
 			applyOverride(srcs[i].Path, ov, byName, &errs)
