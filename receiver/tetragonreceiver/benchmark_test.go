@@ -113,7 +113,7 @@ func BenchmarkGRPCEventPath(b *testing.B) {
 			b.ReportAllocs()
 			report := startCPU(b)
 			for i := 0; i < b.N; i++ {
-				_ = bt.Add(events[i%len(events)], nil, time.Now())
+				_ = bt.Add(events[i%len(events)], nil, 1000, time.Now())
 				if bt.Full() {
 					if err := bt.Flush(ctx); err != nil {
 						b.Fatal(err)

@@ -40,7 +40,7 @@ func fileConfig(path string) *Config {
 	fc.StartAt = startAtBeginning
 	fc.PollInterval = 10 * time.Millisecond
 	cfg.File = configoptional.Some(fc)
-	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: 20 * time.Millisecond}
+	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: 20 * time.Millisecond, MaxBytes: defaultBatchMaxBytes}
 	return cfg
 }
 
@@ -648,4 +648,30 @@ func TestFileFieldFiltersSkipFields(t *testing.T) {
 		}
 	}
 	assert.Greater(t, procs, 100)
+}
+
+// batch.max_bytes bounds a batch by the length of its lines: with 30 KB lines and 64 KiB, the
+// third line reaches it. The batch timeout is long, so only bytes cut the batches (the last
+// one is delivered at shutdown).
+func TestFileBatchMaxBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tetragon.log")
+	w := newExportWriter(t, path)
+	var want []string
+	var buf bytes.Buffer
+	for _, id := range ids("big", 0, 10) {
+		buf.Write(mustLine(t, withArguments(id, 30_000)))
+		want = append(want, id)
+	}
+	w.write(buf.Bytes())
+
+	cfg := fileConfig(path)
+	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: time.Minute, MaxBytes: 64 << 10}
+	require.NoError(t, cfg.Validate())
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "the first three batches", func() bool { return sink.count() == 9 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Equal(t, want, sink.execIDs())
+	assert.Equal(t, []int{3, 3, 3, 1}, sink.batchSizes())
 }

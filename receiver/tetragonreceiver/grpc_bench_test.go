@@ -103,7 +103,7 @@ func BenchmarkGRPCStream(b *testing.B) {
 			})
 			require.NoError(b, err)
 			cfg := grpcConfig("unix://" + sock)
-			cfg.Batch = BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond}
+			cfg.Batch = BatchConfig{MaxSize: 512, Timeout: 200 * time.Millisecond, MaxBytes: defaultBatchMaxBytes}
 			cfg.Body = body
 			r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, next)
 			require.NoError(b, err)

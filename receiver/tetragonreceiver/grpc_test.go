@@ -164,10 +164,10 @@ func execEvents(prefix string, n int) []*tetragon.GetEventsResponse {
 
 func grpcConfig(endpoint string) *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.Endpoint = endpoint
-	cfg.InfoFile = ""
-	cfg.Reconnect = ReconnectConfig{InitialInterval: 20 * time.Millisecond, MaxInterval: 100 * time.Millisecond}
-	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: 20 * time.Millisecond}
+	grpcOf(cfg).Endpoint = endpoint
+	grpcOf(cfg).InfoFile = ""
+	grpcOf(cfg).Reconnect = ReconnectConfig{InitialInterval: 20 * time.Millisecond, MaxInterval: 100 * time.Millisecond}
+	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: 20 * time.Millisecond, MaxBytes: defaultBatchMaxBytes}
 	return cfg
 }
 
@@ -182,10 +182,10 @@ func TestGRPCDeliversEventsInBatchesAndPassesFilters(t *testing.T) {
 	serveUnix(t, sock, srv)
 
 	cfg := grpcConfig("unix://" + sock)
-	cfg.AllowList = []map[string]any{
+	grpcOf(cfg).AllowList = []map[string]any{
 		{"event_set": []any{"PROCESS_EXEC", "PROCESS_KPROBE"}, "namespace": []any{"default"}, "binary_regex": []any{"^/bin/"}},
 	}
-	cfg.DenyList = []map[string]any{{"health_check": true}, {"pod_regex": []any{"^tetragon"}}}
+	grpcOf(cfg).DenyList = []map[string]any{{"health_check": true}, {"pod_regex": []any{"^tetragon"}}}
 	cfg.FieldFilters = []map[string]any{{"event_set": []any{"PROCESS_EXEC"}, "fields": []any{"process.binary", "process.exec_id"}, "action": "INCLUDE", "invert_event_set": true}}
 
 	h := newHarness(t)
@@ -281,10 +281,10 @@ func TestGRPCSkipsOversizedEvents(t *testing.T) {
 
 			cfg := grpcConfig("unix://" + sock)
 			if tc.maxEventBytes > 0 {
-				cfg.MaxEventBytes = tc.maxEventBytes
+				grpcOf(cfg).MaxEventBytes = tc.maxEventBytes
 			}
-			require.Greater(t, proto.Size(big), cfg.MaxEventBytes)
-			require.Less(t, proto.Size(big), grpcRecvLimit(cfg.MaxEventBytes), "gRPC reads it, the receiver skips it")
+			require.Greater(t, proto.Size(big), grpcOf(cfg).MaxEventBytes)
+			require.Less(t, proto.Size(big), grpcRecvLimit(grpcOf(cfg).MaxEventBytes), "gRPC reads it, the receiver skips it")
 			h := newHarness(t)
 			sink := &collector{}
 			r := h.start(t, cfg, sink, nil)
@@ -302,19 +302,19 @@ func TestGRPCSkipsOversizedEvents(t *testing.T) {
 	}
 }
 
-// Above gRPC's receive limit (4 x max_event_bytes) gRPC ends the stream: still counted as
+// Above gRPC's receive limit (grpcRecvLimit: 16 MiB, or 4 x max_event_bytes) gRPC ends the stream: still counted as
 // oversized, then the receiver reconnects.
 func TestGRPCEventOverReceiveLimitEndsTheStream(t *testing.T) {
 	sock := filepath.Join(socketDir(t), "tetragon.sock")
 	srv := &fakeTetragon{version: "v1.7.1"}
-	huge := withArguments("huge", 20_000)
+	huge := withArguments("huge", 17<<20)
 	srv.queueFrames(execEvent("before"), huge, execEvent("lost"))
 	srv.queueFrames(execEvent("next-stream"))
 	serveUnix(t, sock, srv)
 
 	cfg := grpcConfig("unix://" + sock)
-	cfg.MaxEventBytes = 4096
-	require.Greater(t, proto.Size(huge), grpcRecvLimit(cfg.MaxEventBytes))
+	grpcOf(cfg).MaxEventBytes = 4096
+	require.Greater(t, proto.Size(huge), grpcRecvLimit(grpcOf(cfg).MaxEventBytes))
 	h := newHarness(t)
 	sink := &collector{}
 	r := h.start(t, cfg, sink, nil)
@@ -445,7 +445,7 @@ func TestGRPCEndpointFromInfoFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(info, []byte(`{"server_address":"unix://`+sock+`","version":"v1.7.1"}`), 0o600))
 
 	cfg := grpcConfig("")
-	cfg.InfoFile = info
+	grpcOf(cfg).InfoFile = info
 	h := newHarness(t)
 	sink := &collector{}
 	r := h.start(t, cfg, sink, nil)
@@ -550,7 +550,7 @@ func TestGRPCMutualTLS(t *testing.T) {
 		tlsCfg.CertFile = filepath.Join(dir, "client.crt")
 		tlsCfg.KeyFile = filepath.Join(dir, "client.key")
 		cfg := grpcConfig(lis.Addr().String())
-		cfg.TLS = configoptional.Some(tlsCfg)
+		grpcOf(cfg).TLS = configoptional.Some(tlsCfg)
 		h := newHarness(t)
 		sink := &collector{}
 		r := h.start(t, cfg, sink, nil)
@@ -563,7 +563,7 @@ func TestGRPCMutualTLS(t *testing.T) {
 		tlsCfg := configtls.NewDefaultClientConfig()
 		tlsCfg.CAFile = filepath.Join(dir, "ca.crt")
 		cfg := grpcConfig(lis.Addr().String())
-		cfg.TLS = configoptional.Some(tlsCfg)
+		grpcOf(cfg).TLS = configoptional.Some(tlsCfg)
 		h := newHarness(t)
 		r := h.start(t, cfg, &collector{}, nil)
 		waitFor(t, "connection failure logged", func() bool {
@@ -586,7 +586,7 @@ func TestGRPCMutualTLS(t *testing.T) {
 		tlsCfg := configtls.NewDefaultClientConfig()
 		tlsCfg.CAFile = filepath.Join(dir, "missing-ca.crt")
 		cfg := grpcConfig(lis.Addr().String())
-		cfg.TLS = configoptional.Some(tlsCfg)
+		grpcOf(cfg).TLS = configoptional.Some(tlsCfg)
 		h := newHarness(t)
 		r, err := newReceiver(h.set, cfg, &collector{})
 		require.NoError(t, err)
@@ -618,4 +618,31 @@ func TestGRPCRecordsCarryMappedAttributes(t *testing.T) {
 	var body tetragon.GetEventsResponse
 	require.NoError(t, protojson.Unmarshal([]byte(lr.Body().Str()), &body))
 	assert.True(t, proto.Equal(execEvent("attr-00000"), &body), "body: %s", lr.Body().Str())
+}
+
+// batch.max_bytes counts gRPC messages' bytes: with 30 KB events and 64 KiB, the third event
+// reaches it. The batch timeout is long, so only bytes cut the batches (the last one is delivered at
+// shutdown).
+func TestGRPCBatchMaxBytes(t *testing.T) {
+	sock := filepath.Join(socketDir(t), "tetragon.sock")
+	srv := &fakeTetragon{version: "v1.7.1"}
+	var frames []any
+	var want []string
+	for _, id := range ids("big", 0, 10) {
+		frames = append(frames, withArguments(id, 30_000))
+		want = append(want, id)
+	}
+	srv.queueFrames(frames...)
+	serveUnix(t, sock, srv)
+
+	cfg := grpcConfig("unix://" + sock)
+	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: time.Minute, MaxBytes: 64 << 10}
+	require.NoError(t, cfg.Validate())
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "the first three batches", func() bool { return sink.count() == 9 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Equal(t, want, sink.execIDs())
+	assert.Equal(t, []int{3, 3, 3, 1}, sink.batchSizes())
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +122,8 @@ type collector struct {
 	batches int
 	calls   int
 	fail    func(call int) error
+	// sizes are the records of each accepted batch.
+	sizes []int
 }
 
 func (c *collector) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
@@ -135,6 +138,7 @@ func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 		}
 	}
 	c.batches++
+	c.sizes = append(c.sizes, ld.LogRecordCount())
 	for i := range ld.ResourceLogs().Len() {
 		sls := ld.ResourceLogs().At(i).ScopeLogs()
 		for j := range sls.Len() {
@@ -284,4 +288,13 @@ func ids(prefix string, from, to int) []string {
 		out = append(out, fmt.Sprintf("%s-%05d", prefix, i))
 	}
 	return out
+}
+
+// grpcOf is cfg's grpc section, set from its defaults if it was not.
+func grpcOf(cfg *Config) *GRPCConfig { return cfg.GRPC.GetOrInsertDefault() }
+
+func (c *collector) batchSizes() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.sizes)
 }

@@ -249,25 +249,25 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 			if err := (tetragonwire.Codec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(c.bins[j])}, ev); err != nil {
 				b.Fatal(err)
 			}
-			if err := bt.Add(ev, nil, now); err != nil {
+			if err := bt.Add(ev, nil, len(c.bins[j]), now); err != nil {
 				b.Fatal(err)
 			}
 		case "file-filtered":
 			if err := c.dec.Decode(c.whole[j], fileEv); err != nil {
 				b.Fatal(err)
 			}
-			if err := bt.Add(fileEv, nil, now); err != nil {
+			if err := bt.Add(fileEv, nil, len(c.whole[j]), now); err != nil {
 				b.Fatal(err)
 			}
 		default:
 			if err := eventmap.DecodeJSON(c.lines[j], fileEv); err != nil {
 				b.Fatal(err)
 			}
-			if err := bt.Add(fileEv, c.lines[j], now); err != nil {
+			if err := bt.Add(fileEv, c.lines[j], len(c.lines[j]), now); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if bt.Full() {
+		if bt.Due(now) {
 			if err := bt.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}

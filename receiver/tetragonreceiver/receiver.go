@@ -92,6 +92,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*tetra
 func (r *tetragonReceiver) newBatcher(transport string) *batcher.Batcher {
 	return batcher.New(batcher.Settings{
 		MaxSize:   r.cfg.Batch.MaxSize,
+		MaxBytes:  r.cfg.Batch.MaxBytes,
 		Timeout:   r.cfg.Batch.Timeout,
 		Mapping:   eventmap.Options{Body: r.cfg.Body, ClusterName: r.cfg.ClusterName},
 		Transport: transport,
@@ -106,6 +107,10 @@ func (r *tetragonReceiver) newBatcher(transport string) *batcher.Batcher {
 // Start begins reading in the background; it fails only on configuration
 // that cannot work (unreadable TLS files, missing storage extension).
 func (r *tetragonReceiver) Start(ctx context.Context, host component.Host) error {
+	if len(r.cfg.legacyKeys) > 0 {
+		r.set.Logger.Warn("Deprecated configuration: the receiver's gRPC settings now go under `grpc`; the top-level form is read for one more release",
+			zap.Strings("keys", r.cfg.legacyKeys), zap.String("write_instead", r.cfg.legacyHint()))
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	var err error
 	if r.cfg.fileMode() {
@@ -126,9 +131,10 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 	if err != nil {
 		return err
 	}
+	g := r.cfg.grpcConfig()
 	var creds credentials.TransportCredentials
-	if r.cfg.TLS.HasValue() && !r.cfg.TLS.Get().Insecure {
-		tlsCfg, err := r.cfg.TLS.Get().LoadTLSConfig(ctx)
+	if g.TLS.HasValue() && !g.TLS.Get().Insecure {
+		tlsCfg, err := g.TLS.Get().LoadTLSConfig(ctx)
 		if err != nil {
 			return fmt.Errorf("tls: %w", err)
 		}
@@ -136,15 +142,15 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 	}
 	b := r.newBatcher("grpc")
 	src := grpcsource.New(grpcsource.Settings{
-		Endpoint:        r.cfg.Endpoint,
-		InfoFile:        r.cfg.InfoFile,
+		Endpoint:        g.Endpoint,
+		InfoFile:        g.InfoFile,
 		Credentials:     creds,
 		Request:         req,
-		InitialInterval: r.cfg.Reconnect.InitialInterval,
-		MaxInterval:     r.cfg.Reconnect.MaxInterval,
-		MaxEventBytes:   r.cfg.MaxEventBytes,
-		MaxRecvMsgBytes: grpcRecvLimit(r.cfg.MaxEventBytes),
-		ReadCoalesce:    r.cfg.ReadCoalesce,
+		InitialInterval: g.Reconnect.InitialInterval,
+		MaxInterval:     g.Reconnect.MaxInterval,
+		MaxEventBytes:   g.MaxEventBytes,
+		MaxRecvMsgBytes: grpcRecvLimit(g.MaxEventBytes),
+		ReadCoalesce:    g.ReadCoalesce,
 		Skipped: func(reason string, err error, n int) {
 			b.CountRejected(reason, err, func() []zap.Field { return []zap.Field{zap.Int("message_bytes", n)} })
 		},
@@ -154,7 +160,7 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 	})
 	// The channel decouples Recv from delivery; when it is full, Recv stops
 	// and gRPC flow control pushes back on Tetragon.
-	events := make(chan *tetragon.GetEventsResponse, r.cfg.Batch.MaxSize)
+	events := make(chan grpcsource.Event, r.cfg.Batch.MaxSize)
 	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
@@ -169,7 +175,7 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 		for drained := false; !drained; {
 			select {
 			case ev := <-events:
-				_ = b.Add(ev, nil, time.Now())
+				_ = b.Add(ev.Event, nil, ev.Bytes, time.Now())
 			default:
 				drained = true
 			}
@@ -180,11 +186,12 @@ func (r *tetragonReceiver) startGRPC(ctx, runCtx context.Context) error {
 }
 
 func (r *tetragonReceiver) eventsRequest() (*tetragon.GetEventsRequest, error) {
-	allow, err := tetragonfilter.Filters("allow_list", r.cfg.AllowList)
+	g := r.cfg.grpcConfig()
+	allow, err := tetragonfilter.Filters("grpc.allow_list", g.AllowList)
 	if err != nil {
 		return nil, err
 	}
-	deny, err := tetragonfilter.Filters("deny_list", r.cfg.DenyList)
+	deny, err := tetragonfilter.Filters("grpc.deny_list", g.DenyList)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +202,7 @@ func (r *tetragonReceiver) eventsRequest() (*tetragon.GetEventsRequest, error) {
 	return &tetragon.GetEventsRequest{AllowList: allow, DenyList: deny, FieldFilters: fields}, nil
 }
 
-func (r *tetragonReceiver) batchLoop(ctx context.Context, b *batcher.Batcher, events <-chan *tetragon.GetEventsResponse) {
+func (r *tetragonReceiver) batchLoop(ctx context.Context, b *batcher.Batcher, events <-chan grpcsource.Event) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -205,10 +212,12 @@ func (r *tetragonReceiver) batchLoop(ctx context.Context, b *batcher.Batcher, ev
 			return
 		case ev := <-events:
 			wasEmpty := b.Len() == 0
-			if b.Add(ev, nil, time.Now()) != nil {
+			now := time.Now()
+			if b.Add(ev.Event, nil, ev.Bytes, now) != nil {
 				continue
 			}
-			if b.Full() {
+			// Full, or max_bytes sealed the previous records into their own batch.
+			if b.Due(now) {
 				if b.Flush(ctx) != nil {
 					return
 				}

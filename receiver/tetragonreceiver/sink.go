@@ -48,7 +48,7 @@ func (s *lineSink) Line(line []byte, file string, offset int64) {
 	if s.dec.LeavesOut() {
 		raw = nil
 	}
-	_ = s.b.Add(s.ev, raw, time.Now())
+	_ = s.b.Add(s.ev, raw, len(line), time.Now())
 }
 
 func (s *lineSink) Due(now time.Time) bool          { return s.b.Due(now) }

@@ -30,8 +30,13 @@ import (
 // Settings configure a Batcher.
 type Settings struct {
 	MaxSize int
-	Timeout time.Duration
-	Mapping eventmap.Options
+	// MaxBytes bounds a batch by the input bytes of its events (export line or gRPC message
+	// lengths): a batch is full once they reach it, and an event larger than MaxBytes goes in a
+	// batch of its own. Records cost several times their input bytes all the way to the log
+	// store, which refuses a request over its limit whole. 0: no limit.
+	MaxBytes int
+	Timeout  time.Duration
+	Mapping  eventmap.Options
 	// Transport names the input in the receiver's standard obsreport metrics
 	// ("grpc" or "file").
 	Transport string
@@ -53,6 +58,8 @@ type Batcher struct {
 	batch *eventmap.Batch
 
 	firstAdded time.Time
+	// bytes is the input bytes of the records in batch.
+	bytes int
 	// counts holds events per type added since the last flush; they are
 	// reported to the meter per batch rather than per event.
 	counts map[string]int64
@@ -79,9 +86,18 @@ func New(set Settings) *Batcher {
 }
 
 // Add maps ev into the current batch. raw is the original JSON line, if any;
-// it is not retained. A mapping failure is counted, logged (rate limited) and
-// returned; the event is skipped.
-func (b *Batcher) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Time) error {
+// it is not retained. size is the event's input bytes (line or message length),
+// counted against MaxBytes. A mapping failure is counted, logged (rate limited)
+// and returned; the event is skipped.
+//
+// An event larger than MaxBytes sets the records before it apart as a batch of
+// their own and is then a full batch alone; Flush delivers both, in order. (Not
+// while an undelivered batch is already set apart, after a cancelled Flush: ev
+// then joins the current batch.)
+func (b *Batcher) Add(ev *tetragon.GetEventsResponse, raw []byte, size int, observed time.Time) error {
+	if b.set.MaxBytes > 0 && size > b.set.MaxBytes && b.batch.Len() > 0 && b.pendingN == 0 {
+		b.take()
+	}
 	if err := b.batch.Add(ev, raw, observed); err != nil {
 		var unknown *eventmap.UnknownEventTypeError
 		reason := "mapping"
@@ -100,6 +116,7 @@ func (b *Batcher) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.
 	if b.firstAdded.IsZero() {
 		b.firstAdded = observed
 	}
+	b.bytes += size
 	b.counts[eventmap.EventType(ev)]++
 	return nil
 }
@@ -122,8 +139,10 @@ func (b *Batcher) CountRejected(reason string, err error, fields func() []zap.Fi
 // Len is the number of records waiting, delivered or not.
 func (b *Batcher) Len() int { return b.batch.Len() + b.pendingN }
 
-// Full reports whether the batch reached its maximum size.
-func (b *Batcher) Full() bool { return b.batch.Len() >= b.set.MaxSize }
+// Full reports whether the batch reached its maximum size in records or in bytes.
+func (b *Batcher) Full() bool {
+	return b.batch.Len() >= b.set.MaxSize || (b.set.MaxBytes > 0 && b.batch.Len() > 0 && b.bytes >= b.set.MaxBytes)
+}
 
 // Deadline is when the current batch must be flushed; zero when it is empty.
 func (b *Batcher) Deadline() time.Time {
@@ -149,18 +168,24 @@ func (b *Batcher) Flush(ctx context.Context) error {
 			if b.batch.Len() == 0 {
 				return nil
 			}
-			b.pendingN = b.batch.Len()
-			b.pending = b.batch.Flush()
-			b.firstAdded = time.Time{}
-			for typ, n := range b.counts {
-				b.set.Telemetry.ReceiverTetragonEvents.Add(ctx, n, eventTypeAttr(typ))
-				delete(b.counts, typ)
-			}
+			b.take()
 		}
 		if err := b.deliver(ctx); err != nil {
 			return err
 		}
 		b.pending, b.pendingN = plog.Logs{}, 0
+	}
+}
+
+// take moves the current batch to pending, to be delivered next.
+func (b *Batcher) take() {
+	b.pendingN = b.batch.Len()
+	b.pending = b.batch.Flush()
+	b.firstAdded = time.Time{}
+	b.bytes = 0
+	for typ, n := range b.counts {
+		b.set.Telemetry.ReceiverTetragonEvents.Add(context.Background(), n, eventTypeAttr(typ))
+		delete(b.counts, typ)
 	}
 }
 

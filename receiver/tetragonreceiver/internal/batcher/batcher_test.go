@@ -31,6 +31,7 @@ type scriptedConsumer struct {
 	errs     []error // returned by successive calls; nil once exhausted
 	calls    int
 	accepted int
+	sizes    []int // records per accepted call
 }
 
 func (c *scriptedConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
@@ -47,10 +48,15 @@ func (c *scriptedConsumer) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 		}
 	}
 	c.accepted += ld.LogRecordCount()
+	c.sizes = append(c.sizes, ld.LogRecordCount())
 	return nil
 }
 
 func newBatcher(t *testing.T, next consumer.Logs) (*Batcher, *componenttest.Telemetry) {
+	return newBatcherBytes(t, next, 0)
+}
+
+func newBatcherBytes(t *testing.T, next consumer.Logs, maxBytes int) (*Batcher, *componenttest.Telemetry) {
 	t.Helper()
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
@@ -60,7 +66,7 @@ func newBatcher(t *testing.T, next consumer.Logs) (*Batcher, *componenttest.Tele
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: "test", ReceiverCreateSettings: set})
 	require.NoError(t, err)
 	return New(Settings{
-		MaxSize: 3, Timeout: time.Second, Transport: "test",
+		MaxSize: 3, MaxBytes: maxBytes, Timeout: time.Second, Transport: "test",
 		Next: next, ObsReport: obs, Telemetry: tb, Logger: zap.NewNop(), RateLog: ratelog.New(zap.NewNop(), time.Second),
 		RetryInitial: time.Millisecond, RetryMax: 2 * time.Millisecond,
 	}), tel
@@ -88,12 +94,12 @@ func TestBatchSizeAndDeadline(t *testing.T) {
 	b, tel := newBatcher(t, c)
 	now := time.Unix(100, 0)
 	assert.True(t, b.Deadline().IsZero())
-	require.NoError(t, b.Add(exec("1"), nil, now))
+	require.NoError(t, b.Add(exec("1"), nil, 100, now))
 	assert.Equal(t, now.Add(time.Second), b.Deadline())
 	assert.False(t, b.Due(now.Add(999*time.Millisecond)))
 	assert.True(t, b.Due(now.Add(time.Second)))
-	require.NoError(t, b.Add(exec("2"), nil, now))
-	require.NoError(t, b.Add(exec("3"), nil, now))
+	require.NoError(t, b.Add(exec("2"), nil, 100, now))
+	require.NoError(t, b.Add(exec("3"), nil, 100, now))
 	assert.True(t, b.Full())
 	require.NoError(t, b.Flush(context.Background()))
 	assert.Equal(t, 3, c.accepted)
@@ -104,7 +110,7 @@ func TestBatchSizeAndDeadline(t *testing.T) {
 
 func TestUnknownEventIsCountedNotAdded(t *testing.T) {
 	b, tel := newBatcher(t, &scriptedConsumer{})
-	err := b.Add(&tetragon.GetEventsResponse{NodeName: "n"}, nil, time.Now())
+	err := b.Add(&tetragon.GetEventsResponse{NodeName: "n"}, nil, 100, time.Now())
 	require.Error(t, err)
 	assert.Equal(t, 0, b.Len())
 	assert.Equal(t, int64(1), sum(t, tel, "otelcol_receiver_tetragon_decode_errors"))
@@ -113,7 +119,7 @@ func TestUnknownEventIsCountedNotAdded(t *testing.T) {
 func TestRetryableErrorsAreRetried(t *testing.T) {
 	c := &scriptedConsumer{errs: []error{errors.New("busy"), errors.New("busy")}}
 	b, tel := newBatcher(t, c)
-	require.NoError(t, b.Add(exec("1"), nil, time.Now()))
+	require.NoError(t, b.Add(exec("1"), nil, 100, time.Now()))
 	require.NoError(t, b.Flush(context.Background()))
 	assert.Equal(t, 3, c.calls)
 	assert.Equal(t, 1, c.accepted)
@@ -123,8 +129,8 @@ func TestRetryableErrorsAreRetried(t *testing.T) {
 func TestPermanentErrorDrops(t *testing.T) {
 	c := &scriptedConsumer{errs: []error{consumererror.NewPermanent(errors.New("bad"))}}
 	b, tel := newBatcher(t, c)
-	require.NoError(t, b.Add(exec("1"), nil, time.Now()))
-	require.NoError(t, b.Add(exec("2"), nil, time.Now()))
+	require.NoError(t, b.Add(exec("1"), nil, 100, time.Now()))
+	require.NoError(t, b.Add(exec("2"), nil, 100, time.Now()))
 	require.NoError(t, b.Flush(context.Background()))
 	assert.Equal(t, 1, c.calls)
 	assert.Equal(t, 0, b.Len())
@@ -140,13 +146,13 @@ func TestCancelledDeliveryKeepsRecords(t *testing.T) {
 	}
 	c := &scriptedConsumer{errs: errs}
 	b, _ := newBatcher(t, c)
-	require.NoError(t, b.Add(exec("1"), nil, time.Now()))
-	require.NoError(t, b.Add(exec("2"), nil, time.Now()))
+	require.NoError(t, b.Add(exec("1"), nil, 100, time.Now()))
+	require.NoError(t, b.Add(exec("2"), nil, 100, time.Now()))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	require.ErrorIs(t, b.Flush(ctx), context.DeadlineExceeded)
 	assert.Equal(t, 2, b.Len())
-	require.NoError(t, b.Add(exec("3"), nil, time.Now()))
+	require.NoError(t, b.Add(exec("3"), nil, 100, time.Now()))
 	assert.True(t, b.Due(time.Now()), "waiting records are due at once")
 
 	c.mu.Lock()
@@ -155,4 +161,50 @@ func TestCancelledDeliveryKeepsRecords(t *testing.T) {
 	require.NoError(t, b.Flush(context.Background()))
 	assert.Equal(t, 3, c.accepted)
 	assert.Equal(t, 0, b.Len())
+}
+
+// Input bytes bound a batch: it is full once they reach max_bytes, and an event larger than
+// max_bytes goes alone.
+func TestMaxBytes(t *testing.T) {
+	t.Run("full at max_bytes", func(t *testing.T) {
+		c := &scriptedConsumer{}
+		b, _ := newBatcherBytes(t, c, 1000)
+		now := time.Now()
+		require.NoError(t, b.Add(exec("1"), nil, 400, now))
+		assert.False(t, b.Full())
+		assert.False(t, b.Due(now))
+		require.NoError(t, b.Add(exec("2"), nil, 600, now))
+		assert.True(t, b.Full(), "1000 bytes reached with 2 of 3 records")
+		require.NoError(t, b.Flush(context.Background()))
+		assert.Equal(t, []int{2}, c.sizes)
+	})
+	t.Run("one event past max_bytes, not more", func(t *testing.T) {
+		c := &scriptedConsumer{}
+		b, _ := newBatcherBytes(t, c, 1000)
+		now := time.Now()
+		require.NoError(t, b.Add(exec("1"), nil, 600, now))
+		require.NoError(t, b.Add(exec("2"), nil, 600, now))
+		assert.True(t, b.Full())
+		require.NoError(t, b.Flush(context.Background()))
+		assert.Equal(t, []int{2}, c.sizes)
+	})
+	t.Run("an event over max_bytes goes alone", func(t *testing.T) {
+		c := &scriptedConsumer{}
+		b, tel := newBatcherBytes(t, c, 1000)
+		now := time.Now()
+		require.NoError(t, b.Add(exec("1"), nil, 100, now))
+		require.NoError(t, b.Add(exec("2"), nil, 5000, now))
+		assert.True(t, b.Full())
+		assert.Equal(t, 2, b.Len(), "both waiting, in two batches")
+		require.NoError(t, b.Flush(context.Background()))
+		require.NoError(t, b.Add(exec("3"), nil, 100, now))
+		require.NoError(t, b.Flush(context.Background()))
+		assert.Equal(t, []int{1, 1, 1}, c.sizes)
+		assert.Equal(t, int64(3), sum(t, tel, "otelcol_receiver_tetragon_events"))
+	})
+	t.Run("no limit", func(t *testing.T) {
+		b, _ := newBatcherBytes(t, &scriptedConsumer{}, 0)
+		require.NoError(t, b.Add(exec("1"), nil, 1<<30, time.Now()))
+		assert.False(t, b.Full())
+	})
 }

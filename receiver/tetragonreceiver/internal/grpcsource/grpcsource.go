@@ -74,6 +74,14 @@ type Settings struct {
 	Telemetry *metadata.TelemetryBuilder
 }
 
+// Event is one event of the stream with its size.
+type Event struct {
+	Event *tetragon.GetEventsResponse
+	// Bytes is the message's length on the wire, after decompression: what the receiver's
+	// batch.max_bytes counts.
+	Bytes int
+}
+
 // Source streams events into a channel.
 type Source struct {
 	set Settings
@@ -105,7 +113,7 @@ func New(set Settings) *Source {
 // Run connects, streams every GetEventsResponse into out and reconnects
 // whenever the stream ends, until ctx is done. Sending into out blocks when
 // the consumer side is slow; that back-pressures Tetragon's stream.
-func (s *Source) Run(ctx context.Context, out chan<- *tetragon.GetEventsResponse) {
+func (s *Source) Run(ctx context.Context, out chan<- Event) {
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = s.set.InitialInterval
 	bo.MaxInterval = s.set.MaxInterval
@@ -175,7 +183,7 @@ func (e *streamEndedError) Error() string { return e.err.Error() }
 
 // session dials, calls GetVersion and streams until an error. The error is a
 // *streamEndedError once the stream had been established.
-func (s *Source) session(ctx context.Context, endpoint string, onConnected func(version string), out chan<- *tetragon.GetEventsResponse) (uint64, error) {
+func (s *Source) session(ctx context.Context, endpoint string, onConnected func(version string), out chan<- Event) (uint64, error) {
 	creds := insecure.NewCredentials()
 	if s.set.Credentials != nil {
 		creds = s.set.Credentials
@@ -235,7 +243,7 @@ func (s *Source) session(ctx context.Context, endpoint string, onConnected func(
 		}
 		received++
 		select {
-		case out <- frame.Event:
+		case out <- Event{Event: frame.Event, Bytes: frame.Bytes}:
 		case <-ctx.Done():
 			return received, ctx.Err()
 		}
