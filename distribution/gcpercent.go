@@ -11,10 +11,8 @@ import (
 )
 
 // defaultGCPercent replaces Go's GOGC=100 unless GOGC is set. The collector runs beside Tetragon
-// on every node, where its CPU is the scarcer resource: at 2,000 events/s of the real capture,
-// 200 takes about a tenth off the CPU per event (73 -> 65 us, 3 runs each) for about 10 MiB more
-// RSS (74 -> 85 MiB; testbed/RESULTS.md).
-// GOMEMLIMIT, which the DaemonSet sets, still bounds the heap.
+// on every node, where its CPU is the scarcer resource: 200 trades a little RSS for less CPU per
+// event (testbed/RESULTS.md). GOMEMLIMIT, which the DaemonSet sets, still bounds the heap.
 const defaultGCPercent = 200
 
 func init() {
