@@ -131,7 +131,7 @@ func TestCollectorConfigWiring(t *testing.T) {
 				if !slices.Equal(recv, []string{"tetragon"}) {
 					t.Fatalf("logs/ingest receivers %v, want [tetragon]", recv)
 				}
-				ep := ExpandEnv(Str(conf, "receivers::tetragon::endpoint"), env)
+				ep := ExpandEnv(Str(conf, "receivers::tetragon::grpc::endpoint"), env)
 				sock, ok := strings.CutPrefix(ep, "unix://")
 				if !ok {
 					t.Fatalf("tetragon endpoint %q is not a unix socket", ep)

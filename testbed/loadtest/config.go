@@ -135,12 +135,13 @@ receivers:
 {{- else}}
 {{- range $i, $s := .Sockets}}
   {{receiverName $i}}:
-    endpoint: unix://{{$s}}
-    info_file: ""
-    reconnect:
-      initial_interval: 100ms
-      max_interval: 500ms
-    read_coalesce: {{$.ReadCoalesce}}
+    grpc:
+      endpoint: unix://{{$s}}
+      info_file: ""
+      reconnect:
+        initial_interval: 100ms
+        max_interval: 500ms
+      read_coalesce: {{$.ReadCoalesce}}
     batch:
       max_size: {{$.ReceiverBatchSize}}
       timeout: {{$.ReceiverBatchTimeout}}
@@ -308,8 +309,10 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 	var doc struct {
 		Receivers struct {
 			Tetragon struct {
-				Body         string           `yaml:"body"`
-				ReadCoalesce string           `yaml:"read_coalesce"`
+				Body string `yaml:"body"`
+				GRPC struct {
+					ReadCoalesce string `yaml:"read_coalesce"`
+				} `yaml:"grpc"`
 				FieldFilters []map[string]any `yaml:"field_filters"`
 				Batch        struct {
 					MaxSize int    `yaml:"max_size"`
@@ -346,8 +349,8 @@ func ShippedDefaults(path string) (PipelineConfig, error) {
 	if _, err := fieldFilterRequest(c.FieldFilters); err != nil {
 		return c, fmt.Errorf("%s: receivers.tetragon: %w", path, err)
 	}
-	if c.ReadCoalesce, err = parseOptionalDuration(t.ReadCoalesce); err != nil {
-		return c, fmt.Errorf("%s: receivers.tetragon.read_coalesce: %w", path, err)
+	if c.ReadCoalesce, err = parseOptionalDuration(t.GRPC.ReadCoalesce); err != nil {
+		return c, fmt.Errorf("%s: receivers.tetragon.grpc.read_coalesce: %w", path, err)
 	}
 	if c.ReceiverBatchTimeout, err = parseOptionalDuration(t.Batch.Timeout); err != nil {
 		return c, fmt.Errorf("%s: receivers.tetragon.batch.timeout: %w", path, err)

@@ -126,7 +126,11 @@ func TestPipelineConfigRender(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(cfg), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, cfg)
 	}
-	if doc.Receivers["tetragon"]["endpoint"] != "unix:///tmp/a.sock" || doc.Receivers["tetragon/1"]["endpoint"] != "unix:///tmp/b.sock" {
+	endpoint := func(id string) any {
+		g, _ := doc.Receivers[id]["grpc"].(map[string]any)
+		return g["endpoint"]
+	}
+	if endpoint("tetragon") != "unix:///tmp/a.sock" || endpoint("tetragon/1") != "unix:///tmp/b.sock" {
 		t.Errorf("receivers: %v", doc.Receivers)
 	}
 	ingest := doc.Service.Pipelines["logs/ingest"]
@@ -296,7 +300,9 @@ func TestShippedDefaults(t *testing.T) {
 	os.WriteFile(p, []byte(`
 receivers:
   tetragon:
-    endpoint: unix:///x
+    grpc:
+      endpoint: unix:///x
+      read_coalesce: 20ms
     body: json
     batch:
       max_size: 256
@@ -320,7 +326,7 @@ exporters:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := PipelineConfig{Body: "json", ReceiverBatchSize: 256, ReceiverBatchTimeout: 50 * time.Millisecond,
+	want := PipelineConfig{Body: "json", ReadCoalesce: 20 * time.Millisecond, ReceiverBatchSize: 256, ReceiverBatchTimeout: 50 * time.Millisecond,
 		Batching: "processor", BatchSize: 512, BatchMaxSize: 1024, BatchTimeout: 2 * time.Second, Compression: "zstd", CompressionLevel: 3,
 		FieldFilters: []map[string]any{{"event_set": []any{"PROCESS_EXEC"}, "fields": []any{"process.cap"}, "action": "EXCLUDE"}}}
 	if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", want) {

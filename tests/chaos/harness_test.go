@@ -111,12 +111,9 @@ func (h *harness) overlay(name string, cfg map[string]any) string {
 	return p
 }
 
-// grpcOnly are the receiver settings file mode rejects.
-var grpcOnly = []string{"endpoint", "info_file", "tls", "allow_list", "deny_list", "reconnect", "read_coalesce", "max_event_bytes"}
-
 // fileMode swaps the gRPC receiver of the shipped configuration for a file-mode one, as
 // deploy/kubernetes/overlays/export-file does: the shipped receiver's settings (body, batch,
-// field filters) without the gRPC-only ones, tailing export from the beginning with its
+// field filters) without its grpc section, tailing export from the beginning with its
 // checkpoint in the shipped file_storage.
 func (h *harness) fileMode(export string) {
 	h.t.Helper()
@@ -139,9 +136,7 @@ func (h *harness) fileMode(export string) {
 	if !ok || len(shipped.Service.Pipelines["logs/ingest"].Receivers) != 1 || shipped.Service.Pipelines["logs/ingest"].Receivers[0] != "tetragon" {
 		h.t.Fatalf("distribution/config.yaml no longer has receiver tetragon feeding logs/ingest; update fileMode")
 	}
-	for _, k := range grpcOnly {
-		delete(rcv, k)
-	}
+	delete(rcv, "grpc")
 	rcv["file"] = map[string]any{"path": export, "start_at": "beginning", "storage": "file_storage"}
 	h.overlay("file-mode", map[string]any{
 		"receivers": map[string]any{"tetragon/file": rcv},

@@ -241,7 +241,8 @@ func TestGRPCModeRealCorpus(t *testing.T) {
 	cfg := testenv.Expand(`
 receivers:
   tetragon:
-    endpoint: unix://{{SOCK}}
+    grpc:
+      endpoint: unix://{{SOCK}}
 `+fileExporterConfig, map[string]string{"SOCK": sock, "OUT": out, "METRICS_PORT": fmt.Sprint(testenv.FreePort(t))})
 	col := startCollector(t, "collector-grpc", cfg)
 	testenv.Eventually(t, 60*time.Second, "56 records in the file exporter output", func() bool {

@@ -47,7 +47,8 @@ rules:
 	cfg := testenv.WriteFile(t, dir, "config.yaml", testenv.Expand(`
 receivers:
   tetragon:
-    endpoint: unix:///var/run/tetragon/tetragon.sock
+    grpc:
+      endpoint: unix:///var/run/tetragon/tetragon.sock
 processors:
   detection:
     rules_files: [{{RULES}}]
