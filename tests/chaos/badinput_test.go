@@ -41,7 +41,7 @@ func decodeErrors(m metrics) (malformed, unknown, oversized float64) {
 // TestBadLinesFile: in export-file mode, Tetragon's file gets, between its good lines, lines
 // that are not JSON, JSON cut in half, a value of the wrong type, event types this API does not
 // know (the legacy process_connect; no event at all), blank lines, and one valid 17 MiB event
-// over the shipped max_line_bytes (the receiver's default, 16 MiB). Each bad line is counted by
+// over the shipped max_line_bytes (the receiver's default, 1 MiB). Each bad line is counted by
 // reason in otelcol_receiver_tetragon_decode_errors (the huge one in oversized_lines too), and
 // every good event is stored exactly once.
 func TestBadLinesFile(t *testing.T) {
@@ -210,8 +210,8 @@ func (s *badFrameServer) done() bool {
 // its own frames on the socket (the tetragon API's gRPC service with a raw codec): between the
 // good events, protobuf that does not decode (a field running past the end of the message,
 // a varint that never ends, a string that is not UTF-8), messages with no event type this API
-// knows, one 5 MiB event (over the shipped max_event_bytes, 4 MiB: skipped, the stream goes on)
-// and one 17 MiB event (over gRPC's receive limit, 4 × max_event_bytes: gRPC ends the stream,
+// knows, one 5 MiB event (over the shipped max_event_bytes, 1 MiB: skipped, the stream goes on)
+// and one 17 MiB event (over gRPC's receive limit, 16 MiB: gRPC ends the stream,
 // the receiver reconnects). Each is counted by reason in decode_errors, the stream is dropped
 // once, and every good event is stored exactly once.
 func TestBadFramesGRPC(t *testing.T) {

@@ -161,20 +161,13 @@ func countLines(t *testing.T, path string) int {
 	return bytes.Count(b, []byte{'\n'})
 }
 
-// TestHugeEventsFile: in export-file mode the receiver accepts lines up to max_line_bytes
-// (shipped: the default, 16 MiB). Two valid crypto-miner executions (two pods) with 12 MiB
-// argument lists arrive between 600 ordinary events. Each becomes a record carrying its
-// arguments three times (body, process.command_line, tetragon.process.arguments), ~36 MiB, and
-// both land in one receiver batch, with up to 190 ordinary events when the batch timer allows.
-// The ordinary events must all be stored, once, and the collector must stay below the
-// DaemonSet's memory limit. Whether a log store keeps a 36 MiB record is its own business (Loki
-// refuses lines over 256 KB, VictoriaLogs requests over 64 MiB), so the two huge events are only
-// reported.
-//
-// Fails today: peak RSS ~615 MiB against the 512 MiB limit (every run), and when the ordinary
-// events share the huge events' batch (most runs) the store answers the ~72 MiB request with
-// HTTP 400 and otlp_http/logs drops the whole batch as a permanent error: 190 ordinary events
-// lost.
+// TestHugeEventsFile: two valid crypto-miner executions (two pods) with 12 MiB argument lists
+// arrive in export-file mode between 600 ordinary events. Each would become a record carrying its
+// arguments three times (body, process.command_line, tetragon.process.arguments), ~36 MiB, and a
+// request holding both (~72 MiB) is refused whole by the log store, taking the ordinary events
+// of its batch with it. With the shipped max_line_bytes (the receiver's default, 1 MiB) both
+// lines are skipped and counted (oversized_lines); the ordinary events must all be stored, once,
+// and the collector must stay below the DaemonSet's memory limit.
 func TestHugeEventsFile(t *testing.T) {
 	set := events(t)
 	const before, after = 300, 300
@@ -216,7 +209,8 @@ func TestHugeEventsFile(t *testing.T) {
 	write(set.Lines[before : before+after])
 	ordinary := before + after
 	testenv.Eventually(t, time.Minute, "every line read", func() bool {
-		return h.metric("otelcol_receiver_accepted_log_records") >= float64(ordinary+len(huge))
+		return h.metric("otelcol_receiver_accepted_log_records") >= float64(ordinary) &&
+			h.metric("otelcol_receiver_tetragon_oversized_lines") >= float64(len(huge))
 	})
 	h.all.settle(t, "*")
 	h.det.settle(t, "*")
@@ -245,6 +239,7 @@ func TestHugeEventsFile(t *testing.T) {
 	h.stopCollector()
 	peak := h.checkMemory()
 	failed := m.sum("otelcol_exporter_send_failed_log_records")
+	oversized := m.sum("otelcol_receiver_tetragon_oversized_lines")
 	t.Logf("exporters sent %v", m.series("otelcol_exporter_sent_log_records"))
 	t.Logf("ordinary events: %d of %d stored, %d lost, %d duplicated; huge events stored: %d, %d; send_failed %v",
 		stored, ordinary, lost, dups, got[hugeKeys[0]], got[hugeKeys[1]], m.series("otelcol_exporter_send_failed_log_records"))
@@ -254,10 +249,13 @@ func TestHugeEventsFile(t *testing.T) {
 		}
 	}
 	if lost != 0 || dups != 0 {
-		t.Errorf("%d ordinary events lost, %d duplicated, because they shared a batch with two huge events (the log store refused the request, the exporter dropped all of it)", lost, dups)
+		t.Errorf("%d ordinary events lost, %d duplicated around two huge events", lost, dups)
+	}
+	if oversized != float64(len(huge)) || got[hugeKeys[0]] != 0 || got[hugeKeys[1]] != 0 {
+		t.Errorf("oversized_lines %.0f, huge events stored %d and %d; want both skipped and counted (max_line_bytes)", oversized, got[hugeKeys[0]], got[hugeKeys[1]])
 	}
 	record(row{Scenario: "huge events (2 × 12 MiB arguments)", Mode: "file", Sent: ordinary, Stored: stored, Lost: lost, Duplicates: dups,
-		PeakRSSMiB: peak, Errors: fmt.Sprintf("send_failed %.0f (a request over the store's limit, dropped whole)", failed)})
+		PeakRSSMiB: peak, Errors: fmt.Sprintf("oversized_lines %.0f/2 (skipped: over max_line_bytes); send_failed %.0f", oversized, failed)})
 }
 
 // enlargeMinerExec returns line with n more bytes of arguments when it is a process_exec of
