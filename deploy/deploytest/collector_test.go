@@ -153,8 +153,8 @@ func TestCollectorConfigWiring(t *testing.T) {
 			if got := Strings(conf, "service::pipelines::logs/detections::processors"); !slices.Contains(got, "detection/detections_only") {
 				t.Errorf("logs/detections processors %v lack detection/detections_only", got)
 			}
-			if conf.Get("processors::detection/detections_only::drop_unmatched") != true {
-				t.Error("detection/detections_only must drop unmatched records")
+			if conf.Get("processors::detection/detections_only::mode") != "select" {
+				t.Error("detection/detections_only must be mode: select (keep only what detection tagged)")
 			}
 
 			// Everything that must survive a restart is under the storage hostPath.

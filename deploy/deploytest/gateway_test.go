@@ -121,8 +121,8 @@ func TestGatewayDeployment(t *testing.T) {
 	if got := Strings(conf, "service::pipelines::logs/ingest::processors"); len(got) < 2 || got[0] != "memory_limiter" || got[1] != "detection" {
 		t.Errorf("gateway logs/ingest processors %v, want memory_limiter then detection", got)
 	}
-	if conf.Get("processors::detection/detections_only::drop_unmatched") != true {
-		t.Error("gateway detections branch must drop unmatched records")
+	if conf.Get("processors::detection/detections_only::mode") != "select" {
+		t.Error("gateway detections branch must be mode: select (keep only what detection tagged)")
 	}
 	for _, k := range []string{"extensions::file_storage::directory", "exporters::prometheus_remote_write::wal::directory"} {
 		if !strings.HasPrefix(Str(conf, k), storageDir+"/") {
