@@ -35,8 +35,11 @@ type harness struct {
 	metricsPort, healthPort int
 	configs                 []string
 
-	col    *testenv.Process
-	runs   int
+	col  *testenv.Process
+	runs int
+	// ready is how long the last start took until the health check answered 200: the restart
+	// time after a kill (the queue's file is not compacted at start-up).
+	ready  time.Duration
 	peakMu sync.Mutex
 	peakKB int64
 }
@@ -159,6 +162,7 @@ func (h *harness) startCollectorWith(bin string, pre ...string) *testenv.Process
 	for _, c := range h.configs {
 		args = append(args, "--config="+c)
 	}
+	started := time.Now()
 	p := testenv.StartEnv(h.t, fmt.Sprintf("collector-%d", h.runs), h.env(), bin, args...)
 	h.col = p
 	go h.sampleRSS(p)
@@ -173,6 +177,8 @@ func (h *harness) startCollectorWith(bin string, pre ...string) *testenv.Process
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	})
+	h.ready = time.Since(started)
+	h.t.Logf("collector start %d ready in %s", h.runs, h.ready.Round(10*time.Millisecond))
 	return p
 }
 

@@ -69,7 +69,7 @@ func TestCollectorKillGRPC(t *testing.T) {
 	}
 	record(row{Scenario: "collector SIGKILL", Mode: "gRPC", Sent: n, Stored: all.Distinct, Lost: 0, Gap: gap,
 		Duplicates: all.Duplicates + det.Duplicates, PeakRSSMiB: peak,
-		Errors: fmt.Sprintf("—; %d delivered before the kill, %d after", first, second)})
+		Errors: fmt.Sprintf("—; %d delivered before the kill, %d after; restart to ready %s", first, second, h.ready.Round(10*time.Millisecond))})
 }
 
 // TestCollectorKillFile: in export-file mode the collector is SIGKILLed while it reads and
@@ -110,5 +110,5 @@ func TestCollectorKillFile(t *testing.T) {
 		t.Errorf("duplicates %d/%d above the at-least-once bound %d", all.Duplicates, det.Duplicates, bound)
 	}
 	record(row{Scenario: "collector SIGKILL", Mode: "file", Sent: n, Stored: all.Distinct, Lost: n - all.Distinct,
-		Duplicates: all.Duplicates + det.Duplicates, PeakRSSMiB: peak, Errors: "— (at-least-once)"})
+		Duplicates: all.Duplicates + det.Duplicates, PeakRSSMiB: peak, Errors: fmt.Sprintf("— (at-least-once); restart to ready %s", h.ready.Round(10*time.Millisecond))})
 }
