@@ -1,3 +1,6 @@
+// Copyright The otelcol-runtime-security Authors
+// SPDX-License-Identifier: Apache-2.0
+
 //go:build chaos
 
 // Package chaos breaks what the collector depends on while it runs, and counts what survives:
