@@ -31,7 +31,7 @@ tools:
 ##           github.com/cilium/tetragon/api bump.
 generate:
 	./scripts/generate-distribution.sh $(BUILDER_VERSION)
-	go generate ./internal/eventmap/ ./internal/tetragonwire/
+	go generate ./internal/tetragonjson/ ./internal/tetragonwire/
 
 ## run: the demo. Starts the simulator with the built-in scenario and the collector against it.
 ##      make run TETRAGON=unix:///var/run/tetragon/tetragon.sock  runs against a real Tetragon.

@@ -6,7 +6,6 @@ package eventmap
 import (
 	"encoding/base64"
 	"strings"
-	"sync"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -14,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // Hook arguments are converted with the generated getters. The output follows
@@ -400,11 +400,11 @@ type protoEnum interface {
 // setEnum writes the enum value's name, or its number when the name is
 // unknown to this API version (as protojson does).
 func setEnum[E protoEnum](dst pcommon.Value, e E) {
-	setEnumName(dst, enumNamesOf(e.Descriptor()), e.Number())
+	setEnumName(dst, tetragonjson.EnumNamesOf(e.Descriptor()), e.Number())
 }
 
-func setEnumName(dst pcommon.Value, names *enumNames, n protoreflect.EnumNumber) {
-	if name, ok := names.name(n); ok {
+func setEnumName(dst pcommon.Value, names *tetragonjson.EnumNames, n protoreflect.EnumNumber) {
+	if name, ok := names.Name(n); ok {
 		dst.SetStr(name)
 		return
 	}
@@ -415,23 +415,10 @@ func putEnumList[E protoEnum](m pcommon.Map, k string, list []E) {
 	if len(list) == 0 {
 		return
 	}
-	names := enumNamesOf(list[0].Descriptor())
+	names := tetragonjson.EnumNamesOf(list[0].Descriptor())
 	s := m.PutEmptySlice(k)
 	s.EnsureCapacity(len(list))
 	for _, e := range list {
 		setEnumName(s.AppendEmpty(), names, e.Number())
 	}
-}
-
-// enumNameTables caches the name table of each enum type (capability lists
-// have 40 entries per process: a descriptor lookup per entry showed).
-var enumNameTables sync.Map // protoreflect.FullName -> *enumNames
-
-func enumNamesOf(ed protoreflect.EnumDescriptor) *enumNames {
-	if t, ok := enumNameTables.Load(ed.FullName()); ok {
-		return t.(*enumNames)
-	}
-	t := newEnumNames(ed)
-	enumNameTables.Store(ed.FullName(), &t)
-	return &t
 }

@@ -4,13 +4,13 @@
 package eventmap
 
 import (
-	"reflect"
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // Batch accumulates mapped records, one ResourceLogs per resource key
@@ -67,13 +67,13 @@ func (b *Batch) Flush() plog.Logs {
 
 // Add maps one event into the batch as one LogRecord. raw is the original JSON
 // line when there is one (body=json reuses it; may be nil, then the event is
-// marshalled with protojson). observed is the receive time. Events with no
-// known type return *UnknownEventTypeError and add nothing. Add does not keep
+// marshalled by tetragonjson). observed is the receive time. Events with no
+// known type return *tetragonjson.UnknownEventTypeError and add nothing. Add does not keep
 // ev or raw: the caller may reuse both once Add returns.
 func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Time) error {
 	typ := EventType(ev)
 	if typ == "" {
-		return &UnknownEventTypeError{Keys: populatedKeys(ev)}
+		return tetragonjson.UnknownEvent(ev)
 	}
 	var body string
 	if b.opts.Body == BodyJSON {
@@ -88,7 +88,7 @@ func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Ti
 	lr := b.records(ev, proc).AppendEmpty()
 	lr.SetEventName(eventNames[typ])
 	if t := ev.GetTime(); t != nil {
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(timeOf(t.GetSeconds(), t.GetNanos())))
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Unix(t.GetSeconds(), int64(t.GetNanos()))))
 	}
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
@@ -101,11 +101,7 @@ func (b *Batch) Add(ev *tetragon.GetEventsResponse, raw []byte, observed time.Ti
 
 	switch b.opts.Body {
 	case BodyMap:
-		if plan, ok := eventPlan(); ok {
-			putStruct(lr.Body().SetEmptyMap(), reflect.ValueOf(ev).Elem(), plan)
-		} else {
-			putMessage(lr.Body().SetEmptyMap(), ev.ProtoReflect())
-		}
+		tetragonjson.PutBody(lr.Body().SetEmptyMap(), ev)
 	case BodyJSON:
 		lr.Body().SetStr(body)
 	}
@@ -118,7 +114,7 @@ func jsonBody(ev *tetragon.GetEventsResponse, raw []byte) (string, error) {
 	if raw != nil {
 		return string(raw), nil
 	}
-	return marshalEventJSON(ev)
+	return tetragonjson.MarshalString(ev)
 }
 
 var eventNames = map[string]string{}
@@ -185,17 +181,6 @@ func mainProcess(ev *tetragon.GetEventsResponse) *tetragon.Process {
 	return nil
 }
 
-func populatedKeys(ev *tetragon.GetEventsResponse) []string {
-	var keys []string
-	ev.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-		if !envelopeKeys[string(fd.Name())] {
-			keys = append(keys, string(fd.Name()))
-		}
-		return true
-	})
-	return keys
-}
-
 // derivedStrings are the attribute values that are not a field of the event
 // as is. derive builds them in one buffer and converts it to a string once, so
 // an event costs one allocation for all of them instead of one each; the
@@ -226,7 +211,7 @@ func (b *Batch) derive(ev *tetragon.GetEventsResponse, proc *tetragon.Process) d
 	}
 	if st := proc.GetStartTime(); st != nil {
 		n := len(buf)
-		buf = appendTimestamp(buf, st.GetSeconds(), st.GetNanos())
+		buf = tetragonjson.AppendTimestamp(buf, st.GetSeconds(), st.GetNanos())
 		start[iCreation], end[iCreation] = n, len(buf)
 	}
 	parent := parentProcess(ev)
@@ -241,7 +226,7 @@ func (b *Batch) derive(ev *tetragon.GetEventsResponse, proc *tetragon.Process) d
 	case *tetragon.GetEventsResponse_ProcessExit:
 		if t := e.ProcessExit.GetTime(); t != nil {
 			n := len(buf)
-			buf = appendTimestamp(buf, t.GetSeconds(), t.GetNanos())
+			buf = tetragonjson.AppendTimestamp(buf, t.GetSeconds(), t.GetNanos())
 			start[iExit], end[iExit] = n, len(buf)
 		}
 	case *tetragon.GetEventsResponse_ProcessTracepoint:

@@ -8,8 +8,13 @@ import (
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
+
+	"github.com/cilium/tetragon/api/v1/tetragon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
@@ -47,4 +52,39 @@ func readCorpus(tb testing.TB, pattern string) []corpusLine {
 		}
 	}
 	return out
+}
+
+// corpusEvents decodes the real and captured corpora (legacy event types left out).
+func corpusEvents(t testing.TB) []*tetragon.GetEventsResponse {
+	var evs []*tetragon.GetEventsResponse
+	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
+		for _, l := range readCorpus(t, pattern) {
+			ev := new(tetragon.GetEventsResponse)
+			if err := tetragonjson.DecodeJSON(l.data, ev); err != nil {
+				continue // legacy event types in the book file
+			}
+			evs = append(evs, ev)
+		}
+	}
+	if len(evs) < 1800 {
+		t.Fatalf("only %d corpus events", len(evs))
+	}
+	return evs
+}
+
+// simulatorEvents are perScenario events of every tetragonsim scenario.
+func simulatorEvents(t testing.TB, perScenario int) []*tetragon.GetEventsResponse {
+	t.Helper()
+	var evs []*tetragon.GetEventsResponse
+	for _, sc := range tetragonsim.Scenarios() {
+		g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: sc, Seed: 7,
+			Clock: func() time.Time { return observedAt }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < perScenario; i++ {
+			evs = append(evs, g.Next())
+		}
+	}
+	return evs
 }

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // Every benchmark op is one event: ns/op and allocs/op are per event.
@@ -62,68 +63,11 @@ func benchEvents(b *testing.B, lines [][]byte) []*tetragon.GetEventsResponse {
 	evs := make([]*tetragon.GetEventsResponse, len(lines))
 	for i, l := range lines {
 		evs[i] = new(tetragon.GetEventsResponse)
-		if err := DecodeJSON(l, evs[i]); err != nil {
+		if err := tetragonjson.DecodeJSON(l, evs[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
 	return evs
-}
-
-func BenchmarkDecodeJSON(b *testing.B) {
-	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) { benchDecodeLines(b, c.pattern, DecodeJSON) })
-	}
-}
-
-// benchDecodeLines decodes the corpus's lines with decode, one line per op.
-func benchDecodeLines(b *testing.B, pattern string, decode func([]byte, *tetragon.GetEventsResponse) error) {
-	lines, avg := benchLines(b, pattern)
-	var ev tetragon.GetEventsResponse
-	b.SetBytes(avg)
-	b.ReportAllocs()
-	defer startCPU(b)()
-	for i := 0; i < b.N; i++ {
-		if err := decode(lines[i%len(lines)], &ev); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkDecodeProtojson is the reference DecodeJSON replaces:
-// protojson.Unmarshal with DiscardUnknown.
-func BenchmarkDecodeProtojson(b *testing.B) {
-	unmarshal := func(line []byte, ev *tetragon.GetEventsResponse) error { return jsonDecoder.Unmarshal(line, ev) }
-	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) { benchDecodeLines(b, c.pattern, unmarshal) })
-	}
-}
-
-func BenchmarkProtoUnmarshal(b *testing.B) {
-	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) {
-			lines, _ := benchLines(b, c.pattern)
-			var bins [][]byte
-			var size int64
-			for _, ev := range benchEvents(b, lines) {
-				bin, err := proto.Marshal(ev)
-				if err != nil {
-					b.Fatal(err)
-				}
-				bins = append(bins, bin)
-				size += int64(len(bin))
-			}
-			var ev tetragon.GetEventsResponse
-			b.SetBytes(size / int64(len(bins)))
-			b.ReportAllocs()
-			defer startCPU(b)()
-			for i := 0; i < b.N; i++ {
-				ev.Reset()
-				if err := proto.Unmarshal(bins[i%len(bins)], &ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
 }
 
 func BenchmarkMap(b *testing.B) {
@@ -163,7 +107,7 @@ func BenchmarkDecodeAndMap(b *testing.B) {
 				defer startCPU(b)()
 				for i := 0; i < b.N; i++ {
 					line := lines[i%len(lines)]
-					if err := DecodeJSON(line, &ev); err != nil {
+					if err := tetragonjson.DecodeJSON(line, &ev); err != nil {
 						b.Fatal(err)
 					}
 					if err := batch.Add(&ev, line, now); err != nil {

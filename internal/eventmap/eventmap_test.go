@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 var observedAt = time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
@@ -47,7 +49,7 @@ func records(logs plog.Logs) []mapped {
 func mapLine(t *testing.T, line []byte, opts Options) mapped {
 	t.Helper()
 	var ev tetragon.GetEventsResponse
-	if err := DecodeJSON(line, &ev); err != nil {
+	if err := tetragonjson.DecodeJSON(line, &ev); err != nil {
 		t.Fatalf("decode: %v\n%s", err, line)
 	}
 	return mapEvent(t, &ev, line, opts)
@@ -161,7 +163,7 @@ func TestRealCorpusMapsEveryLine(t *testing.T) {
 	b := NewBatch(Options{})
 	var ev tetragon.GetEventsResponse
 	for _, l := range lines {
-		if err := DecodeJSON(l.data, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(l.data, &ev); err != nil {
 			t.Fatalf("%s:%d: decode: %v", l.file, l.num, err)
 		}
 		if err := b.Add(&ev, l.data, observedAt); err != nil {
@@ -418,7 +420,7 @@ func TestCapturedCorpus(t *testing.T) {
 		var ev tetragon.GetEventsResponse
 		b := NewBatch(Options{})
 		for _, l := range lines {
-			if err := DecodeJSON(l.data, &ev); err != nil {
+			if err := tetragonjson.DecodeJSON(l.data, &ev); err != nil {
 				t.Fatalf("%s:%d: decode: %v", l.file, l.num, err)
 			}
 			if err := b.Add(&ev, l.data, observedAt); err != nil {
@@ -506,7 +508,7 @@ func TestCapturedCorpus(t *testing.T) {
 				if proc.GetExecId() == "" {
 					total.pidOnlyExit++
 					wantInt(t, r.attrs, attrkey.ProcessPID, int64(proc.GetPid().GetValue()))
-					wantStr(t, r.attrs, attrkey.ProcessCreationTime, formatTimestamp(proc.GetStartTime().GetSeconds(), proc.GetStartTime().GetNanos()))
+					wantStr(t, r.attrs, attrkey.ProcessCreationTime, tetragonjson.FormatTimestamp(proc.GetStartTime().GetSeconds(), proc.GetStartTime().GetNanos()))
 					wantAbsent(t, r.attrs, attrkey.TetragonExecID, attrkey.ProcessExecutablePath)
 				}
 				wantInt(t, r.attrs, attrkey.ProcessExitCode, int64(x.ProcessExit.GetStatus()))
@@ -563,7 +565,7 @@ func TestCapturedCredentials(t *testing.T) {
 			continue
 		}
 		var ev tetragon.GetEventsResponse
-		if err := DecodeJSON(l.data, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(l.data, &ev); err != nil {
 			t.Fatal(err)
 		}
 		pc := mainProcess(&ev).GetProcessCredentials()
@@ -588,10 +590,10 @@ func TestLegacyUnknownTypes(t *testing.T) {
 	}
 	for _, l := range lines {
 		var ev tetragon.GetEventsResponse
-		err := DecodeJSON(l.data, &ev)
-		var ue *UnknownEventTypeError
+		err := tetragonjson.DecodeJSON(l.data, &ev)
+		var ue *tetragonjson.UnknownEventTypeError
 		if !errors.As(err, &ue) {
-			t.Fatalf("%s:%d: err = %v, want *UnknownEventTypeError", l.file, l.num, err)
+			t.Fatalf("%s:%d: err = %v, want *tetragonjson.UnknownEventTypeError", l.file, l.num, err)
 		}
 		if len(ue.Keys) != 1 || !slices.Contains([]string{"process_connect", "process_close", "process_listen"}, ue.Keys[0]) {
 			t.Errorf("%s:%d: Keys = %v", l.file, l.num, ue.Keys)
@@ -617,11 +619,11 @@ func TestLegacyMalformed(t *testing.T) {
 	}
 	for _, l := range lines {
 		var ev tetragon.GetEventsResponse
-		err := DecodeJSON(l.data, &ev)
+		err := tetragonjson.DecodeJSON(l.data, &ev)
 		if err == nil {
 			t.Fatalf("%s:%d: malformed line decoded", l.file, l.num)
 		}
-		var ue *UnknownEventTypeError
+		var ue *tetragonjson.UnknownEventTypeError
 		if errors.As(err, &ue) {
 			t.Errorf("malformed line reported as unknown type: %v", err)
 		}
@@ -635,10 +637,10 @@ func TestDecodeErrors(t *testing.T) {
 	var ev tetragon.GetEventsResponse
 	for _, in := range []string{``, `{`, `not json`, `{"process_exec":`, `[]`, `{"process_exec":{"process":{"pid":"x"}}}`,
 		strings.Repeat(`{"a":`, 20000)} {
-		err := DecodeJSON([]byte(in), &ev)
-		var ue *UnknownEventTypeError
+		err := tetragonjson.DecodeJSON([]byte(in), &ev)
+		var ue *tetragonjson.UnknownEventTypeError
 		if err == nil || errors.As(err, &ue) {
-			t.Errorf("DecodeJSON(%.30q) = %v, want a decode error", in, err)
+			t.Errorf("tetragonjson.DecodeJSON(%.30q) = %v, want a decode error", in, err)
 		}
 	}
 	// Envelope only, or unknown fields only: unknown type, not a decode error.
@@ -648,14 +650,14 @@ func TestDecodeErrors(t *testing.T) {
 		`{"test":{"arg0":"1"}}`:                                      {"test"},
 		`{"future_event":{"x":1},"process_other":{},"node_name":""}`: {"future_event", "process_other"},
 	} {
-		err := DecodeJSON([]byte(in), &ev)
-		var ue *UnknownEventTypeError
+		err := tetragonjson.DecodeJSON([]byte(in), &ev)
+		var ue *tetragonjson.UnknownEventTypeError
 		if !errors.As(err, &ue) || !slices.Equal(ue.Keys, keys) {
-			t.Errorf("DecodeJSON(%s) = %v, want unknown type with keys %v", in, err, keys)
+			t.Errorf("tetragonjson.DecodeJSON(%s) = %v, want unknown type with keys %v", in, err, keys)
 		}
 	}
 	// Unknown fields inside a known event are tolerated.
-	if err := DecodeJSON([]byte(`{"process_exec":{"process":{"pid":1,"new_field":[1]}},"extra":true}`), &ev); err != nil {
+	if err := tetragonjson.DecodeJSON([]byte(`{"process_exec":{"process":{"pid":1,"new_field":[1]}},"extra":true}`), &ev); err != nil {
 		t.Errorf("unknown fields: %v", err)
 	}
 	if ev.GetProcessExec().GetProcess().GetPid().GetValue() != 1 {
@@ -667,13 +669,13 @@ func TestDecodeResetsEvent(t *testing.T) {
 	lines := readCorpus(t, "real/docs-use-cases--filename-access.jsonl")
 	exec := readCorpus(t, "real/docs-concepts--events.jsonl")
 	var reused, fresh tetragon.GetEventsResponse
-	if err := DecodeJSON(lines[0].data, &reused); err != nil {
+	if err := tetragonjson.DecodeJSON(lines[0].data, &reused); err != nil {
 		t.Fatal(err)
 	}
-	if err := DecodeJSON(exec[0].data, &reused); err != nil {
+	if err := tetragonjson.DecodeJSON(exec[0].data, &reused); err != nil {
 		t.Fatal(err)
 	}
-	if err := DecodeJSON(exec[0].data, &fresh); err != nil {
+	if err := tetragonjson.DecodeJSON(exec[0].data, &fresh); err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(&reused, &fresh) {
@@ -699,7 +701,7 @@ func TestResourceGrouping(t *testing.T) {
 	b := NewBatch(Options{})
 	var ev tetragon.GetEventsResponse
 	for _, in := range inputs {
-		if err := DecodeJSON(in, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(in, &ev); err != nil {
 			t.Fatal(err)
 		}
 		if err := b.Add(&ev, in, observedAt); err != nil {
@@ -760,12 +762,12 @@ func TestBodyModes(t *testing.T) {
 	}
 	// Without a raw line, body=json marshals the event; it must decode back equal.
 	var ev tetragon.GetEventsResponse
-	if err := DecodeJSON(line, &ev); err != nil {
+	if err := tetragonjson.DecodeJSON(line, &ev); err != nil {
 		t.Fatal(err)
 	}
 	r = mapEvent(t, &ev, nil, Options{Body: BodyJSON})
 	var back tetragon.GetEventsResponse
-	if err := DecodeJSON([]byte(r.rec.Body().Str()), &back); err != nil {
+	if err := tetragonjson.DecodeJSON([]byte(r.rec.Body().Str()), &back); err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(&ev, &back) {
@@ -790,7 +792,7 @@ func TestBodyModes(t *testing.T) {
 
 func TestAddUnknown(t *testing.T) {
 	b := NewBatch(Options{})
-	var ue *UnknownEventTypeError
+	var ue *tetragonjson.UnknownEventTypeError
 	if err := b.Add(&tetragon.GetEventsResponse{NodeName: "n"}, nil, observedAt); !errors.As(err, &ue) {
 		t.Errorf("empty event: %v", err)
 	}
@@ -807,22 +809,34 @@ func TestAddUnknown(t *testing.T) {
 	}
 }
 
-func TestFormatTimestamp(t *testing.T) {
-	for _, c := range []struct {
-		secs  int64
-		nanos int32
-		want  string
-	}{
-		{0, 0, "1970-01-01T00:00:00Z"},
-		{1697490000, 0, "2023-10-16T21:00:00Z"},
-		{1697490000, 861000000, "2023-10-16T21:00:00.861Z"},
-		{1697490000, 861200000, "2023-10-16T21:00:00.861200Z"},
-		{1697490000, 798090240, "2023-10-16T21:00:00.798090240Z"},
-		{1697490000, 1, "2023-10-16T21:00:00.000000001Z"},
-		{1697490000, 1000, "2023-10-16T21:00:00.000001Z"},
-	} {
-		if got := formatTimestamp(c.secs, c.nanos); got != c.want {
-			t.Errorf("formatTimestamp(%d, %d) = %q, want %q", c.secs, c.nanos, got, c.want)
+func TestEncodeErrorsReachBatch(t *testing.T) {
+	b := NewBatch(Options{Body: BodyJSON})
+	ev := &tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessExec{
+		ProcessExec: &tetragon.ProcessExec{Process: &tetragon.Process{Binary: "\xff"}}}}
+	if err := b.Add(ev, nil, observedAt); err == nil {
+		t.Error("invalid UTF-8 accepted")
+	}
+	if b.Len() != 0 {
+		t.Error("a failed event was added")
+	}
+}
+
+// TestTypesAreTheEventOneof holds Types equal to the members of the
+// GetEventsResponse event oneof other than Tetragon's internal "test" event:
+// tetragonjson.HasEvent (what DecodeJSON accepts as an event) is written
+// against the oneof rather than this list, and the two must agree.
+func TestTypesAreTheEventOneof(t *testing.T) {
+	fields := (&tetragon.GetEventsResponse{}).ProtoReflect().Descriptor().Oneofs().ByName("event").Fields()
+	var members []string
+	for i := 0; i < fields.Len(); i++ {
+		if name := string(fields.Get(i).Name()); name != "test" {
+			members = append(members, name)
 		}
+	}
+	got := append([]string(nil), Types...)
+	sort.Strings(got)
+	sort.Strings(members)
+	if !slices.Equal(got, members) {
+		t.Errorf("Types %v, event oneof members %v: update Types (and the mapping) for the API version", got, members)
 	}
 }

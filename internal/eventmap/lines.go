@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // LineStats counts what export-file lines held, as the offline tools (ruletest, profiles)
@@ -28,11 +30,11 @@ func (s LineStats) Plus(o LineStats) LineStats {
 // counting the outcome in st: a bad line is counted, never an error, as the receiver does.
 func (b *Batch) AddLine(line []byte, ev *tetragon.GetEventsResponse, observed time.Time, st *LineStats) {
 	st.Lines++
-	err := DecodeJSON(line, ev)
+	err := tetragonjson.DecodeJSON(line, ev)
 	if err == nil {
 		err = b.Add(ev, line, observed)
 	}
-	var unknown *UnknownEventTypeError
+	var unknown *tetragonjson.UnknownEventTypeError
 	switch {
 	case errors.As(err, &unknown):
 		st.Unknown++

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // FuzzLineToRecord is the receiver's export-file path for one line: the decoder with the
@@ -32,7 +34,7 @@ func FuzzLineToRecord(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	dec, err := NewDecoder(shippedSkipList())
+	dec, err := tetragonjson.NewDecoder([]*tetragon.FieldFilter{shippedFieldFilter})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func FuzzLineToRecord(f *testing.F) {
 				raw = nil // the receiver: the body is the filtered event, not the line
 			}
 			err := b.Add(ev, raw, observed)
-			var unknown *UnknownEventTypeError
+			var unknown *tetragonjson.UnknownEventTypeError
 			switch {
 			case errors.As(err, &unknown):
 				if EventType(ev) != "" {

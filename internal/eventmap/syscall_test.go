@@ -12,6 +12,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/syscalls"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // argInt is the integer of a {type: value} argument map, whatever the type
@@ -38,7 +39,7 @@ func argInt(t *testing.T, args pcommon.Value, i int) int64 {
 func decodeLine(t *testing.T, line string) *tetragon.GetEventsResponse {
 	t.Helper()
 	ev := new(tetragon.GetEventsResponse)
-	if err := DecodeJSON([]byte(line), ev); err != nil {
+	if err := tetragonjson.DecodeJSON([]byte(line), ev); err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}
 	return ev
@@ -166,7 +167,7 @@ func TestSyscallCorpora(t *testing.T) {
 	for _, pattern := range []string{"captured/*.jsonl.gz", "syscalls/export.jsonl.gz"} {
 		for _, l := range readCorpus(t, pattern) {
 			ev := new(tetragon.GetEventsResponse)
-			if err := DecodeJSON(l.data, ev); err != nil {
+			if err := tetragonjson.DecodeJSON(l.data, ev); err != nil {
 				t.Fatalf("%s:%d: %v", l.file, l.num, err)
 			}
 			tp := ev.GetProcessTracepoint()

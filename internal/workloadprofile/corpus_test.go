@@ -16,6 +16,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // The corpus tests map Tetragon JSON lines with the receiver's own decoder
@@ -48,7 +49,7 @@ func mapLines(t testing.TB, lines [][]byte) []rec {
 	var out []rec
 	now := time.Now()
 	for _, l := range lines {
-		if err := eventmap.DecodeJSON(l, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(l, &ev); err != nil {
 			continue
 		}
 		b := eventmap.NewBatch(eventmap.Options{})

@@ -21,6 +21,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
@@ -50,7 +51,7 @@ func runIncidents(t *testing.T, lines [][]byte) incidentRun {
 	batch := eventmap.NewBatch(eventmap.Options{})
 	var ev tetragon.GetEventsResponse
 	for i, l := range lines {
-		if eventmap.DecodeJSON(l, &ev) == nil {
+		if tetragonjson.DecodeJSON(l, &ev) == nil {
 			_ = batch.Add(&ev, l, time.Now())
 		}
 		if batch.Len() == 200 || i == len(lines)-1 {

@@ -23,6 +23,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/secretredactionprocessor/internal/metadatatest"
 )
 
@@ -32,7 +33,7 @@ func mapLines(t *testing.T, body eventmap.BodyMode, lines ...[]byte) plog.Logs {
 	b := eventmap.NewBatch(eventmap.Options{Body: body})
 	var ev tetragon.GetEventsResponse
 	for _, l := range lines {
-		if eventmap.DecodeJSON(l, &ev) == nil {
+		if tetragonjson.DecodeJSON(l, &ev) == nil {
 			require.NoError(t, b.Add(&ev, l, time.Now()))
 		}
 	}

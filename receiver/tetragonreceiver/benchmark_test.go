@@ -18,6 +18,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
 
@@ -97,7 +98,7 @@ func BenchmarkGRPCEventPath(b *testing.B) {
 	events := make([]*tetragon.GetEventsResponse, 0, len(lines))
 	for _, l := range lines {
 		ev := &tetragon.GetEventsResponse{}
-		if eventmap.DecodeJSON(l, ev) == nil {
+		if tetragonjson.DecodeJSON(l, ev) == nil {
 			events = append(events, ev)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 )
 
@@ -269,7 +270,7 @@ func (cfg *Config) Validate() error {
 		}
 		errs = append(errs, cfg.File.Get().validate()...)
 		if err == nil {
-			if _, err := eventmap.NewDecoder(fieldFilters); err != nil {
+			if _, err := tetragonjson.NewDecoder(fieldFilters); err != nil {
 				errs = append(errs, fmt.Errorf("field_filters: %w (in file mode the receiver applies them while decoding, and it cannot reach inside a timestamp or a wrapper value)", err))
 			}
 		}

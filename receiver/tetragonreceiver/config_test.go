@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
 
@@ -69,7 +70,7 @@ func TestLoadConfig(t *testing.T) {
 		require.NoError(t, err)
 		var full, lean tetragon.GetEventsResponse
 		line := []byte(`{"process_exec":{"process":{"binary":"/bin/sh","cap":{"permitted":["CAP_CHOWN"]}}}}`)
-		require.NoError(t, eventmap.DecodeJSON(line, &full))
+		require.NoError(t, tetragonjson.DecodeJSON(line, &full))
 		require.NoError(t, dec.Decode(line, &lean))
 		assert.NotNil(t, full.GetProcessExec().GetProcess().GetCap())
 		assert.Nil(t, lean.GetProcessExec().GetProcess().GetCap(), "process.cap is skipped")

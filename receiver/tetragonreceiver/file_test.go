@@ -30,6 +30,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/tetragonfilter"
 )
 
@@ -583,12 +584,12 @@ func TestFileFieldFiltersSkipFields(t *testing.T) {
 	}
 	key := func(body string) string {
 		var ev tetragon.GetEventsResponse
-		require.NoError(t, eventmap.DecodeJSON([]byte(body), &ev))
+		require.NoError(t, tetragonjson.DecodeJSON([]byte(body), &ev))
 		return ev.GetTime().AsTime().Format(time.RFC3339Nano) + "/" + eventmap.EventType(&ev)
 	}
 	leanFilters, err := tetragonfilter.FieldFilters(lean)
 	require.NoError(t, err)
-	leanDec, err := eventmap.NewDecoder(leanFilters)
+	leanDec, err := tetragonjson.NewDecoder(leanFilters)
 	require.NoError(t, err)
 	fullAttrs := make(map[string]map[string]any, len(full))
 	fullBody := make(map[string]string, len(full))
@@ -609,7 +610,7 @@ func TestFileFieldFiltersSkipFields(t *testing.T) {
 		// The body is the original line decoded with the filters, re-encoded.
 		var fromLine, fromBody tetragon.GetEventsResponse
 		require.NoError(t, leanDec.Decode([]byte(fullBody[k]), &fromLine))
-		require.NoError(t, eventmap.DecodeJSON([]byte(body), &fromBody))
+		require.NoError(t, tetragonjson.DecodeJSON([]byte(body), &fromBody))
 		require.True(t, proto.Equal(&fromLine, &fromBody), "record %d: body is not the filtered event", i)
 		if len(body) < len(fullBody[k]) {
 			shorter++

@@ -31,6 +31,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonwire"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
@@ -66,7 +67,7 @@ type pipelineCorpus struct {
 	// whole are the export lines before field filters (captured-lean): what file mode reads when
 	// the receiver, not Tetragon, applies them.
 	whole [][]byte
-	dec   *eventmap.Decoder // the receiver's field-filtering decoder for whole
+	dec   *tetragonjson.Decoder // the receiver's field-filtering decoder for whole
 }
 
 func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
@@ -97,7 +98,7 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 	for _, l := range lines {
 		orig := l
 		var ev tetragon.GetEventsResponse
-		if eventmap.DecodeJSON(l, &ev) != nil {
+		if tetragonjson.DecodeJSON(l, &ev) != nil {
 			continue // legacy event types in the book file
 		}
 		if filters != nil {
@@ -116,7 +117,7 @@ func loadPipelineCorpus(b *testing.B, name string) pipelineCorpus {
 	if filters != nil {
 		ff, err := tetragonfilter.FieldFilters(leanConfig(b).FieldFilters)
 		require.NoError(b, err)
-		c.dec, err = eventmap.NewDecoder(ff)
+		c.dec, err = tetragonjson.NewDecoder(ff)
 		require.NoError(b, err)
 	}
 	return c
@@ -260,7 +261,7 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 				b.Fatal(err)
 			}
 		default:
-			if err := eventmap.DecodeJSON(c.lines[j], fileEv); err != nil {
+			if err := tetragonjson.DecodeJSON(c.lines[j], fileEv); err != nil {
 				b.Fatal(err)
 			}
 			if err := bt.Add(fileEv, c.lines[j], len(c.lines[j]), now); err != nil {

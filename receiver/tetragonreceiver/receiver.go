@@ -23,6 +23,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/filetail"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/grpcsource"
@@ -292,12 +293,12 @@ func (r *tetragonReceiver) startFile(ctx, runCtx context.Context, host component
 
 // fileDecoder decodes export lines leaving out what field_filters exclude:
 // Tetragon wrote the file whole, so the receiver skips those fields instead.
-func (r *tetragonReceiver) fileDecoder() (*eventmap.Decoder, error) {
+func (r *tetragonReceiver) fileDecoder() (*tetragonjson.Decoder, error) {
 	filters, err := tetragonfilter.FieldFilters(r.cfg.FieldFilters)
 	if err != nil {
 		return nil, err
 	}
-	dec, err := eventmap.NewDecoder(filters)
+	dec, err := tetragonjson.NewDecoder(filters)
 	if err != nil {
 		return nil, fmt.Errorf("field_filters: %w", err)
 	}

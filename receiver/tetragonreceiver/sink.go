@@ -12,8 +12,8 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/batcher"
 )
 
@@ -25,7 +25,7 @@ type lineSink struct {
 	// dec applies field_filters while decoding; nil decodes everything. When it leaves fields
 	// out, the body is the filtered event, as Tetragon would have sent it over gRPC, not the
 	// original line.
-	dec *eventmap.Decoder
+	dec *tetragonjson.Decoder
 }
 
 func (s *lineSink) Line(line []byte, file string, offset int64) {
@@ -34,7 +34,7 @@ func (s *lineSink) Line(line []byte, file string, offset int64) {
 	}
 	if err := s.dec.Decode(line, s.ev); err != nil {
 		reason := "malformed"
-		var unknown *eventmap.UnknownEventTypeError
+		var unknown *tetragonjson.UnknownEventTypeError
 		if errors.As(err, &unknown) {
 			reason = "unknown_event_type"
 		}

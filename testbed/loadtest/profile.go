@@ -94,7 +94,7 @@ var profileStages = []struct{ stage, contains, suffix string }{
 	{"receiver: event → log record (eventmap, incl. body)", "", "eventmap.(*Batch).Add"},
 	{"  of which the JSON body", "", "eventmap.marshalEventJSON"},
 	{"  of which the map body", "", "eventmap.putStruct"},
-	{"export file: JSON decode (file mode)", "", "eventmap.DecodeJSON"},
+	{"export file: JSON decode (file mode)", "", "tetragonjson.DecodeJSON"},
 	{"export file: JSON decode with field filters (file mode)", "", "eventmap.(*Decoder).Decode"},
 	{"detection processor", "", "detectionprocessor.(*detectionProcessor).processLogs"},
 	{"detection_metrics connector", "", "detectionmetricsconnector.(*detectionMetrics).ConsumeLogs"},

@@ -15,6 +15,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules/rulestest"
 )
@@ -477,7 +478,7 @@ func TestSyscallsFieldThreeShapes(t *testing.T) {
 		{`{"process_kprobe":{` + proc + `,"function_name":"__x64_sys_setns","args":[{"int_arg":3}]}}`, 0},
 	} {
 		var ev tetragon.GetEventsResponse
-		if err := eventmap.DecodeJSON([]byte(c.line), &ev); err != nil {
+		if err := tetragonjson.DecodeJSON([]byte(c.line), &ev); err != nil {
 			t.Fatal(err)
 		}
 		b := eventmap.NewBatch(eventmap.Options{Body: eventmap.BodyNone})

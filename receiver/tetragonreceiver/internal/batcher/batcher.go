@@ -24,6 +24,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/ratelog"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
 
@@ -99,7 +100,7 @@ func (b *Batcher) Add(ev *tetragon.GetEventsResponse, raw []byte, size int, obse
 		b.take()
 	}
 	if err := b.batch.Add(ev, raw, observed); err != nil {
-		var unknown *eventmap.UnknownEventTypeError
+		var unknown *tetragonjson.UnknownEventTypeError
 		reason := "mapping"
 		if errors.As(err, &unknown) {
 			reason = "unknown_event_type"

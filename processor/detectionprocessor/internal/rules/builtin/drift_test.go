@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/drift"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 )
@@ -41,7 +42,7 @@ func driftRun(t testing.TB, rs *rules.Ruleset, tr *drift.Tracker, lines [][]byte
 	out, marks = make([][]string, len(lines)), make([]string, len(lines))
 	var ev tetragon.GetEventsResponse
 	for i, l := range lines {
-		if err := eventmap.DecodeJSON(l, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(l, &ev); err != nil {
 			continue
 		}
 		batch := eventmap.NewBatch(eventmap.Options{})

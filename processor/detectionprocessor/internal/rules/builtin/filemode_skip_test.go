@@ -18,6 +18,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
@@ -25,11 +26,11 @@ import (
 // TestFileModeSkipListKeepsDetections is the export-file counterpart of
 // TestLeanFieldFiltersKeepDetections: the receiver's file mode decodes each
 // line with the field filters of tetragon/export_lean skipped
-// (eventmap.Decoder), and every rule case, corpus line and simulated attack
+// (tetragonjson.Decoder), and every rule case, corpus line and simulated attack
 // must match exactly the rules it matches fully decoded. The body is the
 // original line (body=json), so only the decoded attributes differ.
 func TestFileModeSkipListKeepsDetections(t *testing.T) {
-	dec, err := eventmap.NewDecoder(exportLeanFilters(t))
+	dec, err := tetragonjson.NewDecoder(exportLeanFilters(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestFileModeSkipListKeepsDetections(t *testing.T) {
 	}
 
 	rs := builtin(t)
-	fullDecode := func(line []byte, ev *tetragon.GetEventsResponse) error { return eventmap.DecodeJSON(line, ev) }
+	fullDecode := func(line []byte, ev *tetragon.GetEventsResponse) error { return tetragonjson.DecodeJSON(line, ev) }
 	var hits, events, smaller int
 	for i, line := range lines {
 		want, wantAttrs := matchLine(t, rs, fullDecode, line)

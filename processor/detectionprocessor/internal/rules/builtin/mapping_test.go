@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // The catalogue tests map Tetragon JSON lines with the tetragon receiver's own
@@ -35,7 +36,7 @@ func mapLines(t testing.TB, lines [][]byte, want int) []record {
 	var ev tetragon.GetEventsResponse
 	now := time.Now()
 	for _, l := range lines {
-		if err := eventmap.DecodeJSON(l, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(l, &ev); err != nil {
 			continue
 		}
 		_ = batch.Add(&ev, l, now)

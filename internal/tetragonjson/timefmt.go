@@ -1,23 +1,23 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import "time"
 
-// formatTimestamp renders a protobuf Timestamp the way protojson (and so
+// FormatTimestamp renders a protobuf Timestamp the way protojson (and so
 // Tetragon's JSON export) does: RFC 3339 in UTC with 0, 3, 6 or 9 fractional
 // digits. Values therefore compare equal, as strings, to the original line.
-func formatTimestamp(secs int64, nanos int32) string {
+func FormatTimestamp(secs int64, nanos int32) string {
 	var buf [40]byte
-	return string(appendTimestamp(buf[:0], secs, nanos))
+	return string(AppendTimestamp(buf[:0], secs, nanos))
 }
 
-// appendTimestamp appends RFC 3339 in UTC with 0, 3, 6 or 9 fraction digits,
+// AppendTimestamp appends RFC 3339 in UTC with 0, 3, 6 or 9 fraction digits,
 // as protojson writes timestamps. Within protojson's range (years 1 to 9999)
 // it computes the civil date itself, several times faster than
 // time.AppendFormat (a large event carries dozens of timestamps).
-func appendTimestamp(b []byte, secs int64, nanos int32) []byte {
+func AppendTimestamp(b []byte, secs int64, nanos int32) []byte {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999999999 {
 		return appendTimestampSlow(b, secs, nanos)
 	}
@@ -78,4 +78,3 @@ func appendTimestampSlow(b []byte, secs int64, nanos int32) []byte {
 	return append(b[:n], 'Z')
 }
 
-func timeOf(secs int64, nanos int32) time.Time { return time.Unix(secs, int64(nanos)) }

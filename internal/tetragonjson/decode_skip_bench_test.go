@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"testing"
@@ -13,7 +13,7 @@ import (
 // field_filters shipped in distribution/config.yaml ("full" is the same
 // Decoder without filters).
 //
-//	go test -run '^$' -bench DecoderShippedSkipList -benchmem ./internal/eventmap/
+//	go test -run '^$' -bench DecoderShippedSkipList -benchmem ./internal/tetragonjson/
 func BenchmarkDecoderShippedSkipList(b *testing.B) {
 	for _, c := range benchCorpora {
 		for _, v := range []struct {

@@ -1,20 +1,19 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"testing"
-	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 )
 
-// The body=json encoder on events that arrive without their JSON line (gRPC):
-// the corpora as they are, and the captured events with the distribution's
-// field filters applied (what the receiver gets from Tetragon by default).
+// The encoder on events that arrive without their JSON line (gRPC): the
+// corpora as they are, and the captured events with the distribution's field
+// filters applied (what the receiver gets from Tetragon by default).
 //
-//	go test -run '^$' -bench 'MarshalJSON|MapGRPC' -benchmem ./internal/eventmap/
+//	go test -run '^$' -bench MarshalJSON -benchmem ./internal/tetragonjson/
 
 var encodeBenchCorpora = []struct {
 	name, pattern string
@@ -41,7 +40,7 @@ func BenchmarkMarshalJSON(b *testing.B) {
 		evs := encodeBenchEvents(b, c.pattern, c.filtered)
 		var size int64
 		for _, ev := range evs {
-			out, err := marshalEventJSON(ev)
+			out, err := MarshalString(ev)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -52,7 +51,7 @@ func BenchmarkMarshalJSON(b *testing.B) {
 			b.ReportAllocs()
 			defer startCPU(b)()
 			for i := 0; i < b.N; i++ {
-				if _, err := marshalEventJSON(evs[i%len(evs)]); err != nil {
+				if _, err := MarshalString(evs[i%len(evs)]); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -67,34 +66,5 @@ func BenchmarkMarshalJSON(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkMapGRPC is BenchmarkMap for events with no original line, as they
-// come over gRPC: body=json marshals every event.
-func BenchmarkMapGRPC(b *testing.B) {
-	for _, c := range encodeBenchCorpora {
-		for _, body := range []BodyMode{BodyJSON, BodyMap} {
-			b.Run(c.name+"/body="+string(body), func(b *testing.B) {
-				benchMapEvents(b, encodeBenchEvents(b, c.pattern, c.filtered), body)
-			})
-		}
-	}
-}
-
-// benchMapEvents adds the events to a batch with the body mode, one event per op, flushing every
-// flushEvery.
-func benchMapEvents(b *testing.B, evs []*tetragon.GetEventsResponse, body BodyMode) {
-	batch := NewBatch(Options{Body: body})
-	now := time.Now()
-	b.ReportAllocs()
-	defer startCPU(b)()
-	for i := 0; i < b.N; i++ {
-		if err := batch.Add(evs[i%len(evs)], nil, now); err != nil {
-			b.Fatal(err)
-		}
-		if batch.Len() == flushEvery {
-			batch.Flush()
-		}
 	}
 }

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
@@ -36,7 +37,7 @@ var protoNames = protojson.MarshalOptions{UseProtoNames: true}
 func checkEncodeLikeProtojson(t testing.TB, ev *tetragon.GetEventsResponse) (refused bool) {
 	t.Helper()
 	want, wantErr := protoNames.Marshal(ev)
-	got, gotErr := marshalEventJSON(ev)
+	got, gotErr := MarshalString(ev)
 	if (wantErr == nil) != (gotErr == nil) {
 		t.Fatalf("event %v\nprotojson err: %v\nencoder err:   %v", ev, wantErr, gotErr)
 	}
@@ -78,7 +79,7 @@ func corpusEvents(t testing.TB) []*tetragon.GetEventsResponse {
 }
 
 func TestEncodeMatchesProtojsonOnCorpus(t *testing.T) {
-	evs := append(corpusEvents(t), syntheticEvents()...)
+	evs := append(corpusEvents(t), synthevents.Events()...)
 	for _, ev := range evs {
 		checkEncodeLikeProtojson(t, ev)
 	}
@@ -92,10 +93,10 @@ func TestEncodeMatchesProtojsonOnOddValues(t *testing.T) {
 	oddStrings := []string{"", "a\"b\\c/d", "\b\f\n\r\t\x00\x01\x1f\x7f", "é中😀\ufffd", "\u2028\u2029<>&",
 		"\xff", "a\xc3", "\xed\xa0\x80", strings.Repeat("x", 5000)}
 	for _, s := range oddStrings {
-		p := synthProcess()
+		p := synthevents.Process()
 		p.Binary, p.Arguments = s, s
 		p.Pod.PodLabels = map[string]string{s: s, "b": "2", "a": "1", "A": "0"}
-		checkEncodeLikeProtojson(t, envelope(&tetragon.GetEventsResponse{
+		checkEncodeLikeProtojson(t, synthevents.Envelope(&tetragon.GetEventsResponse{
 			Event: &tetragon.GetEventsResponse_ProcessExec{ProcessExec: &tetragon.ProcessExec{Process: p}}}))
 	}
 	procs := []*tetragon.Process{
@@ -203,18 +204,6 @@ func mutate(v reflect.Value, rng *rand.Rand, strs []string, depth int) {
 	}
 }
 
-func TestEncodeErrorsReachBatch(t *testing.T) {
-	b := NewBatch(Options{Body: BodyJSON})
-	ev := &tetragon.GetEventsResponse{Event: &tetragon.GetEventsResponse_ProcessExec{
-		ProcessExec: &tetragon.ProcessExec{Process: &tetragon.Process{Binary: "\xff"}}}}
-	if err := b.Add(ev, nil, observedAt); err == nil {
-		t.Error("invalid UTF-8 accepted")
-	}
-	if b.Len() != 0 {
-		t.Error("a failed event was added")
-	}
-}
-
 func FuzzEncodeJSON(f *testing.F) {
 	for _, l := range readCorpus(f, "real/*.jsonl") {
 		if len(l.data) < 4000 {
@@ -260,12 +249,15 @@ func applyShippedFieldFilters(t testing.TB, evs []*tetragon.GetEventsResponse) [
 	return out
 }
 
+// simTime is the simulator's clock.
+var simTime = time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+
 func simulatorEvents(t testing.TB, perScenario int) []*tetragon.GetEventsResponse {
 	t.Helper()
 	var evs []*tetragon.GetEventsResponse
 	for _, sc := range tetragonsim.Scenarios() {
 		g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: sc, Seed: 7,
-			Clock: func() time.Time { return observedAt }})
+			Clock: func() time.Time { return simTime }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +281,7 @@ func TestEncodeMatchesProtojsonOnSimulator(t *testing.T) {
 // TestEncodeMatchesProtojsonFiltered compares events with the shipped field
 // filters applied: processes without cap, ns, credentials or arguments.
 func TestEncodeMatchesProtojsonFiltered(t *testing.T) {
-	evs := append(corpusEvents(t), syntheticEvents()...)
+	evs := append(corpusEvents(t), synthevents.Events()...)
 	evs = append(evs, simulatorEvents(t, 200)...)
 	filtered := applyShippedFieldFilters(t, evs)
 	shrunk := 0
@@ -338,7 +330,7 @@ func TestEncodeGeneratedIsCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("encode_gen.go is stale: run go generate ./internal/eventmap/")
+		t.Fatal("encode_gen.go is stale: run go generate ./internal/tetragonjson/")
 	}
 }
 
@@ -355,10 +347,10 @@ func TestAppendTimestampMatchesTime(t *testing.T) {
 	nanos := []int32{0, 1, 999999999, 1000, 1000000, 123456789, 120000000, 123400, -1, 1000000000}
 	for _, s := range secs {
 		for _, n := range append(nanos, rng.Int32N(1e9), rng.Int32N(1e3)*1e6, rng.Int32N(1e6)*1e3) {
-			got := string(appendTimestamp(nil, s, n))
+			got := string(AppendTimestamp(nil, s, n))
 			want := string(appendTimestampSlow(nil, s, n))
 			if got != want {
-				t.Fatalf("appendTimestamp(%d, %d) = %q, time formats %q", s, n, got, want)
+				t.Fatalf("AppendTimestamp(%d, %d) = %q, time formats %q", s, n, got, want)
 			}
 		}
 	}

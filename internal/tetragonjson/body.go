@@ -1,22 +1,35 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"encoding/base64"
 	"math"
 	"reflect"
 
+	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// The body walks the message with protoreflect so that every field Tetragon
-// sends, including ones added in later API versions, lands in the body without
-// code changes here. It follows protojson with proto names: populated fields
-// only, enums as names, wrappers as bare values, timestamps as RFC 3339
+// PutBody writes ev into m in protojson's shape with proto names: populated
+// fields only, enums as names, wrappers as bare values, timestamps as RFC 3339
 // strings, bytes as base64. 64-bit integers stay ints (uint64 keeps its bits).
+// Every field Tetragon sends, including ones added in later API versions,
+// lands in m without code changes. It walks the generated structs following
+// the decoder's plans; should the plans not cover the schema (a well-known or
+// map type this API version does not use) it walks the message with
+// protoreflect instead. A test holds the two walks equal.
+func PutBody(m pcommon.Map, ev *tetragon.GetEventsResponse) {
+	if plan, ok := eventPlan(); ok {
+		putStruct(m, reflect.ValueOf(ev).Elem(), plan)
+		return
+	}
+	putMessage(m, ev.ProtoReflect())
+}
+
+// putMessage is the protoreflect walk.
 
 func putMessage(m pcommon.Map, msg protoreflect.Message) {
 	n := 0
@@ -88,7 +101,7 @@ func setMessageValue(dst pcommon.Value, msg protoreflect.Message) {
 		switch md.Name() {
 		case "Timestamp":
 			f := md.Fields()
-			dst.SetStr(formatTimestamp(msg.Get(f.ByNumber(1)).Int(), int32(msg.Get(f.ByNumber(2)).Int())))
+			dst.SetStr(FormatTimestamp(msg.Get(f.ByNumber(1)).Int(), int32(msg.Get(f.ByNumber(2)).Int())))
 			return
 		case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value",
 			"FloatValue", "DoubleValue", "StringValue", "BytesValue":
@@ -100,10 +113,9 @@ func setMessageValue(dst pcommon.Value, msg protoreflect.Message) {
 	putMessage(dst.SetEmptyMap(), msg)
 }
 
-// The same walk over the generated structs, following the decoder's plans:
-// no protoreflect boxing and no descriptor lookups per field. Used whenever
-// the plan covers the schema (always, for this API version; a test holds the
-// two walks equal).
+// putStruct is the same walk over the generated structs, following the
+// decoder's plans: no protoreflect boxing and no descriptor lookups per field.
+// Used whenever the plan covers the schema (always, for this API version).
 
 func putStruct(m pcommon.Map, sv reflect.Value, p *msgPlan) {
 	n := 0
@@ -185,7 +197,7 @@ func setStructValue(dst pcommon.Value, f reflect.Value, fp *fieldPlan) {
 		sv := f.Elem()
 		switch fp.msg.wkt {
 		case wktTimestamp:
-			dst.SetStr(formatTimestamp(sv.Field(fp.msg.secs).Int(), int32(sv.Field(fp.msg.nanos).Int())))
+			dst.SetStr(FormatTimestamp(sv.Field(fp.msg.secs).Int(), int32(sv.Field(fp.msg.nanos).Int())))
 		case wktWrapper:
 			setStructValue(dst, sv.Field(fp.msg.value.goIdx), fp.msg.value)
 		default:
@@ -201,7 +213,7 @@ func setStructValue(dst pcommon.Value, f reflect.Value, fp *fieldPlan) {
 	case protoreflect.BytesKind:
 		dst.SetStr(base64.StdEncoding.EncodeToString(f.Bytes()))
 	case protoreflect.EnumKind:
-		if name, ok := fp.names.name(protoreflect.EnumNumber(f.Int())); ok {
+		if name, ok := fp.names.Name(protoreflect.EnumNumber(f.Int())); ok {
 			dst.SetStr(name)
 		} else {
 			dst.SetInt(f.Int())

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
@@ -93,7 +94,7 @@ func skipCorpus(t testing.TB) [][]byte {
 			lines = append(lines, l.data)
 		}
 	}
-	for _, ev := range syntheticEvents() {
+	for _, ev := range synthevents.Events() {
 		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(ev)
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
 )
 
 // The fast decoder must accept exactly what protojson (DiscardUnknown)
@@ -54,7 +56,7 @@ func TestDecodeMatchesProtojsonOnCorpus(t *testing.T) {
 	}
 	// The synthetic events in every protojson rendering: proto and JSON
 	// names, zero values emitted, indented.
-	for _, ev := range syntheticEvents() {
+	for _, ev := range synthevents.Events() {
 		for _, opts := range []protojson.MarshalOptions{
 			{UseProtoNames: true}, {}, {EmitUnpopulated: true}, {Multiline: true, Indent: "  ", UseEnumNumbers: true},
 		} {

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"encoding/binary"
@@ -98,7 +98,7 @@ func (dec *Decoder) Decode(line []byte, ev *tetragon.GetEventsResponse) error {
 	if err := decodeFast(line, ev, dec.plan); err != nil {
 		return fmt.Errorf("decode tetragon event: %w", err)
 	}
-	if EventType(ev) == "" {
+	if !HasEvent(ev) {
 		return &UnknownEventTypeError{Keys: topLevelKeys(line)}
 	}
 	return nil

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package eventmap
+package tetragonjson
 
 import (
 	"encoding/base64"
@@ -73,7 +73,7 @@ type fieldPlan struct {
 	elem  reflect.Type // list element type
 	msg   *msgPlan     // message kind (element kind for lists)
 	enum  map[string]protoreflect.EnumNumber
-	names enumNames // for the body
+	names EnumNames // for the body
 	// skipHint: the proto name also names another field's JSON name, so a
 	// name match alone does not identify this field (lookup goes by map).
 	skipHint bool
@@ -112,15 +112,16 @@ func (b *planBuilder) unsupported(what string) {
 	}
 }
 
-// enumNames finds an enum value's name without hashing for dense enums.
-type enumNames struct {
+// EnumNames finds an enum value's name without hashing for dense enums: the
+// names protojson writes (the first name of an alias).
+type EnumNames struct {
 	dense  []string // by number, "" when unnamed
 	sparse map[protoreflect.EnumNumber]string
 }
 
-func newEnumNames(ed protoreflect.EnumDescriptor) enumNames {
+func newEnumNames(ed protoreflect.EnumDescriptor) EnumNames {
 	vals := ed.Values()
-	var n enumNames
+	var n EnumNames
 	n.sparse = map[protoreflect.EnumNumber]string{}
 	for i := 0; i < vals.Len(); i++ {
 		v := vals.Get(i)
@@ -140,7 +141,8 @@ func newEnumNames(ed protoreflect.EnumDescriptor) enumNames {
 	return n
 }
 
-func (n *enumNames) name(num protoreflect.EnumNumber) (string, bool) {
+// Name is the name of enum value num, false when this API version has none.
+func (n *EnumNames) Name(num protoreflect.EnumNumber) (string, bool) {
 	if n.dense != nil {
 		if num >= 0 && int(num) < len(n.dense) && n.dense[num] != "" {
 			return n.dense[num], true
@@ -149,6 +151,20 @@ func (n *enumNames) name(num protoreflect.EnumNumber) (string, bool) {
 	}
 	s, ok := n.sparse[num]
 	return s, ok
+}
+
+// enumNameTables caches the name table of each enum type (capability lists
+// have 40 entries per process: a descriptor lookup per entry showed).
+var enumNameTables sync.Map // protoreflect.FullName -> *EnumNames
+
+// EnumNamesOf returns the (cached) name table of an enum type.
+func EnumNamesOf(ed protoreflect.EnumDescriptor) *EnumNames {
+	if t, ok := enumNameTables.Load(ed.FullName()); ok {
+		return t.(*EnumNames)
+	}
+	t := newEnumNames(ed)
+	enumNameTables.Store(ed.FullName(), &t)
+	return &t
 }
 
 func enumTable(ed protoreflect.EnumDescriptor) map[string]protoreflect.EnumNumber {
@@ -569,7 +585,7 @@ func (d *decoder) element(fp *fieldPlan, i0 int) error {
 	if fp.kind == protoreflect.EnumKind && len(d.ints) > i0 && d.next() == '"' {
 		// Lists of enums (capabilities) usually run in number order: try the
 		// successor of the previous element before the name table.
-		if name, ok := fp.names.name(protoreflect.EnumNumber(d.ints[len(d.ints)-1] + 1)); ok {
+		if name, ok := fp.names.Name(protoreflect.EnumNumber(d.ints[len(d.ints)-1] + 1)); ok {
 			if end := d.pos + 1 + len(name); end < len(d.buf) && d.buf[end] == '"' && string(d.buf[d.pos+1:end]) == name {
 				d.pos = end + 1
 				d.ints = append(d.ints, d.ints[len(d.ints)-1]+1)
