@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package fieldmask is the field mask of Tetragon's field_filters, as one tree for everything that
-// applies them: the receiver's decoder skips what a mask leaves out (internal/eventmap), the
+// applies them: the receiver's decoder skips what a mask leaves out (internal/tetragonjson), the
 // simulator filters the events it serves (testbed/tetragonsim). One implementation, so that both
 // agree with Tetragon on overlapping paths.
 package fieldmask

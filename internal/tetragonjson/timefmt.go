@@ -77,4 +77,3 @@ func appendTimestampSlow(b []byte, secs int64, nanos int32) []byte {
 	}
 	return append(b[:n], 'Z')
 }
-

@@ -28,7 +28,7 @@ import (
 )
 
 // The tests map lines of the shared Tetragon corpus with the receiver's own
-// decoder and mapping (internal/eventmap), as the detection catalogue's
+// decoder and mapping (internal/tetragonjson, internal/eventmap), as the detection catalogue's
 // tests do: the processor sees exactly what a deployed collector's records
 // carry.
 

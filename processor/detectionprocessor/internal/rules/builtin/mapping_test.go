@@ -17,7 +17,7 @@ import (
 )
 
 // The catalogue tests map Tetragon JSON lines with the tetragon receiver's own
-// decoder and mapping (internal/eventmap): the records the rules see are exactly
+// decoder and mapping (internal/tetragonjson, internal/eventmap): the records the rules see are exactly
 // what a deployed collector produces.
 
 // record is one mapped log record with its resource, ready for evaluation.
