@@ -40,7 +40,7 @@ run: build
 
 ## test: everything CI runs. deps installs what the tests drive (apt: prometheus,
 ##       prometheus-alertmanager, buildah; go install: victoria-logs); it is idempotent.
-test: deps unit integration e2e fuzz chaos
+test: deps unit integration e2e fuzz chaos k8s-e2e
 
 deps:
 	./scripts/install-test-deps.sh
@@ -72,6 +72,14 @@ chaos: build
 FUZZTIME ?= 8s
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+.PHONY: k8s-e2e
+## k8s-e2e: a real single-node Kubernetes on this machine (etcd, kube-apiserver, kube-controller-manager,
+##          kube-scheduler, kubelet, containerd; needs root): CRDs, the kustomize install, every
+##          TracingPolicy, the DaemonSet against tetragon-sim, rules ConfigMap reloads. Builds are cached
+##          in ~/.cache/otelcol-rts-k8s. See deploy/README.md, "Single-node cluster test".
+k8s-e2e:
+	./scripts/k8s-e2e.sh
 
 ## scorecard: regenerate the detection scorecard of processor/detectionprocessor/RULES.md from the tests.
 scorecard:
