@@ -54,7 +54,7 @@ if [ "$missing" = 1 ]; then
   (cd tests/k8s && CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$tmp/" "${pkgs[@]}") >&2
   rm -rf "$bindir"; mv "$tmp" "$bindir"
   log "built Kubernetes $k8s_version in $(( $(date +%s) - start ))s -> $bindir"
-  # Builds of other versions (~450 MB each) are of no further use.
+  # Builds of other versions (hundreds of MB each) are of no further use.
   for d in "$cache"/k8s-*; do
     [ "$d" = "${bindir%/bin}" ] || rm -rf "$d"
   done

@@ -25,13 +25,13 @@ import (
 const (
 	defaultInfoFile   = "/var/run/tetragon/tetragon-info.json"
 	defaultExportPath = "/var/run/cilium/tetragon/tetragon.log"
-	// 1 MiB per event in both modes: Tetragon's largest field is a kprobe's maxData buffer
-	// (327,360 bytes) and the largest event of the real captures is 33 KB, while decoding and
-	// mapping a multi-megabyte event costs many times its size.
+	// 1 MiB per event in both modes: Tetragon's largest field (a kprobe's maxData buffer) and
+	// every real captured event fit well within it (testbed/RESULTS.md, "Chaos tests"), while
+	// decoding and mapping a multi-megabyte event costs many times its size.
 	defaultMaxLineBytes  = 1 << 20
 	defaultMaxEventBytes = 1 << 20
-	// defaultBatchMaxBytes keeps one request far below log-store limits (VictoriaLogs refuses
-	// 64 MiB) whatever the events' size: a record costs several times its input bytes.
+	// defaultBatchMaxBytes keeps one request far below log-store request limits whatever the
+	// events' size: a record costs several times its input bytes (testbed/RESULTS.md).
 	defaultBatchMaxBytes = 4 << 20
 
 	startAtBeginning = "beginning"
