@@ -15,12 +15,9 @@ import (
 // Severity label values. Anything else the processor might write is mapped
 // onto these so that alert rules can match exact values.
 const (
-	severityCritical = "critical"
-	severityWarning  = "warning"
-	severityInfo     = "info"
-	// severityFallback labels detections whose severity is missing or not one
-	// of the three: they err towards alerting rather than towards silence.
-	severityFallback = severityWarning
+	severityCritical = attrkey.SeverityCritical
+	severityWarning  = attrkey.SeverityWarning
+	severityInfo     = attrkey.SeverityInfo
 )
 
 // resourceLabels are the labels taken from one ResourceLogs, shared by all
@@ -32,18 +29,8 @@ type resourceLabels struct {
 func readResourceLabels(res pcommon.Resource) resourceLabels {
 	attrs := res.Attributes()
 	var l resourceLabels
-	l.namespace = strAttr(attrs, attrkey.K8sNamespaceName)
-	if l.namespace == "" {
-		l.namespace = placeholderHost
-		if strAttr(attrs, attrkey.ContainerID) != "" {
-			l.namespace = placeholderContainer
-		}
-		// Without a namespace there is no workload either: repeat the
-		// placeholder so that (namespace, workload) stays self-explaining.
-		l.workload = l.namespace
-	} else {
-		l.workload = orUnknown(strAttr(attrs, attrkey.K8sWorkloadName))
-	}
+	l.namespace, l.workload = attrkey.Location(strAttr(attrs, attrkey.K8sNamespaceName),
+		strAttr(attrs, attrkey.K8sWorkloadName), strAttr(attrs, attrkey.ContainerID))
 	l.node = orUnknown(strAttr(attrs, attrkey.K8sNodeName))
 	return l
 }
@@ -54,17 +41,7 @@ func eventType(lr plog.LogRecord) string {
 }
 
 // normalizeSeverity maps s onto the three label values without allocating.
-func normalizeSeverity(s string) string {
-	switch {
-	case s == severityCritical || strings.EqualFold(s, severityCritical):
-		return severityCritical
-	case s == severityWarning || strings.EqualFold(s, severityWarning):
-		return severityWarning
-	case s == severityInfo || strings.EqualFold(s, severityInfo):
-		return severityInfo
-	}
-	return severityFallback
-}
+func normalizeSeverity(s string) string { return attrkey.NormalizeSeverity(s) }
 
 func strAttr(m pcommon.Map, key string) string {
 	v, ok := m.Get(key)

@@ -19,7 +19,7 @@ const (
 	placeholderContainer = attrkey.PlaceholderContainer
 	// placeholderUnknown: any other missing value (node, workload of a pod,
 	// event type, category).
-	placeholderUnknown = "_unknown"
+	placeholderUnknown = attrkey.PlaceholderUnknown
 	// overflowValue fills every label of the overflow series except severity.
 	overflowValue = "_overflow"
 )

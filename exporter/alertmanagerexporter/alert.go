@@ -32,13 +32,13 @@ const (
 	alertnameIncident  = "RuntimeSecurityIncident"
 	alertnameDetection = "RuntimeSecurityDetection"
 
-	severityCritical = "critical"
-	severityWarning  = "warning"
-	severityInfo     = "info"
+	severityCritical = attrkey.SeverityCritical
+	severityWarning  = attrkey.SeverityWarning
+	severityInfo     = attrkey.SeverityInfo
 
 	// placeholderUnknown labels a missing workload of a namespaced pod, as the detection_metrics
 	// connector does, so that inhibition by (namespace, workload) matches its alerts.
-	placeholderUnknown = "_unknown"
+	placeholderUnknown = attrkey.PlaceholderUnknown
 
 	// maxAnnotationBytes bounds each annotation value: a command line can be megabytes, and
 	// Alertmanager keeps and forwards every annotation of every alert.
@@ -101,17 +101,9 @@ func recordTime(lr plog.LogRecord, now time.Time) time.Time {
 	return now
 }
 
-// normalizeSeverity maps a severity onto the three label values; anything else is warning, as
-// in the detection_metrics connector: unknown errs towards alerting.
-func normalizeSeverity(s string) string {
-	switch strings.ToLower(s) {
-	case severityCritical:
-		return severityCritical
-	case severityInfo:
-		return severityInfo
-	}
-	return severityWarning
-}
+// normalizeSeverity maps a severity onto the three label values, as the detection_metrics
+// connector does (attrkey.NormalizeSeverity).
+func normalizeSeverity(s string) string { return attrkey.NormalizeSeverity(s) }
 
 // newCandidate reads what identifies and orders the alert of a detection record.
 func newCandidate(res pcommon.Resource, lr plog.LogRecord, now time.Time) *candidate {
@@ -153,17 +145,8 @@ func (c *candidate) mergeLone(o *candidate) {
 // detection_metrics connector's placeholders for the namespace and workload.
 func location(res pcommon.Resource, l map[string]string) {
 	attrs := res.Attributes()
-	ns := strAttr(attrs, attrkey.K8sNamespaceName)
-	wl := strAttr(attrs, attrkey.K8sWorkloadName)
-	if ns == "" {
-		ns = attrkey.PlaceholderHost
-		if strAttr(attrs, attrkey.ContainerID) != "" {
-			ns = attrkey.PlaceholderContainer
-		}
-		wl = ns
-	} else if wl == "" {
-		wl = placeholderUnknown
-	}
+	ns, wl := attrkey.Location(strAttr(attrs, attrkey.K8sNamespaceName),
+		strAttr(attrs, attrkey.K8sWorkloadName), strAttr(attrs, attrkey.ContainerID))
 	l[labelNamespace], l[labelWorkload] = ns, wl
 	putNonEmpty(l, labelPod, strAttr(attrs, attrkey.K8sPodName))
 	putNonEmpty(l, labelContainer, strAttr(attrs, attrkey.K8sContainerName))

@@ -7,6 +7,8 @@
 // renamed here or nowhere.
 package attrkey
 
+import "strings"
+
 // Resource attributes. Records are grouped into one ResourceLogs per
 // node/pod/container.
 const (
@@ -243,4 +245,46 @@ func ContainerKey(id string) string {
 		return id[:ContainerIDKeyLen]
 	}
 	return id
+}
+
+// PlaceholderUnknown labels any other missing value (the workload of a pod without one, a node).
+const PlaceholderUnknown = "_unknown"
+
+// Location is the namespace and workload labels of a resource from its k8s.namespace.name,
+// k8s.workload.name and container.id values, with the placeholders above: the one derivation of
+// the detection_metrics series and the alertmanager exporter's alerts, so that Alertmanager's
+// inhibition can compare the two.
+func Location(namespace, workload, containerID string) (ns, wl string) {
+	if namespace == "" {
+		ns = PlaceholderHost
+		if containerID != "" {
+			ns = PlaceholderContainer
+		}
+		// Without a namespace there is no workload either: the placeholder again keeps the pair
+		// self-explaining.
+		return ns, ns
+	}
+	if workload == "" {
+		workload = PlaceholderUnknown
+	}
+	return namespace, workload
+}
+
+// Severity label values; NormalizeSeverity maps anything else onto them.
+const (
+	SeverityCritical = "critical"
+	SeverityWarning  = "warning"
+	SeverityInfo     = "info"
+)
+
+// NormalizeSeverity maps s onto the three label values without allocating; a missing or unknown
+// severity is warning: it errs towards alerting rather than towards silence.
+func NormalizeSeverity(s string) string {
+	switch {
+	case s == SeverityCritical || strings.EqualFold(s, SeverityCritical):
+		return SeverityCritical
+	case s == SeverityInfo || strings.EqualFold(s, SeverityInfo):
+		return SeverityInfo
+	}
+	return SeverityWarning
 }
