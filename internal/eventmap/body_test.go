@@ -141,9 +141,9 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// TestArgsMatchBody holds the getter-based argument conversion (attributes)
-// and the reflective body walk in step: tetragon.args[i] must equal
-// body.<type>.args[i] exactly, types included, for every hook event.
+// TestArgsMatchBody: tetragon.args[i] must equal body.<type>.args[i] exactly,
+// types included, for every hook event (the syscall id aside, which moves to
+// tetragon.syscall.*).
 func TestArgsMatchBody(t *testing.T) {
 	var events []*tetragon.GetEventsResponse
 	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {

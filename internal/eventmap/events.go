@@ -12,6 +12,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/syscalls"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // putEventAttributes writes the attributes specific to the event type; the
@@ -46,7 +47,7 @@ func putEventAttributes(attrs pcommon.Map, ev *tetragon.GetEventsResponse, d *de
 		}
 		putArgs(attrs, x.GetArgs(), sc)
 		if r := x.GetReturn(); r != nil {
-			setArgValue(attrs.PutEmpty(attrkey.TetragonReturn), r)
+			tetragonjson.SetOneof(attrs.PutEmpty(attrkey.TetragonReturn), r)
 		}
 	case *tetragon.GetEventsResponse_ProcessTracepoint:
 		x := e.ProcessTracepoint

@@ -5,11 +5,14 @@ package tetragonjson
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"math"
 	"reflect"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -18,104 +21,79 @@ import (
 // strings, bytes as base64. 64-bit integers stay ints (uint64 keeps its bits).
 // Every field Tetragon sends, including ones added in later API versions,
 // lands in m without code changes. It walks the generated structs following
-// the decoder's plans; should the plans not cover the schema (a well-known or
-// map type this API version does not use) it walks the message with
-// protoreflect instead. A test holds the two walks equal.
+// the decoder's plans, the one writer of Tetragon messages into pdata (hook
+// arguments in attributes use it too, through PutMessage and SetOneof). A test
+// holds its output equal to protojson's on every event of the corpus.
 func PutBody(m pcommon.Map, ev *tetragon.GetEventsResponse) {
 	if plan, ok := eventPlan(); ok {
 		putStruct(m, reflect.ValueOf(ev).Elem(), plan)
 		return
 	}
-	putMessage(m, ev.ProtoReflect())
+	putProtoJSON(m, ev)
 }
 
-// putMessage is the protoreflect walk.
-
-func putMessage(m pcommon.Map, msg protoreflect.Message) {
-	n := 0
-	msg.Range(func(protoreflect.FieldDescriptor, protoreflect.Value) bool {
-		n++
-		return true
-	})
-	m.EnsureCapacity(n)
-	msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		putField(m, fd, v)
-		return true
-	})
+// PutMessage writes msg, any message type an event contains (such as a
+// tetragon.KprobeArgument), into m exactly as PutBody writes it inside an
+// event.
+func PutMessage(m pcommon.Map, msg proto.Message) {
+	if p := planOf(msg); p != nil {
+		putStruct(m, reflect.ValueOf(msg).Elem(), p)
+		return
+	}
+	putProtoJSON(m, msg)
 }
 
-func putField(m pcommon.Map, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
-	name := string(fd.Name())
-	switch {
-	case fd.IsList():
-		l := v.List()
-		s := m.PutEmptySlice(name)
-		s.EnsureCapacity(l.Len())
-		for i := 0; i < l.Len(); i++ {
-			setValue(s.AppendEmpty(), fd, l.Get(i))
-		}
-	case fd.IsMap():
-		mv := v.Map()
-		dst := m.PutEmptyMap(name)
-		dst.EnsureCapacity(mv.Len())
-		vd := fd.MapValue()
-		mv.Range(func(k protoreflect.MapKey, val protoreflect.Value) bool {
-			setValue(dst.PutEmpty(k.String()), vd, val)
+// SetOneof writes the value of msg's first set oneof member into dst, bare
+// (a KprobeArgument's int_arg as an int, its sock_arg as a map), and reports
+// whether one was set.
+func SetOneof(dst pcommon.Value, msg proto.Message) bool {
+	p := planOf(msg)
+	if p == nil {
+		return false
+	}
+	sv := reflect.ValueOf(msg).Elem()
+	for _, idx := range p.oneofs {
+		if fp, v, ok := oneofMember(sv, idx, p); ok {
+			setStructValue(dst, v, fp)
 			return true
-		})
-	default:
-		setValue(m.PutEmpty(name), fd, v)
-	}
-}
-
-func setValue(dst pcommon.Value, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
-	switch fd.Kind() {
-	case protoreflect.BoolKind:
-		dst.SetBool(v.Bool())
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
-		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		dst.SetInt(v.Int())
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind,
-		protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		dst.SetInt(int64(v.Uint()))
-	case protoreflect.FloatKind, protoreflect.DoubleKind:
-		dst.SetDouble(v.Float())
-	case protoreflect.StringKind:
-		dst.SetStr(v.String())
-	case protoreflect.BytesKind:
-		dst.SetStr(base64.StdEncoding.EncodeToString(v.Bytes()))
-	case protoreflect.EnumKind:
-		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-			dst.SetStr(string(ev.Name()))
-		} else {
-			dst.SetInt(int64(v.Enum()))
-		}
-	case protoreflect.MessageKind, protoreflect.GroupKind:
-		setMessageValue(dst, v.Message())
-	}
-}
-
-func setMessageValue(dst pcommon.Value, msg protoreflect.Message) {
-	md := msg.Descriptor()
-	if md.ParentFile().Package() == "google.protobuf" {
-		switch md.Name() {
-		case "Timestamp":
-			f := md.Fields()
-			dst.SetStr(FormatTimestamp(msg.Get(f.ByNumber(1)).Int(), int32(msg.Get(f.ByNumber(2)).Int())))
-			return
-		case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value",
-			"FloatValue", "DoubleValue", "StringValue", "BytesValue":
-			fd := md.Fields().ByNumber(1)
-			setValue(dst, fd, msg.Get(fd))
-			return
 		}
 	}
-	putMessage(dst.SetEmptyMap(), msg)
+	return false
 }
 
-// putStruct is the same walk over the generated structs, following the
-// decoder's plans: no protoreflect boxing and no descriptor lookups per field.
-// Used whenever the plan covers the schema (always, for this API version).
+// planOf returns the plan of msg's type, nil when the plans do not cover the
+// schema or msg is nil.
+func planOf(msg proto.Message) *msgPlan {
+	if _, ok := eventPlan(); !ok {
+		return nil
+	}
+	v := reflect.ValueOf(msg)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil
+	}
+	return plansByType[v.Type().Elem()]
+}
+
+// putProtoJSON is the fallback for an API version whose schema the plans do
+// not cover (TestPlanCoversSchema fails first): protojson's own output, with
+// 64-bit integers left as the strings protojson writes.
+func putProtoJSON(m pcommon.Map, msg proto.Message) {
+	b, err := bodyJSON.Marshal(msg)
+	var raw map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &raw)
+	}
+	if err != nil {
+		m.PutStr("error", err.Error())
+		return
+	}
+	_ = m.FromRaw(raw)
+}
+
+var bodyJSON = protojson.MarshalOptions{UseProtoNames: true}
+
+// putStruct walks a generated struct following the decoder's plans: no
+// protoreflect boxing and no descriptor lookups per field.
 
 func putStruct(m pcommon.Map, sv reflect.Value, p *msgPlan) {
 	n := 0
@@ -153,17 +131,25 @@ func putStruct(m pcommon.Map, sv reflect.Value, p *msgPlan) {
 		}
 	}
 	for _, idx := range p.oneofs {
-		w := sv.Field(idx)
-		if w.IsNil() {
-			continue
+		if fp, v, ok := oneofMember(sv, idx, p); ok {
+			setStructValue(m.PutEmpty(fp.name), v, fp)
 		}
-		ptr := w.Elem()
-		fp := p.members[ptr.Type()]
-		if fp == nil || ptr.IsNil() {
-			continue
-		}
-		setStructValue(m.PutEmpty(fp.name), ptr.Elem().Field(0), fp)
 	}
+}
+
+// oneofMember returns the set member of the oneof at struct field idx: its
+// plan and its value.
+func oneofMember(sv reflect.Value, idx int, p *msgPlan) (*fieldPlan, reflect.Value, bool) {
+	w := sv.Field(idx)
+	if w.IsNil() {
+		return nil, reflect.Value{}, false
+	}
+	ptr := w.Elem()
+	fp := p.members[ptr.Type()]
+	if fp == nil || ptr.IsNil() {
+		return nil, reflect.Value{}, false
+	}
+	return fp, ptr.Elem().Field(0), true
 }
 
 // populated reports whether protojson would emit a proto3 field.

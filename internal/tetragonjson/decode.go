@@ -87,16 +87,17 @@ type fieldPlan struct {
 }
 
 var (
-	planOnce sync.Once
-	rootPlan *msgPlan
-	planErr  error
+	planOnce    sync.Once
+	rootPlan    *msgPlan
+	plansByType map[reflect.Type]*msgPlan // every message type an event contains
+	planErr     error
 )
 
 func eventPlan() (*msgPlan, bool) {
 	planOnce.Do(func() {
 		b := planBuilder{plans: map[reflect.Type]*msgPlan{}}
 		rootPlan = b.build(&tetragon.GetEventsResponse{})
-		planErr = b.err
+		plansByType, planErr = b.plans, b.err
 	})
 	return rootPlan, planErr == nil
 }
