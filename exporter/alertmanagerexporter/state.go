@@ -4,9 +4,10 @@
 package alertmanagerexporter
 
 import (
-	"container/list"
 	"sync"
 	"time"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/lru"
 )
 
 // tracked is what the exporter remembers of an incident it posted: the label set of its alert
@@ -20,25 +21,24 @@ type tracked struct {
 
 // tracker is a bounded LRU of incident id → tracked, safe for concurrent use.
 type tracker struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front: most recently posted; values are *tracked
-	byID  map[string]*list.Element
+	mu   sync.Mutex
+	max  int
+	byID lru.Cache[string, tracked] // the most recently posted first
 }
 
 func newTracker(maxEntries int) *tracker {
-	return &tracker{max: maxEntries, order: list.New(), byID: map[string]*list.Element{}}
+	return &tracker{max: maxEntries}
 }
 
 // get returns a copy of what is tracked for the incident.
 func (t *tracker) get(incident string) (tracked, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.byID[incident]
+	v, ok := t.byID.Peek(incident)
 	if !ok {
 		return tracked{}, false
 	}
-	return *e.Value.(*tracked), true
+	return *v, true
 }
 
 // put records what was posted for an incident, unless a newer state is tracked already, and
@@ -46,20 +46,14 @@ func (t *tracker) get(incident string) (tracked, bool) {
 func (t *tracker) put(v tracked) (evicted int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e, ok := t.byID[v.incident]; ok {
-		cur := e.Value.(*tracked)
-		if cur.detections > v.detections || (cur.detections == v.detections && cur.lastSeen.After(v.lastSeen)) {
-			return 0
-		}
-		*cur = v
-		t.order.MoveToFront(e)
+	if cur, ok := t.byID.Peek(v.incident); ok &&
+		(cur.detections > v.detections || (cur.detections == v.detections && cur.lastSeen.After(v.lastSeen))) {
 		return 0
 	}
-	t.byID[v.incident] = t.order.PushFront(&v)
-	for t.order.Len() > t.max {
-		old := t.order.Back()
-		t.order.Remove(old)
-		delete(t.byID, old.Value.(*tracked).incident)
+	t.byID.Put(v.incident, v)
+	for t.byID.Len() > t.max {
+		old, _, _ := t.byID.Oldest()
+		t.byID.Remove(old)
 		evicted++
 	}
 	return evicted
@@ -68,5 +62,5 @@ func (t *tracker) put(v tracked) (evicted int) {
 func (t *tracker) len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.order.Len()
+	return t.byID.Len()
 }

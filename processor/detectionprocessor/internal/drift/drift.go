@@ -30,6 +30,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/lru"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rulefuncs"
 )
 
@@ -50,12 +51,10 @@ const (
 type Tracker struct {
 	mu      sync.Mutex
 	max     int
-	ttl     int64 // nanoseconds
-	clock   int64 // latest event time seen, unix nanoseconds
-	entries map[key]*entry
-	// LRU list: head is the most recently touched entry.
-	head, tail *entry
-	// size mirrors len(entries) for the lock-free "nothing tracked" check.
+	ttl     int64                 // nanoseconds
+	clock   int64                 // latest event time seen, unix nanoseconds
+	entries lru.Cache[key, entry] // the most recently touched first
+	// size mirrors entries.Len() for the lock-free "nothing tracked" check.
 	size atomic.Int64
 	// now is the processing-time clock for records without a time.
 	now func() int64
@@ -64,10 +63,8 @@ type Tracker struct {
 type key struct{ container, path string }
 
 type entry struct {
-	key
-	syscall    string // what made the file: tetragon.syscall.name, else tetragon.hook
-	touched    int64  // tracker clock when last written or executed
-	prev, next *entry
+	syscall string // what made the file: tetragon.syscall.name, else tetragon.hook
+	touched int64  // tracker clock when last written or executed
 }
 
 // New returns a tracker of at most maxEntries (minimum 1) entries that live
@@ -80,7 +77,7 @@ func New(maxEntries int, ttl time.Duration, now func() int64) *Tracker {
 	if now == nil {
 		now = func() int64 { return time.Now().UnixNano() }
 	}
-	return &Tracker{max: maxEntries, ttl: int64(ttl), entries: make(map[key]*entry), now: now}
+	return &Tracker{max: maxEntries, ttl: int64(ttl), now: now}
 }
 
 // Result is what Track did.
@@ -184,16 +181,15 @@ func (t *Tracker) lookup(k key, now int64) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advance(now)
-	e, ok := t.entries[k]
+	e, ok := t.entries.Get(k)
 	if !ok {
 		return ""
 	}
 	if t.clock-e.touched > t.ttl {
-		t.remove(e)
+		t.remove(k)
 		return ""
 	}
 	e.touched = t.clock
-	t.moveToFront(e)
 	return e.syscall
 }
 
@@ -204,24 +200,21 @@ func (t *Tracker) remember(k key, syscall string, now int64) (evicted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advance(now)
-	if e, ok := t.entries[k]; ok {
+	if e, ok := t.entries.Get(k); ok {
 		if t.clock-e.touched > t.ttl {
 			e.syscall = strings.Clone(syscall)
 		}
 		e.touched = t.clock
-		t.moveToFront(e)
 		return false
 	}
-	if len(t.entries) >= t.max {
-		old := t.tail
-		evicted = t.clock-old.touched <= t.ttl
+	if t.entries.Len() >= t.max {
+		old, e, _ := t.entries.Oldest()
+		evicted = t.clock-e.touched <= t.ttl
 		t.remove(old)
 	}
 	// Clone: the record's strings must not be kept alive by the tracker.
-	e := &entry{key: key{strings.Clone(k.container), strings.Clone(k.path)}, syscall: strings.Clone(syscall), touched: t.clock}
-	t.entries[e.key] = e
-	t.pushFront(e)
-	t.size.Store(int64(len(t.entries)))
+	t.entries.Put(key{strings.Clone(k.container), strings.Clone(k.path)}, entry{syscall: strings.Clone(syscall), touched: t.clock})
+	t.size.Store(int64(t.entries.Len()))
 	return evicted
 }
 
@@ -230,50 +223,18 @@ func (t *Tracker) advance(now int64) {
 	if now > t.clock {
 		t.clock = now
 	}
-	for i := 0; i < sweepPerCall && t.tail != nil && t.clock-t.tail.touched > t.ttl; i++ {
-		t.remove(t.tail)
+	for i := 0; i < sweepPerCall; i++ {
+		k, e, ok := t.entries.Oldest()
+		if !ok || t.clock-e.touched <= t.ttl {
+			return
+		}
+		t.remove(k)
 	}
 }
 
-func (t *Tracker) remove(e *entry) {
-	delete(t.entries, e.key)
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		t.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		t.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
-	t.size.Store(int64(len(t.entries)))
-}
-
-func (t *Tracker) pushFront(e *entry) {
-	e.prev, e.next = nil, t.head
-	if t.head != nil {
-		t.head.prev = e
-	}
-	t.head = e
-	if t.tail == nil {
-		t.tail = e
-	}
-}
-
-func (t *Tracker) moveToFront(e *entry) {
-	if t.head == e {
-		return
-	}
-	// Unlink, then push.
-	e.prev.next = e.next
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		t.tail = e.prev
-	}
-	t.pushFront(e)
+func (t *Tracker) remove(k key) {
+	t.entries.Remove(k)
+	t.size.Store(int64(t.entries.Len()))
 }
 
 // containerKey is the record's container (attrkey.ContainerKey), "" on the host.

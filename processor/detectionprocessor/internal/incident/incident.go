@@ -27,6 +27,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/lru"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
 )
 
@@ -87,11 +88,9 @@ type Tracker struct {
 	mu     sync.Mutex
 	max    int
 	window int64
-	clock  int64 // latest event time seen
-	byKey  map[string]*incident
-	byExec map[string]*incident // host incidents by the exec ids they hold
-	// LRU list: head is the most recently touched incident.
-	head, tail *incident
+	clock  int64                        // latest event time seen
+	byKey  lru.Cache[string, *incident] // the most recently touched first
+	byExec map[string]*incident         // host incidents by the exec ids they hold
 	// pendingConds counts chains in progress whose next step is a condition: while it is 0,
 	// records without a detection need no look-up at all.
 	pendingConds atomic.Int64
@@ -111,7 +110,6 @@ type incident struct {
 	severity    rules.Severity
 	execs       []string // host incidents: the exec ids registered in byExec
 	progress    []progress
-	prev, next  *incident
 }
 
 // progress is a chain that has begun in an incident.
@@ -132,7 +130,7 @@ func New(maxIncidents int, window time.Duration, now func() int64) *Tracker {
 	if now == nil {
 		now = func() int64 { return time.Now().UnixNano() }
 	}
-	return &Tracker{max: maxIncidents, window: int64(window), byKey: map[string]*incident{}, byExec: map[string]*incident{}, now: now}
+	return &Tracker{max: maxIncidents, window: int64(window), byExec: map[string]*incident{}, now: now}
 }
 
 // PendingConditions reports whether some chain waits for a condition step, so that records without
@@ -261,9 +259,9 @@ func (t *Tracker) lookup(o Observation, now int64) *incident {
 	var inc *incident
 	switch {
 	case o.Container != "":
-		inc = t.byKey[o.Container]
+		inc = t.held(o.Container)
 	case o.ExecID == "":
-		inc = t.byKey[hostKeyPrefix] // a host record without an exec id: one shared host incident
+		inc = t.held(hostKeyPrefix) // a host record without an exec id: one shared host incident
 	default:
 		inc = t.byExec[o.ExecID]
 		if inc == nil && o.FollowParent && o.ParentExecID != "" {
@@ -282,18 +280,27 @@ func (t *Tracker) open(o Observation, now int64) (*incident, bool) {
 	if key == "" {
 		key = hostKeyPrefix + o.ExecID
 	}
-	t.remove(t.byKey[key]) // an ended incident of the same key that lookup did not meet
+	t.remove(t.held(key)) // an ended incident of the same key that lookup did not meet
 	evicted := false
-	if len(t.byKey) >= t.max {
-		evicted = t.tail != nil && t.clock-t.tail.last <= t.window
-		t.remove(t.tail)
+	if t.byKey.Len() >= t.max {
+		if _, old, ok := t.byKey.Oldest(); ok {
+			evicted = t.clock-(*old).last <= t.window
+			t.remove(*old)
+		}
 	}
 	inc := &incident{key: key, first: now, last: now}
 	inc.id = uuid.NewSHA1(idNamespace, []byte(key+"\x00"+strconv.FormatInt(now, 10))).String()
-	t.byKey[key] = inc
-	t.size.Store(int64(len(t.byKey)))
-	t.pushFront(inc)
+	t.byKey.Put(key, inc)
+	t.size.Store(int64(t.byKey.Len()))
 	return inc, evicted
+}
+
+// held is the incident of key, nil when none; it does not count as a touch.
+func (t *Tracker) held(key string) *incident {
+	if inc, ok := t.byKey.Peek(key); ok {
+		return *inc
+	}
+	return nil
 }
 
 // hostKeyPrefix starts the key of a host process tree's incident (container keys are hex).
@@ -328,15 +335,18 @@ func (t *Tracker) remove(inc *incident) {
 	for i := range inc.progress {
 		t.countPending(&inc.progress[i], -1)
 	}
-	delete(t.byKey, inc.key)
-	t.size.Store(int64(len(t.byKey)))
-	t.unlink(inc)
+	t.byKey.Remove(inc.key)
+	t.size.Store(int64(t.byKey.Len()))
 }
 
 // sweep removes a few incidents that ended, from the least recently touched end.
 func (t *Tracker) sweep() {
-	for i := 0; i < sweepPerCall && t.tail != nil && t.clock-t.tail.last > t.window; i++ {
-		t.remove(t.tail)
+	for i := 0; i < sweepPerCall; i++ {
+		_, inc, ok := t.byKey.Oldest()
+		if !ok || t.clock-(*inc).last <= t.window {
+			return
+		}
+		t.remove(*inc)
 	}
 }
 
@@ -351,38 +361,7 @@ func (t *Tracker) dropProgress(inc *incident, p *progress) {
 	inc.removeProgress(p)
 }
 
-func (t *Tracker) touch(inc *incident) {
-	if t.head == inc {
-		return
-	}
-	t.unlink(inc)
-	t.pushFront(inc)
-}
-
-func (t *Tracker) pushFront(inc *incident) {
-	inc.prev, inc.next = nil, t.head
-	if t.head != nil {
-		t.head.prev = inc
-	}
-	t.head = inc
-	if t.tail == nil {
-		t.tail = inc
-	}
-}
-
-func (t *Tracker) unlink(inc *incident) {
-	if inc.prev != nil {
-		inc.prev.next = inc.next
-	} else if t.head == inc {
-		t.head = inc.next
-	}
-	if inc.next != nil {
-		inc.next.prev = inc.prev
-	} else if t.tail == inc {
-		t.tail = inc.prev
-	}
-	inc.prev, inc.next = nil, nil
-}
+func (t *Tracker) touch(inc *incident) { t.byKey.Get(inc.key) }
 
 // add records a matched rule (or completed chain) in the incident's lists.
 func (inc *incident) add(r *rules.Rule, sev rules.Severity) {

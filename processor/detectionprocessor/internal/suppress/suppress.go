@@ -6,9 +6,10 @@
 package suppress
 
 import (
-	"container/list"
 	"sync"
 	"time"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/lru"
 )
 
 // Cache is a size-bounded LRU of suppression windows, safe for concurrent use.
@@ -21,12 +22,10 @@ import (
 type Cache struct {
 	mu      sync.Mutex
 	max     int
-	entries map[string]*list.Element
-	lru     list.List // front = most recently seen
+	entries lru.Cache[string, entry] // the most recently seen first
 }
 
 type entry struct {
-	key        string
 	window     time.Duration
 	lastEmit   time.Time
 	lastSeen   time.Time
@@ -38,7 +37,7 @@ func New(maxEntries int) *Cache {
 	if maxEntries < 1 {
 		maxEntries = 1
 	}
-	return &Cache{max: maxEntries, entries: make(map[string]*list.Element)}
+	return &Cache{max: maxEntries}
 }
 
 // Decision is the outcome of Observe.
@@ -61,12 +60,10 @@ func (c *Cache) Observe(key string, window time.Duration, now time.Time) Decisio
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sweep(now)
-	if el, ok := c.entries[key]; ok {
-		e := el.Value.(*entry)
+	if e, ok := c.entries.Get(key); ok {
 		if now.Sub(e.lastSeen) <= e.window {
 			e.lastSeen = now
 			e.window = window
-			c.lru.MoveToFront(el)
 			if now.Sub(e.lastEmit) < window {
 				e.suppressed++
 				return Decision{}
@@ -76,18 +73,16 @@ func (c *Cache) Observe(key string, window time.Duration, now time.Time) Decisio
 			return d
 		}
 		// Idle for longer than a window: start afresh.
-		c.remove(el)
+		c.entries.Remove(key)
 	}
 	var d Decision
 	d.Emit = true
-	if c.lru.Len() >= c.max {
-		back := c.lru.Back()
-		be := back.Value.(*entry)
-		d.Evicted = now.Sub(be.lastSeen) <= be.window
-		c.remove(back)
+	if c.entries.Len() >= c.max {
+		old, e, _ := c.entries.Oldest()
+		d.Evicted = now.Sub(e.lastSeen) <= e.window
+		c.entries.Remove(old)
 	}
-	e := &entry{key: key, window: window, lastEmit: now, lastSeen: now}
-	c.entries[key] = c.lru.PushFront(e)
+	c.entries.Put(key, entry{window: window, lastEmit: now, lastSeen: now})
 	return d
 }
 
@@ -95,24 +90,15 @@ func (c *Cache) Observe(key string, window time.Duration, now time.Time) Decisio
 func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lru.Len()
+	return c.entries.Len()
 }
 
 func (c *Cache) sweep(now time.Time) {
 	for i := 0; i < sweepPerCall; i++ {
-		back := c.lru.Back()
-		if back == nil {
+		k, e, ok := c.entries.Oldest()
+		if !ok || now.Sub(e.lastSeen) <= e.window {
 			return
 		}
-		e := back.Value.(*entry)
-		if now.Sub(e.lastSeen) <= e.window {
-			return
-		}
-		c.remove(back)
+		c.entries.Remove(k)
 	}
-}
-
-func (c *Cache) remove(el *list.Element) {
-	delete(c.entries, el.Value.(*entry).key)
-	c.lru.Remove(el)
 }
