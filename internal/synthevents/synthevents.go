@@ -3,8 +3,10 @@
 
 // Package synthevents builds Tetragon events from the API types for tests:
 // the real corpus has no tracepoint, lsm, uprobe, usdt, loader,
-// rate_limit_info, sock_arg or binary_properties events. Used by the tests of
-// internal/eventmap and internal/tetragonjson.
+// rate_limit_info, sock_arg or binary_properties events. It also loads the
+// corpus, simulator and field-filtered events both packages test on, so that
+// they test on the same ones. Used by the tests of internal/eventmap and
+// internal/tetragonjson.
 package synthevents
 
 import (
@@ -69,7 +71,7 @@ func Envelope(ev *tetragon.GetEventsResponse) *tetragon.GetEventsResponse {
 	return ev
 }
 
-// allArgs holds one argument of every KprobeArgument type.
+// AllArgs holds one argument of every KprobeArgument type.
 func AllArgs() []*tetragon.KprobeArgument {
 	ns := &tetragon.Namespace{Inum: 4026531837, IsHost: true}
 	return []*tetragon.KprobeArgument{

@@ -4,14 +4,17 @@
 package tetragonjson
 
 import (
-	"syscall"
 	"testing"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// Every benchmark op is one event: ns/op and allocs/op are per event.
+// Every benchmark op is one event: ns/op and allocs/op are per event. The
+// mapping's benchmarks are in internal/eventmap.
 //
 //	go test -run '^$' -bench . -benchmem ./internal/tetragonjson/
 
@@ -20,47 +23,15 @@ var benchCorpora = []struct{ name, pattern string }{
 	{"captured", "captured/main-export.jsonl.gz"},
 }
 
-// startCPU resets the timer and returns a func reporting cpu-ns/op: the
-// process's CPU time (GC workers included) per op. On a machine shared with
-// other builds it is steadier than wall time.
-func startCPU(b *testing.B) func() {
-	b.ResetTimer()
-	start := cpuNanos()
-	return func() {
-		b.StopTimer()
-		b.ReportMetric(float64(cpuNanos()-start)/float64(b.N), "cpu-ns/op")
-	}
-}
-
-func cpuNanos() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
-func benchLines(b *testing.B, pattern string) ([][]byte, int64) {
-	b.Helper()
-	var out [][]byte
-	var size int64
-	for _, l := range readCorpus(b, pattern) {
-		out = append(out, l.data)
-		size += int64(len(l.data))
-	}
-	return out, size / int64(len(out))
-}
+// The helpers are testenv's and synthevents', shared with the internal/eventmap
+// benchmarks.
+var (
+	startCPU   = testenv.StartCPU
+	benchLines = testenv.CorpusData
+)
 
 func benchEvents(b *testing.B, lines [][]byte) []*tetragon.GetEventsResponse {
-	b.Helper()
-	evs := make([]*tetragon.GetEventsResponse, len(lines))
-	for i, l := range lines {
-		evs[i] = new(tetragon.GetEventsResponse)
-		if err := DecodeJSON(l, evs[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return evs
+	return synthevents.Decode(b, lines, DecodeJSON)
 }
 
 func BenchmarkDecodeJSON(b *testing.B) {

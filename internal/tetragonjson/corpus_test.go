@@ -4,19 +4,13 @@
 package tetragonjson
 
 import (
-	"bytes"
-	"path/filepath"
-	"sort"
 	"testing"
-
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/jsonl"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// sharedDir is the shared Tetragon corpus (testenv.EventsDir: required, a missing folder fails the
-// test instead of skipping it).
-func sharedDir(tb testing.TB) string { return testenv.EventsDir(tb) }
+// The corpus comes from testenv, shared with internal/eventmap; these names are
+// what this package's tests call it.
 
 type corpusLine struct {
 	file string
@@ -24,27 +18,12 @@ type corpusLine struct {
 	data []byte
 }
 
-// readCorpus returns every non-empty line of the files matching pattern
-// (relative to the shared folder), gunzipping *.gz. It fails when nothing matches.
+// readCorpus is testenv.ReadCorpus: it fails when nothing matches pattern.
 func readCorpus(tb testing.TB, pattern string) []corpusLine {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(sharedDir(tb), pattern))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(files) == 0 {
-		tb.Fatalf("no corpus files match %s", pattern)
-	}
-	sort.Strings(files)
 	var out []corpusLine
-	for _, f := range files {
-		err := jsonl.Each(f, func(num int, line []byte) error {
-			out = append(out, corpusLine{file: filepath.Base(f), num: num, data: bytes.Clone(line)})
-			return nil
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
+	for _, l := range testenv.ReadCorpus(tb, pattern) {
+		out = append(out, corpusLine{file: l.File, num: l.Num, data: l.Data})
 	}
 	return out
 }

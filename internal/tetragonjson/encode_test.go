@@ -14,17 +14,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
 // The body=json encoder must write what protojson (proto names) writes: the
@@ -61,25 +58,8 @@ func checkEncodeLikeProtojson(t testing.TB, ev *tetragon.GetEventsResponse) (ref
 	return false
 }
 
-func corpusEvents(t testing.TB) []*tetragon.GetEventsResponse {
-	var evs []*tetragon.GetEventsResponse
-	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
-		for _, l := range readCorpus(t, pattern) {
-			ev := new(tetragon.GetEventsResponse)
-			if err := DecodeJSON(l.data, ev); err != nil {
-				continue // legacy event types in the book file
-			}
-			evs = append(evs, ev)
-		}
-	}
-	if len(evs) < 1800 {
-		t.Fatalf("only %d corpus events", len(evs))
-	}
-	return evs
-}
-
 func TestEncodeMatchesProtojsonOnCorpus(t *testing.T) {
-	evs := append(corpusEvents(t), synthevents.Events()...)
+	evs := append(synthevents.Corpus(t, DecodeJSON), synthevents.Events()...)
 	for _, ev := range evs {
 		checkEncodeLikeProtojson(t, ev)
 	}
@@ -142,7 +122,7 @@ func TestEncodeMatchesProtojsonOnOddValues(t *testing.T) {
 func TestEncodeMatchesProtojsonOnMutations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	strs := []string{"", "\x00", "\"", "\\", "\xff", "é", "\U0001F600", "a\nb"}
-	evs := corpusEvents(t)
+	evs := synthevents.Corpus(t, DecodeJSON)
 	refused := 0
 	const n = 600
 	for i := 0; i < n; i++ {
@@ -219,57 +199,8 @@ func FuzzEncodeJSON(f *testing.F) {
 	})
 }
 
-// shippedFieldFilter is the field filter of the distribution's config
-// (distribution/config.yaml, deploy/): Tetragon clears these fields before
-// sending, so the receiver mostly encodes events without them.
-var shippedFieldFilter = &tetragon.FieldFilter{
-	EventSet: []tetragon.EventType{tetragon.EventType_PROCESS_EXEC, tetragon.EventType_PROCESS_EXIT,
-		tetragon.EventType_PROCESS_KPROBE, tetragon.EventType_PROCESS_TRACEPOINT, tetragon.EventType_PROCESS_LSM,
-		tetragon.EventType_PROCESS_UPROBE, tetragon.EventType_PROCESS_USDT, tetragon.EventType_PROCESS_LOADER},
-	Fields: &fieldmaskpb.FieldMask{Paths: []string{"process.cap", "process.ns", "parent.cap", "parent.ns",
-		"parent.process_credentials", "ancestors.cap", "ancestors.ns", "ancestors.process_credentials",
-		"ancestors.arguments"}},
-	Action: tetragon.FieldFilterAction_EXCLUDE,
-}
-
-// applyShippedFieldFilters returns filtered copies of evs, filtered by the
-// simulator's implementation of Tetragon's field filters.
-func applyShippedFieldFilters(t testing.TB, evs []*tetragon.GetEventsResponse) []*tetragon.GetEventsResponse {
-	t.Helper()
-	ffs, err := tetragonsim.CompileFieldFilters(&tetragon.GetEventsRequest{
-		FieldFilters: []*tetragon.FieldFilter{shippedFieldFilter}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]*tetragon.GetEventsResponse, len(evs))
-	for i, ev := range evs {
-		out[i] = proto.Clone(ev).(*tetragon.GetEventsResponse)
-		ffs.Apply(out[i])
-	}
-	return out
-}
-
-// simTime is the simulator's clock.
-var simTime = time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
-
-func simulatorEvents(t testing.TB, perScenario int) []*tetragon.GetEventsResponse {
-	t.Helper()
-	var evs []*tetragon.GetEventsResponse
-	for _, sc := range tetragonsim.Scenarios() {
-		g, err := tetragonsim.NewGenerator(tetragonsim.GeneratorConfig{Scenario: sc, Seed: 7,
-			Clock: func() time.Time { return simTime }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i < perScenario; i++ {
-			evs = append(evs, g.Next())
-		}
-	}
-	return evs
-}
-
 func TestEncodeMatchesProtojsonOnSimulator(t *testing.T) {
-	evs := simulatorEvents(t, 250)
+	evs := synthevents.Simulated(t, 250)
 	for _, ev := range evs {
 		if checkEncodeLikeProtojson(t, ev) {
 			t.Fatalf("simulator event refused: %v", ev)
@@ -281,9 +212,9 @@ func TestEncodeMatchesProtojsonOnSimulator(t *testing.T) {
 // TestEncodeMatchesProtojsonFiltered compares events with the shipped field
 // filters applied: processes without cap, ns, credentials or arguments.
 func TestEncodeMatchesProtojsonFiltered(t *testing.T) {
-	evs := append(corpusEvents(t), synthevents.Events()...)
-	evs = append(evs, simulatorEvents(t, 200)...)
-	filtered := applyShippedFieldFilters(t, evs)
+	evs := append(synthevents.Corpus(t, DecodeJSON), synthevents.Events()...)
+	evs = append(evs, synthevents.Simulated(t, 200)...)
+	filtered := synthevents.ApplyShippedFieldFilter(t, evs)
 	shrunk := 0
 	for i, ev := range filtered {
 		checkEncodeLikeProtojson(t, ev)
