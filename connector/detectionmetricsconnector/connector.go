@@ -193,8 +193,8 @@ func (c *detectionMetrics) count(res resourceLabels, lr plog.LogRecord) {
 	if !hasRules {
 		// Tolerate a scalar runtime_security.rules, and records tagged only
 		// with security_rule.name.
-		if single = strAttr(attrs, attrkey.MatchedRules); single == "" {
-			single = strAttr(attrs, attrkey.RuleName)
+		if single = attrkey.Str(attrs, attrkey.MatchedRules); single == "" {
+			single = attrkey.Str(attrs, attrkey.RuleName)
 		}
 	}
 
@@ -205,8 +205,8 @@ func (c *detectionMetrics) count(res resourceLabels, lr plog.LogRecord) {
 		return
 	}
 
-	recordSeverity := strAttr(attrs, attrkey.Severity)
-	recordCategory := strAttr(attrs, attrkey.RuleCategory)
+	recordSeverity := attrkey.Str(attrs, attrkey.Severity)
+	recordCategory := attrkey.Str(attrs, attrkey.RuleCategory)
 	dk := detectionKey{namespace: res.namespace, workload: res.workload, node: res.node}
 	if !hasRules {
 		dk.rule = single

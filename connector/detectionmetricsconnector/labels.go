@@ -29,9 +29,9 @@ type resourceLabels struct {
 func readResourceLabels(res pcommon.Resource) resourceLabels {
 	attrs := res.Attributes()
 	var l resourceLabels
-	l.namespace, l.workload = attrkey.Location(strAttr(attrs, attrkey.K8sNamespaceName),
-		strAttr(attrs, attrkey.K8sWorkloadName), strAttr(attrs, attrkey.ContainerID))
-	l.node = orUnknown(strAttr(attrs, attrkey.K8sNodeName))
+	l.namespace, l.workload = attrkey.Location(attrkey.Str(attrs, attrkey.K8sNamespaceName),
+		attrkey.Str(attrs, attrkey.K8sWorkloadName), attrkey.Str(attrs, attrkey.ContainerID))
+	l.node = orUnknown(attrkey.Str(attrs, attrkey.K8sNodeName))
 	return l
 }
 
@@ -42,14 +42,6 @@ func eventType(lr plog.LogRecord) string {
 
 // normalizeSeverity maps s onto the three label values without allocating.
 func normalizeSeverity(s string) string { return attrkey.NormalizeSeverity(s) }
-
-func strAttr(m pcommon.Map, key string) string {
-	v, ok := m.Get(key)
-	if !ok || v.Type() != pcommon.ValueTypeStr {
-		return ""
-	}
-	return v.Str()
-}
 
 // sliceAttr returns the slice attribute key, or an empty slice when it is
 // missing or of another type.

@@ -108,12 +108,12 @@ func normalizeSeverity(s string) string { return attrkey.NormalizeSeverity(s) }
 // newCandidate reads what identifies and orders the alert of a detection record.
 func newCandidate(res pcommon.Resource, lr plog.LogRecord, now time.Time) *candidate {
 	attrs := lr.Attributes()
-	c := &candidate{res: res, lr: lr, incident: strAttr(attrs, attrkey.IncidentID)}
+	c := &candidate{res: res, lr: lr, incident: attrkey.Str(attrs, attrkey.IncidentID)}
 	t := recordTime(lr, now)
 	if c.incident != "" {
-		sev := strAttr(attrs, attrkey.IncidentSeverity)
+		sev := attrkey.Str(attrs, attrkey.IncidentSeverity)
 		if sev == "" {
-			sev = strAttr(attrs, attrkey.Severity)
+			sev = attrkey.Str(attrs, attrkey.Severity)
 		}
 		c.severity = normalizeSeverity(sev)
 		c.firstSeen = timeAttr(attrs, attrkey.IncidentFirstSeen, t)
@@ -121,7 +121,7 @@ func newCandidate(res pcommon.Resource, lr plog.LogRecord, now time.Time) *candi
 		c.detections = max(intAttr(attrs, attrkey.IncidentDetections), 1)
 		return c
 	}
-	c.severity = normalizeSeverity(strAttr(attrs, attrkey.Severity))
+	c.severity = normalizeSeverity(attrkey.Str(attrs, attrkey.Severity))
 	c.firstSeen, c.lastSeen = t, t
 	c.detections = 1 + max(intAttr(attrs, attrkey.SuppressedCount), 0)
 	c.labels = detectionLabels(res, attrs, c.severity)
@@ -145,18 +145,18 @@ func (c *candidate) mergeLone(o *candidate) {
 // detection_metrics connector's placeholders for the namespace and workload.
 func location(res pcommon.Resource, l map[string]string) {
 	attrs := res.Attributes()
-	ns, wl := attrkey.Location(strAttr(attrs, attrkey.K8sNamespaceName),
-		strAttr(attrs, attrkey.K8sWorkloadName), strAttr(attrs, attrkey.ContainerID))
+	ns, wl := attrkey.Location(attrkey.Str(attrs, attrkey.K8sNamespaceName),
+		attrkey.Str(attrs, attrkey.K8sWorkloadName), attrkey.Str(attrs, attrkey.ContainerID))
 	l[labelNamespace], l[labelWorkload] = ns, wl
-	putNonEmpty(l, labelPod, strAttr(attrs, attrkey.K8sPodName))
-	putNonEmpty(l, labelContainer, strAttr(attrs, attrkey.K8sContainerName))
-	putNonEmpty(l, labelNode, strAttr(attrs, attrkey.K8sNodeName))
+	putNonEmpty(l, labelPod, attrkey.Str(attrs, attrkey.K8sPodName))
+	putNonEmpty(l, labelContainer, attrkey.Str(attrs, attrkey.K8sContainerName))
+	putNonEmpty(l, labelNode, attrkey.Str(attrs, attrkey.K8sNodeName))
 }
 
 func detectionLabels(res pcommon.Resource, attrs pcommon.Map, severity string) map[string]string {
 	l := map[string]string{
 		labelAlertname: alertnameDetection,
-		labelRule:      strAttr(attrs, attrkey.RuleName),
+		labelRule:      attrkey.Str(attrs, attrkey.RuleName),
 		labelSeverity:  severity,
 	}
 	location(res, l)
@@ -185,14 +185,14 @@ func firstRule(attrs pcommon.Map) string {
 	if r := sliceStrings(attrs, attrkey.IncidentRules); len(r) > 0 && r[0] != "" {
 		return r[0]
 	}
-	return strAttr(attrs, attrkey.RuleName)
+	return attrkey.Str(attrs, attrkey.RuleName)
 }
 
 func firstChain(attrs pcommon.Map) string {
 	if ch := sliceStrings(attrs, attrkey.IncidentChains); len(ch) > 0 && ch[0] != "" {
 		return ch[0]
 	}
-	return strAttr(attrs, attrkey.Chain)
+	return attrkey.Str(attrs, attrkey.Chain)
 }
 
 // alertBuilder turns candidates into alerts.
@@ -221,14 +221,14 @@ func (b *alertBuilder) build(c *candidate, now time.Time) alert {
 	if len(rules) == 0 {
 		rules = sliceStrings(attrs, attrkey.MatchedRules)
 		if len(rules) == 0 {
-			rules = []string{strAttr(attrs, attrkey.RuleName)}
+			rules = []string{attrkey.Str(attrs, attrkey.RuleName)}
 		}
 	}
 	if len(techniques) == 0 {
 		techniques = sliceStrings(attrs, attrkey.ThreatTechniqueID)
 	}
 	if len(chains) == 0 {
-		if ch := strAttr(attrs, attrkey.Chain); ch != "" {
+		if ch := attrkey.Str(attrs, attrkey.Chain); ch != "" {
 			chains = []string{ch}
 		}
 	}
@@ -246,9 +246,9 @@ func (b *alertBuilder) build(c *candidate, now time.Time) alert {
 		"last_seen":   last.Format(time.RFC3339Nano),
 		"rules":       rulesText,
 	}
-	putNonEmpty(a, "command_line", strAttr(attrs, attrkey.ProcessCommandLine))
+	putNonEmpty(a, "command_line", attrkey.Str(attrs, attrkey.ProcessCommandLine))
 	putNonEmpty(a, "parent_chain", parentChain(attrs))
-	putNonEmpty(a, "image", strAttr(resAttrs, attrkey.ContainerImageName))
+	putNonEmpty(a, "image", attrkey.Str(resAttrs, attrkey.ContainerImageName))
 	putNonEmpty(a, "mitre", strings.Join(techniques, ", "))
 	putNonEmpty(a, "chains", strings.Join(chains, ", "))
 
@@ -334,7 +334,7 @@ func where(c *candidate, l map[string]string) string {
 	case ns == attrkey.PlaceholderHost:
 		return "in a host process" + node
 	case ns == attrkey.PlaceholderContainer:
-		id := strAttr(c.res.Attributes(), attrkey.ContainerID)
+		id := attrkey.Str(c.res.Attributes(), attrkey.ContainerID)
 		if _, after, ok := strings.Cut(id, "://"); ok { // containerd://…, docker://…
 			id = after
 		}
@@ -355,15 +355,15 @@ func (b *alertBuilder) description(c *candidate, attrs pcommon.Map, rules string
 		if len(chains) > 0 {
 			fmt.Fprintf(&s, " Completed chains: %s.", strings.Join(chains, ", "))
 		}
-		fmt.Fprintf(&s, " Latest: %s", strAttr(attrs, attrkey.RuleName))
+		fmt.Fprintf(&s, " Latest: %s", attrkey.Str(attrs, attrkey.RuleName))
 	} else {
 		fmt.Fprintf(&s, "%d detection(s) between %s and %s. Rule %s",
-			c.detections, c.firstSeen.UTC().Format(time.RFC3339), c.lastSeen.UTC().Format(time.RFC3339), strAttr(attrs, attrkey.RuleName))
+			c.detections, c.firstSeen.UTC().Format(time.RFC3339), c.lastSeen.UTC().Format(time.RFC3339), attrkey.Str(attrs, attrkey.RuleName))
 	}
-	if d := strAttr(attrs, attrkey.RuleDescription); d != "" {
+	if d := attrkey.Str(attrs, attrkey.RuleDescription); d != "" {
 		fmt.Fprintf(&s, ": %s", d)
 	}
-	if ex := strAttr(attrs, attrkey.ProcessExecutablePath); ex != "" {
+	if ex := attrkey.Str(attrs, attrkey.ProcessExecutablePath); ex != "" {
 		fmt.Fprintf(&s, " (process %s)", ex)
 	}
 	s.WriteString(".")
@@ -373,7 +373,7 @@ func (b *alertBuilder) description(c *candidate, attrs pcommon.Map, rules string
 // parentChain is the parent's executable, then the ancestors nearest first, " ← " separated.
 func parentChain(attrs pcommon.Map) string {
 	var parts []string
-	if p := strAttr(attrs, attrkey.ProcessParentExecutablePath); p != "" {
+	if p := attrkey.Str(attrs, attrkey.ProcessParentExecutablePath); p != "" {
 		parts = append(parts, p)
 	}
 	parts = append(parts, sliceStrings(attrs, attrkey.TetragonAncestorBinaries)...)
@@ -412,14 +412,6 @@ func putNonEmpty(m map[string]string, k, v string) {
 	}
 }
 
-func strAttr(m pcommon.Map, key string) string {
-	v, ok := m.Get(key)
-	if !ok || v.Type() != pcommon.ValueTypeStr {
-		return ""
-	}
-	return v.Str()
-}
-
 // intAttr reads an int attribute, also when it arrived as a string or double (a record that went
 // through JSON); 0 when absent.
 func intAttr(m pcommon.Map, key string) int64 {
@@ -441,7 +433,7 @@ func intAttr(m pcommon.Map, key string) int64 {
 
 // timeAttr parses an RFC 3339 attribute, or returns def.
 func timeAttr(m pcommon.Map, key string, def time.Time) time.Time {
-	s := strAttr(m, key)
+	s := attrkey.Str(m, key)
 	if s == "" {
 		return def
 	}

@@ -128,7 +128,7 @@ func (e *alertmanagerExporter) collect(ld plog.Logs, now time.Time, skipped map[
 				lr := lrs.At(k)
 				// Records with an incident id but no rule are the incident's evidence, not
 				// detections: they never page.
-				if strAttr(lr.Attributes(), attrkey.RuleName) == "" {
+				if attrkey.Str(lr.Attributes(), attrkey.RuleName) == "" {
 					skipped[reasonNotDetection]++
 					continue
 				}

@@ -39,7 +39,7 @@ type rec struct {
 	lr  plog.LogRecord
 }
 
-func (r rec) str(key string) string { return strAttr(r.lr.Attributes(), key) }
+func (r rec) str(key string) string { return attrkey.Str(r.lr.Attributes(), key) }
 
 // mapLines maps each line on its own (one Batch per line), so that records
 // stay in file order: a Batch groups by resource.
@@ -77,7 +77,7 @@ func corpus(t testing.TB, name string) []rec {
 func ofContainer(rs []rec, id, to string) []rec {
 	var out []rec
 	for _, r := range rs {
-		if strAttr(r.res, attrkey.ContainerID) == id {
+		if attrkey.Str(r.res, attrkey.ContainerID) == id {
 			out = append(out, inContainer(r, to))
 		}
 	}

@@ -41,15 +41,15 @@ type Key struct {
 // for records that are not profiled: host processes (no pod, no container id)
 // and the node-only resources of process_throttle / rate_limit_info.
 func KeyOf(res pcommon.Map) (Key, bool) {
-	ns := strAttr(res, attrkey.K8sNamespaceName)
-	pod := strAttr(res, attrkey.K8sPodName)
+	ns := attrkey.Str(res, attrkey.K8sNamespaceName)
+	pod := attrkey.Str(res, attrkey.K8sPodName)
 	if ns != "" || pod != "" {
 		k := Key{
-			Cluster:   strAttr(res, attrkey.K8sClusterName),
+			Cluster:   attrkey.Str(res, attrkey.K8sClusterName),
 			Namespace: ns,
-			Kind:      strAttr(res, attrkey.K8sWorkloadKind),
-			Name:      strAttr(res, attrkey.K8sWorkloadName),
-			Container: strAttr(res, attrkey.K8sContainerName),
+			Kind:      attrkey.Str(res, attrkey.K8sWorkloadKind),
+			Name:      attrkey.Str(res, attrkey.K8sWorkloadName),
+			Container: attrkey.Str(res, attrkey.K8sContainerName),
 		}
 		if k.Name == "" {
 			// A pod without a controller: its own name is all there is.
@@ -57,10 +57,10 @@ func KeyOf(res pcommon.Map) (Key, bool) {
 		}
 		return k, true
 	}
-	if img := imageRepository(strAttr(res, attrkey.ContainerImageName)); img != "" {
+	if img := imageRepository(attrkey.Str(res, attrkey.ContainerImageName)); img != "" {
 		return Key{Image: img}, true
 	}
-	if id := strAttr(res, attrkey.ContainerID); id != "" {
+	if id := attrkey.Str(res, attrkey.ContainerID); id != "" {
 		return Key{ContainerID: attrkey.ContainerKey(id)}, true
 	}
 	return Key{}, false
@@ -167,12 +167,4 @@ func (k Key) clone() Key {
 		Container: strings.Clone(k.Container), Image: strings.Clone(k.Image),
 		ContainerID: strings.Clone(k.ContainerID),
 	}
-}
-
-// strAttr is a string attribute's value, "" when absent or not a string.
-func strAttr(m pcommon.Map, key string) string {
-	if v, ok := m.Get(key); ok && v.Type() == pcommon.ValueTypeStr {
-		return v.Str()
-	}
-	return ""
 }

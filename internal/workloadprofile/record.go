@@ -53,17 +53,17 @@ func RecordFrom(res, attrs pcommon.Map, eventName string) Record {
 	if r.Key, r.Profiled = KeyOf(res); !r.Profiled {
 		return r
 	}
-	r.Image = strAttr(res, attrkey.ContainerImageName)
+	r.Image = attrkey.Str(res, attrkey.ContainerImageName)
 	switch eventName {
 	case eventExec:
-		r.Exec = strAttr(attrs, attrkey.ProcessExecutablePath)
-		r.ParentExec = strAttr(attrs, attrkey.ProcessParentExecutablePath)
+		r.Exec = attrkey.Str(attrs, attrkey.ProcessExecutablePath)
+		r.ParentExec = attrkey.Str(attrs, attrkey.ProcessParentExecutablePath)
 	case eventKprobe, eventTracepoint, eventLsm, eventUprobe, eventUsdt:
-		if r.Syscall = strAttr(attrs, attrkey.TetragonSyscallName); r.Syscall == "" {
-			r.Syscall = strAttr(attrs, attrkey.TetragonHook)
+		if r.Syscall = attrkey.Str(attrs, attrkey.TetragonSyscallName); r.Syscall == "" {
+			r.Syscall = attrkey.Str(attrs, attrkey.TetragonHook)
 		}
-		r.FilePath = strAttr(attrs, attrkey.FilePath)
-		if a := strAttr(attrs, attrkey.NetworkPeerAddress); a != "" {
+		r.FilePath = attrkey.Str(attrs, attrkey.FilePath)
+		if a := attrkey.Str(attrs, attrkey.NetworkPeerAddress); a != "" {
 			if addr, err := netip.ParseAddr(a); err == nil {
 				r.PeerAddr = addr.Unmap()
 			}

@@ -76,9 +76,9 @@ func runIncidents(t *testing.T, lines [][]byte) incidentRun {
 				return
 			}
 			res := rl.Resource().Attributes()
-			pod := strAttr(res, attrkey.K8sNamespaceName) + "/" + strAttr(res, attrkey.K8sPodName)
+			pod := attrkey.Str(res, attrkey.K8sNamespaceName) + "/" + attrkey.Str(res, attrkey.K8sPodName)
 			if pod == "/" {
-				pod = attrkey.ContainerKey(strAttr(res, attrkey.ContainerID))
+				pod = attrkey.ContainerKey(attrkey.Str(res, attrkey.ContainerID))
 			}
 			addTo(run.podsOf, id.Str(), pod)
 			addTo(run.incidentsOf, pod, id.Str())

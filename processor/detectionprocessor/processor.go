@@ -321,9 +321,9 @@ func (p *detectionProcessor) observeIncident(ctx context.Context, st *state, tc 
 	attrs := lr.Attributes()
 	ppid, hasPPID := attrs.Get(attrkey.ProcessParentPID)
 	o := incident.Observation{
-		Container:    attrkey.ContainerKey(strAttr(rl.Resource().Attributes(), attrkey.ContainerID)),
-		ExecID:       strAttr(attrs, attrkey.TetragonExecID),
-		ParentExecID: strAttr(attrs, attrkey.TetragonParentExecID),
+		Container:    attrkey.ContainerKey(attrkey.Str(rl.Resource().Attributes(), attrkey.ContainerID)),
+		ExecID:       attrkey.Str(attrs, attrkey.TetragonExecID),
+		ParentExecID: attrkey.Str(attrs, attrkey.TetragonParentExecID),
 		// Everything descends from init and kthreadd: following them would join unrelated trees.
 		FollowParent: hasPPID && ppid.Type() == pcommon.ValueTypeInt && ppid.Int() > 2,
 		Time:         eventTime(lr),
@@ -345,13 +345,6 @@ func (p *detectionProcessor) observeIncident(ctx context.Context, st *state, tc 
 		p.tb.ProcessorDetectionIncidentsEvicted.Add(ctx, 1)
 	}
 	return res
-}
-
-func strAttr(m pcommon.Map, k string) string {
-	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
-		return v.Str()
-	}
-	return ""
 }
 
 // eventTime is the record's time in unix nanoseconds for the drift tracker: Tetragon's event time,

@@ -120,7 +120,7 @@ func (t *Tracker) Track(eventName string, res, attrs pcommon.Map, ts int64) Resu
 		if ctr == "" {
 			return Result{}
 		}
-		exe := resolve(strAttr(attrs, attrkey.ProcessExecutablePath), attrs)
+		exe := resolve(attrkey.Str(attrs, attrkey.ProcessExecutablePath), attrs)
 		if exe == "" {
 			return Result{}
 		}
@@ -239,7 +239,7 @@ func (t *Tracker) remove(k key) {
 
 // containerKey is the record's container (attrkey.ContainerKey), "" on the host.
 func containerKey(res pcommon.Map) string {
-	return attrkey.ContainerKey(strAttr(res, attrkey.ContainerID))
+	return attrkey.ContainerKey(attrkey.Str(res, attrkey.ContainerID))
 }
 
 // resolve makes p absolute and clean: a relative path is joined to the
@@ -252,7 +252,7 @@ func resolve(p string, attrs pcommon.Map) string {
 	if p[0] == '/' {
 		return path.Clean(p)
 	}
-	cwd := strAttr(attrs, attrkey.ProcessWorkingDirectory)
+	cwd := attrkey.Str(attrs, attrkey.ProcessWorkingDirectory)
 	if cwd == "" || cwd[0] != '/' {
 		return ""
 	}
@@ -262,15 +262,8 @@ func resolve(p string, attrs pcommon.Map) string {
 // syscallOf names what the hook event did: the syscall, else the hook
 // (an LSM hook such as security_path_chmod).
 func syscallOf(attrs pcommon.Map) string {
-	if s := strAttr(attrs, attrkey.TetragonSyscallName); s != "" {
+	if s := attrkey.Str(attrs, attrkey.TetragonSyscallName); s != "" {
 		return s
 	}
-	return strAttr(attrs, attrkey.TetragonHook)
-}
-
-func strAttr(m pcommon.Map, k string) string {
-	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
-		return v.Str()
-	}
-	return ""
+	return attrkey.Str(attrs, attrkey.TetragonHook)
 }

@@ -137,7 +137,7 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 	res := tc.GetResource().Attributes()
 	attrs := lr.Attributes()
 	if ix := rs.byExeName[ev]; ix != nil {
-		candidates = ix.candidates(strAttr(attrs, attrkey.ProcessExecutableName))
+		candidates = ix.candidates(attrkey.Str(attrs, attrkey.ProcessExecutableName))
 	}
 	var hook, syscall string
 	var hookRead, syscallRead bool
@@ -147,13 +147,13 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 			admitted := false
 			if r.hookSet != nil {
 				if !hookRead {
-					hook, hookRead = strAttr(attrs, attrkey.TetragonHook), true
+					hook, hookRead = attrkey.Str(attrs, attrkey.TetragonHook), true
 				}
 				_, admitted = r.hookSet[hook]
 			}
 			if !admitted && r.syscallSet != nil {
 				if !syscallRead {
-					syscall, syscallRead = strAttr(attrs, attrkey.TetragonSyscallName), true
+					syscall, syscallRead = attrkey.Str(attrs, attrkey.TetragonSyscallName), true
 				}
 				_, admitted = r.syscallSet[syscall]
 			}
@@ -185,14 +185,6 @@ func (rs *Ruleset) Evaluate(ctx context.Context, tc rulefuncs.TC, dst []*Rule, o
 		dst = append(dst, r)
 	}
 	return dst
-}
-
-// strAttr is the string attribute k, "" when absent or not a string.
-func strAttr(attrs pcommon.Map, k string) string {
-	if v, ok := attrs.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
-		return v.Str()
-	}
-	return ""
 }
 
 // Prefilter describes the necessary condition derived from the rule's
