@@ -11,8 +11,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -50,16 +48,7 @@ func decodeErrors(m metrics) (malformed, unknown, oversized float64) {
 func TestBadLinesFile(t *testing.T) {
 	set := events(t)
 	h := newHarness(t, harnessOptions{})
-	export := filepath.Join(h.dir, "tetragon", "tetragon.log")
-	if err := os.MkdirAll(filepath.Dir(export), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h.fileMode(export)
+	f := h.ownExportFile()
 	h.startCollector()
 
 	now := time.Now().UTC().Format(time.RFC3339Nano)

@@ -7,7 +7,6 @@ package chaos
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // harness is one scenario's world: the log stores, optionally Prometheus, an Alertmanager
@@ -29,10 +29,10 @@ type harness struct {
 	root    string
 	dir     string
 	storage string
-	all     *victoriaLogs // every event (LOGS_OTLP_ENDPOINT)
-	det     *victoriaLogs // detections only (DETECTIONS_OTLP_ENDPOINT)
-	prom    *prometheus
-	alerts  *alertSink
+	all     *store // every event (LOGS_OTLP_ENDPOINT)
+	det     *store // detections only (DETECTIONS_OTLP_ENDPOINT)
+	prom    *backends.Prometheus
+	alerts  string // the URL of an Alertmanager stand-in that accepts every post
 	ds      daemonSet
 
 	metricsPort, healthPort int
@@ -59,11 +59,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.ds = readDaemonSet(t, filepath.Join(h.root, "deploy", "kubernetes", "base", "daemonset.yaml"))
-	h.all = startVictoriaLogs(t, "victorialogs-all")
-	h.det = startVictoriaLogs(t, "victorialogs-detections")
-	h.alerts = startAlertSink(t)
+	h.all = startStore(t, "victorialogs-all")
+	h.det = startStore(t, "victorialogs-detections")
+	h.alerts = backends.StartAlertSink(t)
 	if o.prometheus {
-		h.prom = startPrometheus(t)
+		h.prom = backends.StartPrometheus(t, "global:\n  scrape_interval: 15s\n")
 	}
 	h.metricsPort, h.healthPort = testenv.FreePort(t), testenv.FreePort(t)
 	h.configs = []string{filepath.Join(h.root, "distribution", "config.yaml")}
@@ -88,7 +88,7 @@ func (h *harness) env() []string {
 		"LOGS_OTLP_ENDPOINT=" + h.all.OTLPEndpoint(),
 		"DETECTIONS_OTLP_ENDPOINT=" + h.det.OTLPEndpoint(),
 		"PROMETHEUS_REMOTE_WRITE_URL=" + prw,
-		"ALERTMANAGER_ENDPOINT=" + h.alerts.srv.URL,
+		"ALERTMANAGER_ENDPOINT=" + h.alerts,
 		"STORAGE_DIR=" + h.storage,
 		"PROFILES_DIR=" + filepath.Join(h.dir, "profiles"),
 		"K8S_NODE_NAME=chaos-node",
@@ -150,6 +150,26 @@ func (h *harness) fileMode(export string) {
 	})
 }
 
+// exportPath is where Tetragon's export file is in file mode.
+func (h *harness) exportPath() string { return filepath.Join(h.dir, "tetragon", "tetragon.log") }
+
+// ownExportFile creates the export file for a scenario that writes it itself, and switches the
+// collector to file mode on it. The file is closed when the test ends.
+func (h *harness) ownExportFile() *os.File {
+	h.t.Helper()
+	export := h.exportPath()
+	if err := os.MkdirAll(filepath.Dir(export), 0o700); err != nil {
+		h.t.Fatal(err)
+	}
+	f, err := os.Create(export)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { f.Close() })
+	h.fileMode(export)
+	return f
+}
+
 // startCollector starts the collector on the harness's storage and waits for its health check.
 func (h *harness) startCollector() *testenv.Process {
 	h.t.Helper()
@@ -173,12 +193,8 @@ func (h *harness) startCollectorWith(bin string, pre ...string) *testenv.Process
 		if p.Exited() {
 			h.t.Fatalf("collector exited: %v\n%s", p.ExitErr(), p.Tail(4000))
 		}
-		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", h.healthPort))
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
+		_, err := backends.Get(fmt.Sprintf("http://127.0.0.1:%d/", h.healthPort))
+		return err == nil
 	})
 	h.ready = time.Since(started)
 	h.t.Logf("collector start %d ready in %s", h.runs, h.ready.Round(10*time.Millisecond))
@@ -259,7 +275,7 @@ func (h *harness) checkMemory() float64 {
 type metrics map[string]float64
 
 func (h *harness) scrape() (metrics, error) {
-	b, err := get(fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort))
+	b, err := backends.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort))
 	if err != nil {
 		return nil, err
 	}
@@ -396,34 +412,6 @@ func parseQuantity(t *testing.T, q string) int64 {
 	return n
 }
 
-// simStats is the JSON line tetragon-sim --stats prints on exit.
-type simStats struct {
-	Sent    int            `json:"sent"`
-	ByType  map[string]int `json:"by_type"`
-	Clients []struct {
-		Delivered int    `json:"delivered"`
-		Error     string `json:"error"`
-	} `json:"clients"`
-	ExportLines int  `json:"export_lines"`
-	Drained     bool `json:"drained"`
-}
-
-func readSimStats(t *testing.T, p *testenv.Process) simStats {
-	t.Helper()
-	var st simStats
-	lines := strings.Split(p.Log(), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.HasPrefix(strings.TrimSpace(lines[i]), `{"sent"`) {
-			if err := json.Unmarshal([]byte(lines[i]), &st); err != nil {
-				t.Fatalf("sim stats %q: %v", lines[i], err)
-			}
-			return st
-		}
-	}
-	t.Fatalf("tetragon-sim printed no stats line:\n%s", p.Tail(2000))
-	return st
-}
-
 // startSimGRPC serves the event set on the harness's socket at rate events/s (replayed without
 // restamping: the events keep their keys), waiting for the collector to connect.
 func (h *harness) startSimGRPC(name string, set *eventSet, rate int) *testenv.Process {
@@ -448,12 +436,12 @@ func (h *harness) startSimFile(name string, set *eventSet, rate int, export stri
 }
 
 // waitSim waits for the simulator to finish and returns its stats.
-func (h *harness) waitSim(p *testenv.Process, d time.Duration) simStats {
+func (h *harness) waitSim(p *testenv.Process, d time.Duration) backends.SimStats {
 	h.t.Helper()
 	if err := p.Wait(d); err != nil {
 		h.t.Fatalf("%s: %v\n%s", p.Name, err, p.Tail(2000))
 	}
-	return readSimStats(h.t, p)
+	return backends.ReadSimStats(h.t, p)
 }
 
 // storedTally compares the all-events store with set, and checks the detections store against

@@ -7,7 +7,6 @@ package chaos
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -83,7 +82,7 @@ func TestCollectorKillGRPC(t *testing.T) {
 func TestCollectorKillFile(t *testing.T) {
 	set := events(t)
 	h := newHarness(t, harnessOptions{})
-	export := filepath.Join(h.dir, "tetragon", "tetragon.log")
+	export := h.exportPath()
 	h.fileMode(export)
 	sim := h.startSimFile("tetragon-sim", set, 300, export)
 	h.startCollector()

@@ -42,13 +42,13 @@ func runOutage(t *testing.T, h *harness, name string, start func()) {
 	})
 
 	testenv.Eventually(t, 60*time.Second, "first records in the all-events store", func() bool {
-		n, _ := h.all.count("*")
+		n, _ := h.all.Count("*")
 		return n > 0
 	})
-	h.all.stop()
+	h.all.Stop()
 	t.Logf("all-events store stopped")
 	time.Sleep(8 * time.Second)
-	h.all.start()
+	h.all.Start()
 	t.Logf("all-events store started again")
 
 	st := h.waitSim(sim, 3*time.Minute)

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +35,7 @@ const smallQueueBytes = 4 << 20
 func TestQueueFull(t *testing.T) {
 	set := events(t)
 	h := newHarness(t, harnessOptions{prometheus: true})
-	export := filepath.Join(h.dir, "tetragon", "tetragon.log")
+	export := h.exportPath()
 	h.fileMode(export)
 	h.overlay("small-queue", map[string]any{"exporters": map[string]any{"otlp_http/logs": map[string]any{
 		"sending_queue": map[string]any{"queue_size": smallQueueBytes}}}})
@@ -53,10 +52,10 @@ func TestQueueFull(t *testing.T) {
 	})
 
 	testenv.Eventually(t, 60*time.Second, "first records in the all-events store", func() bool {
-		n, _ := h.all.count("*")
+		n, _ := h.all.Count("*")
 		return n > 0
 	})
-	h.all.stop()
+	h.all.Stop()
 	t.Logf("all-events store stopped")
 	// The queue fills, the pipeline blocks: the receiver's accepted count stops while the file
 	// holds lines it has not read.
@@ -70,7 +69,7 @@ func TestQueueFull(t *testing.T) {
 	})
 	t.Logf("receiver blocked at %.0f accepted records, %d lines in the export file", stalledAt, countLines(t, export))
 	time.Sleep(3 * time.Second)
-	h.all.start()
+	h.all.Start()
 	t.Logf("all-events store started again")
 
 	st := h.waitSim(sim, 3*time.Minute)
@@ -86,17 +85,17 @@ func TestQueueFull(t *testing.T) {
 	// cumulative sums (flush_interval 10s), and compare: an over-count would show there.
 	var first float64
 	testenv.Eventually(t, 2*time.Minute, "runtime_security_events_total reaches the events sent", func() bool {
-		v := h.prom.scalar(`sum(runtime_security_events_total)`)
-		first = h.prom.scalar(`max(timestamp(runtime_security_events_total))`)
+		v := h.prom.Scalar(`sum(runtime_security_events_total)`)
+		first = h.prom.Scalar(`max(timestamp(runtime_security_events_total))`)
 		return v >= float64(n)
 	})
 	testenv.Eventually(t, time.Minute, "a later flush of the cumulative sums", func() bool {
-		return h.prom.scalar(`max(timestamp(runtime_security_events_total))`) > first
+		return h.prom.Scalar(`max(timestamp(runtime_security_events_total))`) > first
 	})
-	events := h.prom.scalar(`sum(runtime_security_events_total)`)
-	byType, _ := h.prom.query(`sum by (event_type) (runtime_security_events_total)`)
-	detections := h.prom.scalar(`sum(runtime_security_detections_total)`)
-	pairs := detectionPairs(t, h.det)
+	events := h.prom.Scalar(`sum(runtime_security_events_total)`)
+	byType, _ := h.prom.Query(`sum by (event_type) (runtime_security_events_total)`)
+	detections := h.prom.Scalar(`sum(runtime_security_detections_total)`)
+	_, pairs := h.det.DetectionPairs(t)
 	m, err := h.scrape()
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +120,8 @@ func TestQueueFull(t *testing.T) {
 		t.Errorf("runtime_security_events_total = %.0f, %d events were sent", events, n)
 	}
 	for _, s := range byType {
-		if want := st.ByType[s.Metric["event_type"]]; int(s.float()) != want {
-			t.Errorf("runtime_security_events_total{event_type=%q} = %.0f, sent %d", s.Metric["event_type"], s.float(), want)
+		if want := st.ByType[s.Metric["event_type"]]; int(s.Float()) != want {
+			t.Errorf("runtime_security_events_total{event_type=%q} = %.0f, sent %d", s.Metric["event_type"], s.Float(), want)
 		}
 	}
 	if detections != float64(pairs) {
@@ -134,26 +133,6 @@ func TestQueueFull(t *testing.T) {
 	record(row{Scenario: "queue full", Mode: "file", Sent: n, Stored: all.Distinct, Lost: n - all.Distinct,
 		Duplicates: all.Duplicates + det.Duplicates, PeakRSSMiB: peak,
 		Errors: fmt.Sprintf("delivery_retries %.0f, enqueue_failed %.0f; queue peak %.0f/%.0f KiB; Prometheus events %.0f, detections %.0f = %d stored", retries, enqueueFailed, queuePeak/1024, capacity/1024, events, detections, pairs)})
-}
-
-// detectionPairs counts the (record, rule) pairs of the detections store: what
-// runtime_security_detections_total counts.
-func detectionPairs(t *testing.T, v *victoriaLogs) int {
-	t.Helper()
-	rows, err := v.query(`security_rule.name:* | fields runtime_security.rules`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := 0
-	for _, r := range rows {
-		var names []string
-		if err := json.Unmarshal([]byte(r["runtime_security.rules"]), &names); err != nil || len(names) == 0 {
-			t.Errorf("runtime_security.rules %q is not a list of names: %v", r["runtime_security.rules"], err)
-			continue
-		}
-		pairs += len(names)
-	}
-	return pairs
 }
 
 func countLines(t *testing.T, path string) int {
@@ -189,16 +168,7 @@ func TestHugeEventsFile(t *testing.T) {
 		t.Fatalf("found %d crypto-miner executions to enlarge in the event set, want 2", len(huge))
 	}
 	h := newHarness(t, harnessOptions{})
-	export := filepath.Join(h.dir, "tetragon", "tetragon.log")
-	if err := os.MkdirAll(filepath.Dir(export), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h.fileMode(export)
+	f := h.ownExportFile()
 	h.startCollector()
 	write := func(lines [][]byte) {
 		t.Helper()

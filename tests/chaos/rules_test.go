@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // siteRules is a valid site rules file: one rule that fires on every process execution.
@@ -144,7 +145,7 @@ func TestBadRulesFiles(t *testing.T) {
 	if err := sim.Stop(30 * time.Second); err != nil {
 		t.Fatalf("tetragon-sim: %v", err)
 	}
-	st := readSimStats(t, sim)
+	st := backends.ReadSimStats(t, sim)
 	if len(st.Clients) != 1 {
 		t.Fatalf("simulator clients %+v", st.Clients)
 	}

@@ -11,56 +11,29 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
-
-// simStats is the JSON line tetragon-sim --stats prints on exit.
-type simStats struct {
-	Sent    int            `json:"sent"`
-	ByType  map[string]int `json:"by_type"`
-	Skipped int            `json:"skipped"`
-}
-
-func readSimStats(t *testing.T, p *testenv.Process) simStats {
-	t.Helper()
-	var st simStats
-	lines := strings.Split(p.Log(), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.HasPrefix(strings.TrimSpace(lines[i]), `{"sent"`) {
-			if err := json.Unmarshal([]byte(lines[i]), &st); err != nil {
-				t.Fatalf("sim stats %q: %v", lines[i], err)
-			}
-			return st
-		}
-	}
-	t.Fatalf("tetragon-sim printed no stats line:\n%s", p.Tail(2000))
-	return st
-}
 
 func TestEndToEnd(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	collectorBin := testenv.Binary(t, "OTELCOL_BIN", "otelcol-runtime-security")
 	simBin := testenv.Binary(t, "TETRAGON_SIM_BIN", "tetragon-sim")
 
-	hook := &webhook{}
-	hookSrv := httptest.NewServer(hook)
-	defer hookSrv.Close()
+	hook := backends.StartWebhook(t)
 
-	allLogs := startVictoriaLogs(t, "victorialogs-all")
-	detLogs := startVictoriaLogs(t, "victorialogs-detections")
-	am := startAlertmanager(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yaml"), hookSrv.URL+"/alerts")
+	allLogs := backends.StartVictoriaLogs(t, "victorialogs-all")
+	detLogs := backends.StartVictoriaLogs(t, "victorialogs-detections")
+	am := backends.StartAlertmanager(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yaml"), hook.URL()+"/alerts")
 	selfMetricsPort := testenv.FreePort(t)
-	prom := startPrometheus(t, filepath.Join(root, "deploy", "prometheus", "alert-rules.yaml"), am.port, selfMetricsPort)
+	prom := backends.StartPrometheus(t, prometheusConfig(filepath.Join(root, "deploy", "prometheus", "alert-rules.yaml"), am.Port(), selfMetricsPort))
 
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tetragon.sock")
@@ -78,7 +51,7 @@ func TestEndToEnd(t *testing.T) {
 		"LOGS_OTLP_ENDPOINT=" + allLogs.OTLPEndpoint(),
 		"DETECTIONS_OTLP_ENDPOINT=" + detLogs.OTLPEndpoint(),
 		"PROMETHEUS_REMOTE_WRITE_URL=" + prom.RemoteWriteURL(),
-		"ALERTMANAGER_ENDPOINT=" + am.url(""),
+		"ALERTMANAGER_ENDPOINT=" + am.URL(""),
 		"STORAGE_DIR=" + storage,
 		"K8S_NODE_NAME=e2e-node",
 		"SELF_METRICS_HOST=127.0.0.1",
@@ -97,7 +70,7 @@ func TestEndToEnd(t *testing.T) {
 		if col.Exited() {
 			t.Fatalf("collector exited: %v", col.ExitErr())
 		}
-		n, _ := allLogs.count("*")
+		n, _ := allLogs.Count("*")
 		return n > 0
 	})
 	for i := 0; i < 10; i++ {
@@ -107,15 +80,15 @@ func TestEndToEnd(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Logf("stopping the log store %s after start", time.Since(start).Round(time.Second))
-	allLogs.proc.Stop(10 * time.Second)
+	allLogs.Stop()
 	time.Sleep(8 * time.Second)
 	t.Logf("restarting the log store")
-	allLogs.start()
+	allLogs.Start()
 
 	if err := sim.Wait(5 * time.Minute); err != nil {
 		t.Fatalf("tetragon-sim: %v", err)
 	}
-	st := readSimStats(t, sim)
+	st := backends.ReadSimStats(t, sim)
 	if st.Sent != count {
 		t.Fatalf("simulator sent %d events, want %d", st.Sent, count)
 	}
@@ -123,16 +96,16 @@ func TestEndToEnd(t *testing.T) {
 
 	// 1. Nothing lost across the outage: every event is in the all-events store exactly once.
 	testenv.Eventually(t, 3*time.Minute, fmt.Sprintf("%d records in the log store", st.Sent), func() bool {
-		n, err := allLogs.count("*")
+		n, err := allLogs.Count("*")
 		return err == nil && n >= st.Sent
 	})
 	time.Sleep(3 * time.Second)
-	if n, _ := allLogs.count("*"); n != st.Sent {
+	if n, _ := allLogs.Count("*"); n != st.Sent {
 		t.Errorf("log store holds %d records after the outage, simulator sent %d", n, st.Sent)
 	}
 
 	// 2. Detections in the log stores, queryable by rule and namespace, with pod and process context.
-	rows, err := allLogs.query(`security_rule.name:reverse_shell`)
+	rows, err := allLogs.Query(`security_rule.name:reverse_shell`)
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("no reverse_shell detection in the log store: %v", err)
 	}
@@ -143,28 +116,28 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	ns := r["k8s.namespace.name"]
-	if n, _ := allLogs.count(fmt.Sprintf(`security_rule.name:reverse_shell AND k8s.namespace.name:%q`, ns)); n == 0 {
+	if n, _ := allLogs.Count(fmt.Sprintf(`security_rule.name:reverse_shell AND k8s.namespace.name:%q`, ns)); n == 0 {
 		t.Errorf("detections not queryable by rule and namespace %q", ns)
 	}
-	detected, _ := allLogs.count(`security_rule.name:*`)
-	onlyDet, _ := detLogs.count("*")
-	undetected, _ := detLogs.count(`-security_rule.name:*`)
+	detected, _ := allLogs.Count(`security_rule.name:*`)
+	onlyDet, _ := detLogs.Count("*")
+	undetected, _ := detLogs.Count(`-security_rule.name:*`)
 	if detected == 0 || onlyDet != detected || undetected != 0 {
 		t.Errorf("detections-only store has %d records (%d untagged), all-events store has %d tagged", onlyDet, undetected, detected)
 	}
 
 	// 3. Metrics in Prometheus with the right labels and values.
 	testenv.Eventually(t, 90*time.Second, "runtime_security_events_total equals what the simulator sent", func() bool {
-		s, err := prom.query(`sum(runtime_security_events_total)`)
-		return err == nil && len(s) == 1 && int(s[0].float()) == st.Sent
+		s, err := prom.Query(`sum(runtime_security_events_total)`)
+		return err == nil && len(s) == 1 && int(s[0].Float()) == st.Sent
 	})
-	byType, _ := prom.query(`sum by (event_type) (runtime_security_events_total)`)
+	byType, _ := prom.Query(`sum by (event_type) (runtime_security_events_total)`)
 	for _, s := range byType {
-		if want := st.ByType[s.Metric["event_type"]]; int(s.float()) != want {
-			t.Errorf("runtime_security_events_total{event_type=%q} = %v, simulator sent %d", s.Metric["event_type"], s.float(), want)
+		if want := st.ByType[s.Metric["event_type"]]; int(s.Float()) != want {
+			t.Errorf("runtime_security_events_total{event_type=%q} = %v, simulator sent %d", s.Metric["event_type"], s.Float(), want)
 		}
 	}
-	dets, err := prom.query(`runtime_security_detections_total{rule="reverse_shell"}`)
+	dets, err := prom.Query(`runtime_security_detections_total{rule="reverse_shell"}`)
 	if err != nil || len(dets) == 0 {
 		t.Fatalf("no runtime_security_detections_total{rule=\"reverse_shell\"}: %v", err)
 	}
@@ -177,8 +150,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("unexpected labels %v", dets[0].Metric)
 	}
 	var promDetections float64
-	if s, _ := prom.query(`sum(runtime_security_detections_total)`); len(s) == 1 {
-		promDetections = s[0].float()
+	if s, _ := prom.Query(`sum(runtime_security_detections_total)`); len(s) == 1 {
+		promDetections = s[0].Float()
 	}
 	t.Logf("Prometheus: %d events, %.0f detections; log store: %d tagged records", st.Sent, promDetections, detected)
 
@@ -190,10 +163,10 @@ func TestEndToEnd(t *testing.T) {
 	// 5. The counter-based critical alert of the shipped Prometheus rules reaches Alertmanager too,
 	// with the documented labels; while an incident alert fires for the same namespace and workload,
 	// it is inhibited (one page per incident), otherwise it reaches the webhook.
-	var alert amAlert
+	var alert backends.Alert
 	var arrived time.Time
 	testenv.Eventually(t, 3*time.Minute, "RuntimeSecurityCriticalDetection in Alertmanager", func() bool {
-		amAlerts, err := am.alerts()
+		amAlerts, err := am.Alerts()
 		if err != nil {
 			return false
 		}
@@ -203,7 +176,7 @@ func TestEndToEnd(t *testing.T) {
 				if len(a.Status.InhibitedBy) > 0 {
 					return true
 				}
-				for _, w := range hook.alerts() {
+				for _, w := range hook.Alerts() {
 					if w.Labels["alertname"] == a.Labels["alertname"] && w.Labels["rule"] == a.Labels["rule"] && w.Status == "firing" {
 						arrived = w.Arrived
 						return true
@@ -228,9 +201,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("Prometheus path: RuntimeSecurityCriticalDetection{rule=%q} state %s, inhibited by %d alert(s)", alert.Labels["rule"], alert.Status.State, len(alert.Status.InhibitedBy))
 	// The incident alerts reach the webhook after the route's group_wait.
-	var incidentAtHook webhookAlert
+	var incidentAtHook backends.WebhookAlert
 	testenv.Eventually(t, time.Minute, "RuntimeSecurityIncident at the webhook", func() bool {
-		for _, a := range hook.alerts() {
+		for _, a := range hook.Alerts() {
 			if a.Labels["alertname"] == "RuntimeSecurityIncident" && a.Status == "firing" {
 				incidentAtHook = a
 				return true
@@ -241,7 +214,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("webhook: incident %s (%s) arrived %s after its startsAt", incidentAtHook.Labels["incident"], incidentAtHook.Labels["severity"], incidentAtHook.Arrived.Sub(incidentAtHook.StartsAt).Round(time.Millisecond))
 
 	// Latency from the event's timestamp to the alert and to the stored record.
-	first, err := allLogs.query(fmt.Sprintf(`security_rule.name:%q AND k8s.namespace.name:%q | sort by (_time) | limit 1`, alert.Labels["rule"], alert.Labels["namespace"]))
+	first, err := allLogs.Query(fmt.Sprintf(`security_rule.name:%q AND k8s.namespace.name:%q | sort by (_time) | limit 1`, alert.Labels["rule"], alert.Labels["namespace"]))
 	if err == nil && len(first) == 1 {
 		if ts, err := time.Parse(time.RFC3339Nano, first[0]["_time"]); err == nil {
 			if !arrived.IsZero() {
@@ -264,8 +237,8 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // newestLag is how far behind now the newest stored record is.
-func newestLag(v *victoriaLogs) (time.Duration, bool) {
-	rows, err := v.query(`* | stats max(_time) as newest`)
+func newestLag(v *backends.VictoriaLogs) (time.Duration, bool) {
+	rows, err := v.Query(`* | stats max(_time) as newest`)
 	if err != nil || len(rows) == 0 {
 		return 0, false
 	}
@@ -274,4 +247,23 @@ func newestLag(v *victoriaLogs) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Since(ts), true
+}
+
+// prometheusConfig scrapes the collector's own metrics, loads the shipped alert rules and alerts
+// to the Alertmanager.
+func prometheusConfig(rulesFile string, alertmanagerPort, collectorMetricsPort int) string {
+	return fmt.Sprintf(`
+global:
+  scrape_interval: 2s
+  evaluation_interval: 2s
+rule_files: [%q]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["127.0.0.1:%d"]
+scrape_configs:
+  - job_name: otelcol-runtime-security
+    static_configs:
+      - targets: ["127.0.0.1:%d"]
+`, rulesFile, alertmanagerPort, collectorMetricsPort)
 }

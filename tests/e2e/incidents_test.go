@@ -6,7 +6,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,23 +17,24 @@ import (
 	"time"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // amPoller reads Alertmanager's alert list every 100 ms and remembers when each incident's alert
 // first appeared there: the collector → alertmanager exporter → Alertmanager latency, to within the
 // poll interval.
 type amPoller struct {
-	am   *alertmanager
+	am   *backends.Alertmanager
 	stop chan struct{}
 	done chan struct{}
 
 	mu        sync.Mutex
-	firstSeen map[string]time.Time // incident id → first poll that listed an alert for it
-	last      map[string]amAlert   // incident id → its latest alert as listed
+	firstSeen map[string]time.Time      // incident id → first poll that listed an alert for it
+	last      map[string]backends.Alert // incident id → its latest alert as listed
 }
 
-func startAMPoller(am *alertmanager) *amPoller {
-	p := &amPoller{am: am, stop: make(chan struct{}), done: make(chan struct{}), firstSeen: map[string]time.Time{}, last: map[string]amAlert{}}
+func startAMPoller(am *backends.Alertmanager) *amPoller {
+	p := &amPoller{am: am, stop: make(chan struct{}), done: make(chan struct{}), firstSeen: map[string]time.Time{}, last: map[string]backends.Alert{}}
 	go func() {
 		defer close(p.done)
 		tick := time.NewTicker(100 * time.Millisecond)
@@ -45,7 +45,7 @@ func startAMPoller(am *alertmanager) *amPoller {
 				return
 			case <-tick.C:
 			}
-			alerts, err := am.alerts()
+			alerts, err := am.Alerts()
 			if err != nil {
 				continue
 			}
@@ -71,11 +71,11 @@ func startAMPoller(am *alertmanager) *amPoller {
 
 func (p *amPoller) Stop() { close(p.stop); <-p.done }
 
-func (p *amPoller) snapshot() (map[string]time.Time, map[string]amAlert) {
+func (p *amPoller) snapshot() (map[string]time.Time, map[string]backends.Alert) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := make(map[string]time.Time, len(p.firstSeen))
-	l := make(map[string]amAlert, len(p.last))
+	l := make(map[string]backends.Alert, len(p.last))
 	for k, v := range p.firstSeen {
 		f[k] = v
 	}
@@ -87,9 +87,9 @@ func (p *amPoller) snapshot() (map[string]time.Time, map[string]amAlert) {
 
 // incidentRecords is every detection record of the detections-only store with its incident, pod
 // and severity.
-func incidentRecords(t *testing.T, store *victoriaLogs) []map[string]string {
+func incidentRecords(t *testing.T, store *backends.VictoriaLogs) []map[string]string {
 	t.Helper()
-	rows, err := store.query(`security_rule.name:* | fields _time, runtime_security.incident.id, k8s.namespace.name, k8s.pod.name, container.id, runtime_security.severity, runtime_security.rules, security_rule.name, runtime_security.chain`)
+	rows, err := store.Query(`security_rule.name:* | fields _time, runtime_security.incident.id, k8s.namespace.name, k8s.pod.name, container.id, runtime_security.severity, runtime_security.rules, security_rule.name, runtime_security.chain`)
 	if err != nil {
 		t.Fatalf("detections: %v", err)
 	}
@@ -99,7 +99,7 @@ func incidentRecords(t *testing.T, store *victoriaLogs) []map[string]string {
 // checkIncidents: the attack scenario's multi-step attacks are one incident per pod, no incident
 // spans two pods, chains fired, and every incident at or above the exporter's min_severity reached
 // Alertmanager; it prints how long after the triggering event (p50/p95/max).
-func checkIncidents(t *testing.T, detLogs *victoriaLogs, poller *amPoller) {
+func checkIncidents(t *testing.T, detLogs *backends.VictoriaLogs, poller *amPoller) {
 	t.Helper()
 	rows := incidentRecords(t, detLogs)
 	podsOf := map[string]map[string]bool{}
@@ -201,7 +201,7 @@ func checkIncidents(t *testing.T, detLogs *victoriaLogs, poller *amPoller) {
 
 // checkNoiseBurst replays 1,000 repeats of one reverse shell in one pod: every record is stored,
 // and Alertmanager holds one alert for it, whose annotations count the repeats.
-func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *victoriaLogs, am *alertmanager) {
+func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *backends.VictoriaLogs, am *backends.Alertmanager) {
 	t.Helper()
 	const n = 1000
 	dir := t.TempDir()
@@ -218,15 +218,15 @@ func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *victoriaLogs, a
 		t.Fatalf("tetragon-sim burst: %v", err)
 	}
 	testenv.Eventually(t, 2*time.Minute, "the burst's 1,000 records in the log store", func() bool {
-		c, err := allLogs.count(`k8s.pod.name:"noisy-0"`)
+		c, err := allLogs.Count(`k8s.pod.name:"noisy-0"`)
 		return err == nil && c >= n
 	})
-	if c, _ := allLogs.count(`k8s.pod.name:"noisy-0"`); c != n {
+	if c, _ := allLogs.Count(`k8s.pod.name:"noisy-0"`); c != n {
 		t.Errorf("log store holds %d records of the burst, sent %d", c, n)
 	}
-	var alerts []amAlert
+	var alerts []backends.Alert
 	testenv.Eventually(t, 30*time.Second, "the burst's alert counts every repeat", func() bool {
-		all, err := am.alerts()
+		all, err := am.Alerts()
 		if err != nil {
 			return false
 		}
@@ -246,10 +246,10 @@ func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *victoriaLogs, a
 
 	// The command line's password never leaves the collector: not in the log store (body and
 	// attributes), not in the alert; the stored command line keeps the option's name.
-	if c, err := allLogs.count(`hunter2`); err != nil || c != 0 {
+	if c, err := allLogs.Count(`hunter2`); err != nil || c != 0 {
 		t.Errorf("the log store holds the burst's password in %d records (%v)", c, err)
 	}
-	if c, _ := allLogs.count(`process.command_line:"--password=***"`); c != n {
+	if c, _ := allLogs.Count(`process.command_line:"--password=***"`); c != n {
 		t.Errorf("%d stored records carry the masked command line, want %d", c, n)
 	}
 	if cl := alerts[0].Annotations["command_line"]; strings.Contains(cl, "hunter2") || !strings.Contains(cl, "--password=***") {
@@ -264,29 +264,17 @@ const noisyExec = `{"process_exec":{"process":{"exec_id":"bm9pc3k6%d","pid":4242
 // reconcileCounts: Prometheus counts one detection per (record, matched rule or chain), the
 // detections store one record per tagged record; the store's records times their matched rules
 // must equal Prometheus's total.
-func reconcileCounts(t *testing.T, detLogs *victoriaLogs, prom *prometheus) {
+func reconcileCounts(t *testing.T, detLogs *backends.VictoriaLogs, prom *backends.Prometheus) {
 	t.Helper()
-	rows, err := detLogs.query(`security_rule.name:* | fields runtime_security.rules`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pairs := 0
-	for _, r := range rows {
-		var names []string
-		if err := json.Unmarshal([]byte(r["runtime_security.rules"]), &names); err != nil || len(names) == 0 {
-			t.Errorf("runtime_security.rules %q is not a list of names: %v", r["runtime_security.rules"], err)
-			continue
-		}
-		pairs += len(names)
-	}
+	records, pairs := detLogs.DetectionPairs(t)
 	var promTotal float64
 	testenv.Eventually(t, 60*time.Second, "Prometheus's detections equal the stored (record, rule) pairs", func() bool {
-		s, err := prom.query(`sum(runtime_security_detections_total)`)
+		s, err := prom.Query(`sum(runtime_security_detections_total)`)
 		if err != nil || len(s) != 1 {
 			return false
 		}
-		promTotal = s[0].float()
+		promTotal = s[0].Float()
 		return int(promTotal) == pairs
 	})
-	t.Logf("counts: %d tagged records in the detections store carry %d (record, rule) pairs; Prometheus counts %.0f detections", len(rows), pairs, promTotal)
+	t.Logf("counts: %d tagged records in the detections store carry %d (record, rule) pairs; Prometheus counts %.0f detections", records, pairs, promTotal)
 }

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/deploy/grafana/dashq"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // alertsAllowedEmpty are the shipped alert expressions that must stay empty on a healthy run.
@@ -30,7 +31,7 @@ var alertsAllowedEmpty = map[string]string{
 // checkShippedQueries runs every PromQL query of the dashboards and the alert rules against the
 // Prometheus that received the run: each must parse and execute, and return data unless it is
 // listed as allowed-empty with a reason.
-func checkShippedQueries(t *testing.T, root string, prom *prometheus) {
+func checkShippedQueries(t *testing.T, root string, prom *backends.Prometheus) {
 	t.Helper()
 	qf, err := dashq.Load(filepath.Join(root, "deploy", "grafana", "queries.yaml"))
 	if err != nil {
@@ -39,7 +40,7 @@ func checkShippedQueries(t *testing.T, root string, prom *prometheus) {
 	var ran, empty int
 	for _, q := range qf.PromQL {
 		expr := dashq.ExpandForTest(q.Expr)
-		res, err := prom.query(expr)
+		res, err := prom.Query(expr)
 		ran++
 		switch {
 		case err != nil:
@@ -68,7 +69,7 @@ func checkShippedQueries(t *testing.T, root string, prom *prometheus) {
 	}
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
-			res, err := prom.query(r.Expr)
+			res, err := prom.Query(r.Expr)
 			ran++
 			_, allowed := alertsAllowedEmpty[r.Alert]
 			switch {
@@ -85,13 +86,13 @@ func checkShippedQueries(t *testing.T, root string, prom *prometheus) {
 	}
 	t.Logf("ran %d shipped PromQL queries (%d empty and allowed to be)", ran, empty)
 	if t.Failed() {
-		res, err := prom.query(`count_over_time(runtime_security_events_total[10m])`)
+		res, err := prom.Query(`count_over_time(runtime_security_events_total[10m])`)
 		for i, r := range res {
 			if i < 5 {
 				t.Logf("diagnostic: samples in the last 10m: %v = %v", r.Metric, r.Value)
 			}
 		}
-		b, _ := get(prom.url("/api/v1/query?query=" + "runtime_security_events_total%5B10m%5D"))
+		b, _ := backends.Get(prom.URL("/api/v1/query?query=" + "runtime_security_events_total%5B10m%5D"))
 		if len(b) > 3000 {
 			b = b[:3000]
 		}
