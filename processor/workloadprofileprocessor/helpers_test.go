@@ -4,11 +4,8 @@
 package workloadprofileprocessor
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,12 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/storagetest"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadatatest"
@@ -220,85 +217,10 @@ func process(t testing.TB, p *profileProcessor, ld plog.Logs) []marks {
 	return marksOf(out)
 }
 
-// memStorage is an in-memory storage extension that outlives processor
-// restarts, like a file_storage directory would (the tetragon receiver's
-// tests use the same).
-type memStorage struct {
-	mu      sync.Mutex
-	data    map[string][]byte
-	sets    int
-	failSet bool
-	failGet bool
-}
-
-func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
-
-func (m *memStorage) Start(context.Context, component.Host) error { return nil }
-func (m *memStorage) Shutdown(context.Context) error              { return nil }
-
-func (m *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return &memClient{m: m}, nil
-}
-
-type memClient struct{ m *memStorage }
-
-func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	if c.m.failGet {
-		return nil, errors.New("disk on fire")
-	}
-	return bytes.Clone(c.m.data[key]), nil
-}
-
-func (c *memClient) Set(_ context.Context, key string, value []byte) error {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	if c.m.failSet {
-		return errors.New("no space left on device")
-	}
-	c.m.data[key] = bytes.Clone(value)
-	c.m.sets++
-	return nil
-}
-
-func (c *memClient) Delete(_ context.Context, key string) error {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	delete(c.m.data, key)
-	return nil
-}
-
-func (c *memClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	for _, op := range ops {
-		var err error
-		switch op.Type {
-		case storage.Get:
-			op.Value, err = c.Get(ctx, op.Key)
-		case storage.Set:
-			err = c.Set(ctx, op.Key, op.Value)
-		case storage.Delete:
-			err = c.Delete(ctx, op.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *memClient) Close(context.Context) error { return nil }
-
-type testHost struct {
-	exts map[component.ID]component.Component
-}
-
-func (h *testHost) GetExtensions() map[component.ID]component.Component { return h.exts }
-
 var storageID = component.MustNewID("file_storage")
 
 func hostWithStorage(st component.Component) component.Host {
-	return &testHost{exts: map[component.ID]component.Component{storageID: st}}
+	return storagetest.HostWith(storageID, st)
 }
 
 func copyMap(m pcommon.Map) pcommon.Map {

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/storagetest"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadatatest"
 )
@@ -37,7 +38,7 @@ func startWith(t *testing.T, cfg *Config, host component.Host) (*profileProcesso
 }
 
 func TestRestartKeepsLearnedState(t *testing.T) {
-	st := newMemStorage()
+	st := storagetest.New()
 	benign, attack := benignRecs(t), attackRecs(t)
 
 	// First run: learn, then enforce (a record after the learning period).
@@ -45,8 +46,8 @@ func TestRestartKeepsLearnedState(t *testing.T) {
 	after := learn(t, p1, benign)
 	require.Equal(t, attrkey.ProfileStateEnforcing, process(t, p1, logsOf(benign[:1], after))[0].state)
 	require.NoError(t, p1.shutdown(context.Background()))
-	require.Equal(t, 1, st.sets, "saved at shutdown")
-	require.NotEmpty(t, st.data[stateKey])
+	require.Equal(t, 1, st.Sets(), "saved at shutdown")
+	require.NotEmpty(t, st.Value(stateKey))
 
 	// Second run on the same storage: enforcing from the first record, no relearning.
 	p2, tel := startWith(t, storageConfig(), hostWithStorage(st))
@@ -69,34 +70,26 @@ func TestRestartKeepsLearnedState(t *testing.T) {
 }
 
 func TestPeriodicSaveOnlyWhenChanged(t *testing.T) {
-	st := newMemStorage()
+	st := storagetest.New()
 	cfg := storageConfig()
 	cfg.SaveInterval = 20 * time.Millisecond // below the config minimum: tests only
 	p, _ := startWith(t, cfg, hostWithStorage(st))
 	benign := benignRecs(t)
 	learn(t, p, benign)
-	testenv.Eventually(t, 10*time.Second, "a periodic save", func() bool {
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		return st.sets >= 1
-	})
+	testenv.Eventually(t, 10*time.Second, "a periodic save", func() bool { return st.Sets() >= 1 })
 	time.Sleep(100 * time.Millisecond)
-	st.mu.Lock()
-	sets := st.sets
-	st.mu.Unlock()
+	sets := st.Sets()
 	// Known records change nothing: no further save.
 	process(t, p, logsOf(benign, 0))
 	time.Sleep(100 * time.Millisecond)
-	st.mu.Lock()
-	assert.Equal(t, sets, st.sets, "saved although nothing changed")
-	st.mu.Unlock()
+	assert.Equal(t, sets, st.Sets(), "saved although nothing changed")
 	require.NoError(t, p.shutdown(context.Background()))
-	assert.Equal(t, sets, st.sets, "shutdown saved although nothing changed")
+	assert.Equal(t, sets, st.Sets(), "shutdown saved although nothing changed")
 }
 
 func TestStorageErrorsAreNotFatal(t *testing.T) {
-	st := newMemStorage()
-	st.failGet, st.failSet = true, true
+	st := storagetest.New()
+	st.Fail(true, true)
 	p, tel := startWith(t, storageConfig(), hostWithStorage(st))
 	benign := benignRecs(t)
 	learn(t, p, benign)
@@ -108,8 +101,8 @@ func TestStorageErrorsAreNotFatal(t *testing.T) {
 }
 
 func TestCorruptStoredStateLearnsAgain(t *testing.T) {
-	st := newMemStorage()
-	st.data[stateKey] = []byte(`{"v":1,"profiles":[{"oops"`)
+	st := storagetest.New()
+	st.SetValue(stateKey, []byte(`{"v":1,"profiles":[{"oops"`))
 	p, tel := startWith(t, storageConfig(), hostWithStorage(st))
 	defer func() { require.NoError(t, p.shutdown(context.Background())) }()
 	benign := benignRecs(t)
@@ -138,7 +131,7 @@ func TestStorageExtensionMisconfigured(t *testing.T) {
 // TestFactoryLifecycleWithStorage runs the processor as the collector does,
 // through the factory, Start and Shutdown.
 func TestFactoryLifecycleWithStorage(t *testing.T) {
-	st := newMemStorage()
+	st := storagetest.New()
 	benign := benignRecs(t)
 	run := func() []marks {
 		sink := new(consumertest.LogsSink)

@@ -4,7 +4,6 @@
 package tetragonreceiver
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -17,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/otel/attribute"
@@ -31,9 +29,9 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadatatest"
-
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/storagetest"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadatatest"
 )
 
 // eventsDir is the shared Tetragon corpus (testenv.EventsDir: tests that need it fail when it is
@@ -212,74 +210,14 @@ func execLine(t *testing.T, id string) []byte {
 	return append(b, '\n')
 }
 
-// memStorage is an in-memory storage extension that outlives receiver
-// restarts, like a file_storage directory would.
-type memStorage struct {
-	mu   sync.Mutex
-	data map[string][]byte
-	sets int
-}
+// The storage tests use an in-memory storage extension that outlives receiver restarts, like a
+// file_storage directory would; testHost is also the host without one.
+type testHost = storagetest.Host
 
-func newMemStorage() *memStorage { return &memStorage{data: map[string][]byte{}} }
+func newMemStorage() *storagetest.Extension { return storagetest.New() }
 
-func (m *memStorage) Start(context.Context, component.Host) error { return nil }
-func (m *memStorage) Shutdown(context.Context) error              { return nil }
-
-func (m *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return &memClient{m: m}, nil
-}
-
-type memClient struct{ m *memStorage }
-
-func (c *memClient) Get(_ context.Context, key string) ([]byte, error) {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	return bytes.Clone(c.m.data[key]), nil
-}
-
-func (c *memClient) Set(_ context.Context, key string, value []byte) error {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	c.m.data[key] = bytes.Clone(value)
-	c.m.sets++
-	return nil
-}
-
-func (c *memClient) Delete(_ context.Context, key string) error {
-	c.m.mu.Lock()
-	defer c.m.mu.Unlock()
-	delete(c.m.data, key)
-	return nil
-}
-
-func (c *memClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	for _, op := range ops {
-		var err error
-		switch op.Type {
-		case storage.Get:
-			op.Value, err = c.Get(ctx, op.Key)
-		case storage.Set:
-			err = c.Set(ctx, op.Key, op.Value)
-		case storage.Delete:
-			err = c.Delete(ctx, op.Key)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (c *memClient) Close(context.Context) error { return nil }
-
-type testHost struct {
-	exts map[component.ID]component.Component
-}
-
-func (h *testHost) GetExtensions() map[component.ID]component.Component { return h.exts }
-
-func hostWithStorage(id component.ID, st *memStorage) component.Host {
-	return &testHost{exts: map[component.ID]component.Component{id: st}}
+func hostWithStorage(id component.ID, st *storagetest.Extension) component.Host {
+	return storagetest.HostWith(id, st)
 }
 
 func ids(prefix string, from, to int) []string {
