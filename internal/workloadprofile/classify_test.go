@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 )
 
 func TestGeneraliseExec(t *testing.T) {
@@ -136,8 +138,8 @@ func TestClassifyFileIndexMatchesTable(t *testing.T) {
 	}
 	paths := []string{"/proc/1/root/.ssh/id_rsa", "/home/u/.profile", "/etc/.pwd.lock", "/run/secrets/x", "/var/lib/kubelet/pki/k.key", "/", "/etc/", "/x/.aws/config"}
 	for _, name := range []string{"captured/main-export.jsonl.gz", "syscalls/export.jsonl.gz"} {
-		for _, r := range corpus(t, name) {
-			if p := r.str("file.path"); strings.HasPrefix(p, "/") {
+		for _, r := range corpusrec.Load(t, name) {
+			if p := r.Str("file.path"); strings.HasPrefix(p, "/") {
 				paths = append(paths, p)
 			}
 		}

@@ -7,98 +7,23 @@ import (
 	"bytes"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/cilium/tetragon/api/v1/tetragon"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
-// The corpus tests map Tetragon JSON lines with the receiver's own decoder
-// and mapping (internal/eventmap), as the catalogue tests do, so that the
-// profile sees exactly what a deployed collector's records carry.
-
-// Containers of the shared corpus (process.docker: 31 hex characters).
-const (
-	// benignID: a busybox container of captured/main-export.jsonl.gz running
-	// httpd, sh and a loop of /bin/true, plus its socket state changes.
-	benignID = "736fae2554da315f33ec5b6cd50e351"
-	// attackID: the "app" container of syscalls/export.jsonl.gz (credential
-	// reads, ptrace, mount, bpf, memfd exec, …, and benign steps).
-	attackID = "cb7a5c27fe6155da4bd86cf513c3486"
-)
-
-// rec is one mapped record with its resource.
-type rec struct {
-	res pcommon.Map
-	lr  plog.LogRecord
-}
-
-func (r rec) str(key string) string { return attrkey.Str(r.lr.Attributes(), key) }
-
-// mapLines maps each line on its own (one Batch per line), so that records
-// stay in file order: a Batch groups by resource.
-func mapLines(t testing.TB, lines [][]byte) []rec {
-	t.Helper()
-	var ev tetragon.GetEventsResponse
-	var out []rec
-	now := time.Now()
-	for _, l := range lines {
-		if err := tetragonjson.DecodeJSON(l, &ev); err != nil {
-			continue
-		}
-		b := eventmap.NewBatch(eventmap.Options{})
-		if err := b.Add(&ev, l, now); err != nil {
-			continue
-		}
-		ld := b.Flush()
-		rl := ld.ResourceLogs().At(0)
-		out = append(out, rec{res: rl.Resource().Attributes(), lr: rl.ScopeLogs().At(0).LogRecords().At(0)})
-	}
-	if len(out) == 0 {
-		t.Fatal("no records mapped")
-	}
-	return out
-}
-
-func corpus(t testing.TB, name string) []rec {
-	t.Helper()
-	return mapLines(t, testenv.ReadLines(t, filepath.Join(testenv.EventsDir(t), name)))
-}
-
-// ofContainer keeps the records of one container and moves them to the
-// container id `to` (the same workload key), as if the other run's events
-// had happened in that container.
-func ofContainer(rs []rec, id, to string) []rec {
-	var out []rec
-	for _, r := range rs {
-		if attrkey.Str(r.res, attrkey.ContainerID) == id {
-			out = append(out, inContainer(r, to))
-		}
-	}
-	return out
-}
-
-// inContainer is r with a copy of its resource whose container.id is id.
-func inContainer(r rec, id string) rec {
-	res := pcommon.NewMap()
-	r.res.CopyTo(res)
-	res.PutStr(attrkey.ContainerID, id)
-	return rec{res: res, lr: r.lr}
-}
+// rec is one record of the shared corpus, mapped as the receiver maps it (corpusrec), so that
+// the tests see exactly what a deployed collector's records carry.
+type rec = corpusrec.Record
 
 // connects returns the captured connect events (host curl/wget, the only
 // real events with a peer address) to port, moved into the benign container.
 func connects(t testing.TB, lines [][]byte, port int64) []rec {
 	var out []rec
-	for _, r := range mapLines(t, lines) {
-		if v, ok := r.lr.Attributes().Get(attrkey.NetworkPeerPort); ok && v.Int() == port && r.str(attrkey.TetragonSyscallName) == "connect" {
-			out = append(out, inContainer(r, benignID))
+	for _, r := range corpusrec.Map(t, lines) {
+		if v, ok := r.LR.Attributes().Get(attrkey.NetworkPeerPort); ok && v.Int() == port && r.Str(attrkey.TetragonSyscallName) == "connect" {
+			out = append(out, corpusrec.InContainer(r, corpusrec.Benign))
 		}
 	}
 	if len(out) == 0 {
@@ -116,7 +41,7 @@ func captureLines(t testing.TB) [][]byte {
 func observeAll(s *Set, rs []rec) (kinds map[string]int, quiet int) {
 	kinds = map[string]int{}
 	for _, r := range rs {
-		res := s.Observe(RecordOf(r.res, r.lr))
+		res := s.Observe(RecordOf(r.Res, r.LR))
 		if len(res.Novel) == 0 {
 			quiet++
 		}
@@ -132,10 +57,10 @@ func observeAll(s *Set, rs []rec) (kinds map[string]int, quiet int) {
 func learnBenign(t testing.TB) (*Set, []rec) {
 	t.Helper()
 	lines := captureLines(t)
-	benign := append(ofContainer(mapLines(t, lines), benignID, benignID), connects(t, lines, 8080)...)
+	benign := append(corpusrec.OfContainer(corpusrec.Map(t, lines), corpusrec.Benign, corpusrec.Benign), connects(t, lines, 8080)...)
 	s := NewSet(DefaultConfig())
 	observeAll(s, benign)
-	p := s.Get(Key{ContainerID: benignID})
+	p := s.Get(Key{ContainerID: corpusrec.Benign})
 	if p == nil || p.State() != StateLearning {
 		t.Fatalf("after learning: %+v", p)
 	}
@@ -145,7 +70,7 @@ func learnBenign(t testing.TB) (*Set, []rec) {
 
 func TestLearnBenignThenReplayAttack(t *testing.T) {
 	s, benign := learnBenign(t)
-	p := s.Get(Key{ContainerID: benignID})
+	p := s.Get(Key{ContainerID: corpusrec.Benign})
 	it := p.Items()
 	t.Logf("learned: %+v", it)
 	for _, want := range []string{"/bin/httpd", "/bin/sh", "/bin/true"} {
@@ -162,13 +87,13 @@ func TestLearnBenignThenReplayAttack(t *testing.T) {
 		t.Errorf("replaying the learned events: novelties %v", kinds)
 	}
 	// The same run as streamed over gRPC (other serialisation): nothing novel.
-	grpc := ofContainer(corpus(t, "captured/main-grpc.jsonl.gz"), benignID, benignID)
+	grpc := corpusrec.OfContainer(corpusrec.Load(t, "captured/main-grpc.jsonl.gz"), corpusrec.Benign, corpusrec.Benign)
 	if kinds, quiet := observeAll(s, grpc); len(kinds) != 0 || quiet != len(grpc) {
 		t.Errorf("the gRPC capture of the same run: novelties %v", kinds)
 	}
 
 	// The attack-like run in the same workload.
-	attack := ofContainer(corpus(t, "syscalls/export.jsonl.gz"), attackID, benignID)
+	attack := corpusrec.OfContainer(corpusrec.Load(t, "syscalls/export.jsonl.gz"), corpusrec.Attack, corpusrec.Benign)
 	kinds, quiet := observeAll(s, attack)
 	t.Logf("attack replay: %d records, %d without novelty, novelties %v", len(attack), quiet, kinds)
 	for _, k := range []string{attrkey.ProfileKindExec, attrkey.ProfileKindFile, attrkey.ProfileKindSyscall} {
@@ -186,11 +111,11 @@ func TestLearnBenignThenReplayAttack(t *testing.T) {
 	// Specific records: what the unexpected_* rules will fire on.
 	want := map[string]func(r rec) bool{
 		attrkey.ProfileKindExec: func(r rec) bool {
-			return r.lr.EventName() == eventExec && r.str(attrkey.ProcessExecutablePath) == "/usr/local/bin/sysx"
+			return r.LR.EventName() == eventExec && r.Str(attrkey.ProcessExecutablePath) == "/usr/local/bin/sysx"
 		},
-		attrkey.ProfileKindFile: func(r rec) bool { return r.str(attrkey.FilePath) == "/etc/shadow" },
+		attrkey.ProfileKindFile: func(r rec) bool { return r.Str(attrkey.FilePath) == "/etc/shadow" },
 		attrkey.ProfileKindSyscall: func(r rec) bool {
-			return r.str(attrkey.TetragonSyscallName) == "ptrace"
+			return r.Str(attrkey.TetragonSyscallName) == "ptrace"
 		},
 	}
 	for kind, match := range want {
@@ -198,8 +123,8 @@ func TestLearnBenignThenReplayAttack(t *testing.T) {
 		for _, r := range attack {
 			if match(r) {
 				found = true
-				if res := s.Observe(RecordOf(r.res, r.lr)); !contains(res.Novel, kind) || res.State != StateEnforcing {
-					t.Errorf("%s %s: %+v, want %s novel", r.lr.EventName(), r.str(attrkey.ProcessExecutablePath), res, kind)
+				if res := s.Observe(RecordOf(r.Res, r.LR)); !contains(res.Novel, kind) || res.State != StateEnforcing {
+					t.Errorf("%s %s: %+v, want %s novel", r.LR.EventName(), r.Str(attrkey.ProcessExecutablePath), res, kind)
 				}
 			}
 		}
@@ -219,10 +144,10 @@ func TestNetworkNovelty(t *testing.T) {
 	check := func(name string, rs []rec, want bool) {
 		t.Helper()
 		for _, r := range rs {
-			res := s.Observe(RecordOf(r.res, r.lr))
+			res := s.Observe(RecordOf(r.Res, r.LR))
 			if got := contains(res.Novel, attrkey.ProfileKindNetwork); got != want {
-				t.Errorf("%s (%s:%d): network novel %v, want %v (%v)", name, r.str(attrkey.NetworkPeerAddress),
-					func() int64 { v, _ := r.lr.Attributes().Get(attrkey.NetworkPeerPort); return v.Int() }(), got, want, res.Novel)
+				t.Errorf("%s (%s:%d): network novel %v, want %v (%v)", name, r.Str(attrkey.NetworkPeerAddress),
+					func() int64 { v, _ := r.LR.Attributes().Get(attrkey.NetworkPeerPort); return v.Int() }(), got, want, res.Novel)
 			}
 		}
 	}
@@ -239,9 +164,9 @@ func TestNetworkNovelty(t *testing.T) {
 		t.Fatal("no connect line to rewrite")
 	}
 	var pub []rec
-	for _, r := range mapLines(t, public) {
-		if r.str(attrkey.NetworkPeerAddress) == "93.184.216.34" {
-			pub = append(pub, inContainer(r, benignID))
+	for _, r := range corpusrec.Map(t, public) {
+		if r.Str(attrkey.NetworkPeerAddress) == "93.184.216.34" {
+			pub = append(pub, corpusrec.InContainer(r, corpusrec.Benign))
 		}
 	}
 	check("public peer, learned port", pub, true)

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 )
 
 func resource(kv ...string) pcommon.Map {
@@ -42,7 +43,7 @@ func TestKeyOf(t *testing.T) {
 			Key{Image: "registry:5000/pay/api"}, "image:registry:5000/pay/api", true},
 		{"container id cut to Tetragon's 31", resource(attrkey.ContainerID, "551e161c47d8aaaabbbbccccddddeeeeffff0000"),
 			Key{ContainerID: "551e161c47d8aaaabbbbccccddddeee"}, "container:551e161c47d8aaaabbbbccccddddeee", true},
-		{"docker field", resource(attrkey.ContainerID, benignID), Key{ContainerID: benignID}, "container:" + benignID, true},
+		{"docker field", resource(attrkey.ContainerID, corpusrec.Benign), Key{ContainerID: corpusrec.Benign}, "container:" + corpusrec.Benign, true},
 		{"host process", resource(attrkey.K8sNodeName, "vm"), Key{}, "", false},
 	}
 	for _, c := range cases {

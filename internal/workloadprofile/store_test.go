@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 )
 
 func TestCapsAndOverflow(t *testing.T) {
@@ -39,7 +40,7 @@ func TestSetMaxWorkloads(t *testing.T) {
 		t.Fatalf("first workload: %+v", res)
 	}
 	other := execAt(t0, "/bin/a")
-	other.Key = Key{ContainerID: benignID}
+	other.Key = Key{ContainerID: corpusrec.Benign}
 	if res := s.Observe(other); res.Profiled || !res.Dropped {
 		t.Errorf("over MaxWorkloads: %+v", res)
 	}
@@ -159,14 +160,14 @@ func TestProfileJSONRoundTrip(t *testing.T) {
 func knownRecords(tb testing.TB) (*Set, []rec) {
 	tb.Helper()
 	_, benign := learnBenign(tb)
-	attack := ofContainer(corpus(tb, "syscalls/export.jsonl.gz"), attackID, benignID)
+	attack := corpusrec.OfContainer(corpusrec.Load(tb, "syscalls/export.jsonl.gz"), corpusrec.Attack, corpusrec.Benign)
 	// The two runs are days apart: learn both in one long learning period.
 	cfg := DefaultConfig()
 	cfg.LearningPeriod, cfg.QuietWindows = 365*24*time.Hour, 0
 	s := NewSet(cfg)
 	all := append(benign, attack...)
 	observeAll(s, all)
-	p := s.Get(Key{ContainerID: benignID})
+	p := s.Get(Key{ContainerID: corpusrec.Benign})
 	p.Enforce(p.LastSeen())
 	return s, all
 }
@@ -174,7 +175,7 @@ func knownRecords(tb testing.TB) (*Set, []rec) {
 func TestObserveKnownDoesNotAllocate(t *testing.T) {
 	s, all := knownRecords(t)
 	for _, r := range all {
-		if res := s.Observe(RecordOf(r.res, r.lr)); res.Novel != nil {
+		if res := s.Observe(RecordOf(r.Res, r.LR)); res.Novel != nil {
 			t.Fatalf("known record novel: %+v", res)
 		}
 	}
@@ -182,7 +183,7 @@ func TestObserveKnownDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(2000, func() {
 		r := all[i%len(all)]
 		i++
-		s.Observe(RecordOf(r.res, r.lr))
+		s.Observe(RecordOf(r.Res, r.LR))
 	}); n != 0 {
 		t.Errorf("Observe of known records: %v allocs per record", n)
 	}
@@ -202,7 +203,7 @@ func BenchmarkObserveKnown(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		r := all[i%len(all)]
-		s.Observe(RecordOf(r.res, r.lr))
+		s.Observe(RecordOf(r.Res, r.LR))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadata"
 )
@@ -44,15 +45,15 @@ func benchProcessor(b *testing.B, rs []rec) *profileProcessor {
 // observing the record and writing the marks. ns/record is the figure to
 // compare; allocs/op is per pass.
 func BenchmarkProcessLogs(b *testing.B) {
-	all := corpus(b, "captured/main-export.jsonl.gz")
-	benign := ofContainer(all, benignID, benignID)
+	all := corpusrec.Load(b, "captured/main-export.jsonl.gz")
+	benign := corpusrec.OfContainer(all, corpusrec.Benign, corpusrec.Benign)
 	var host []rec
 	for _, r := range all {
-		if _, ok := r.res.Get(attrkey.ContainerID); !ok {
+		if _, ok := r.Res.Get(attrkey.ContainerID); !ok {
 			host = append(host, r)
 		}
 	}
-	attack := ofContainer(corpus(b, "syscalls/export.jsonl.gz"), attackID, benignID)
+	attack := corpusrec.OfContainer(corpusrec.Load(b, "syscalls/export.jsonl.gz"), corpusrec.Attack, corpusrec.Benign)
 	cases := []struct {
 		name    string
 		learned []rec
@@ -91,7 +92,7 @@ func BenchmarkProcessLogs(b *testing.B) {
 // alone with workload_profile → detection on the whole capture, both built
 // by their factories: the processor's share of the per-record CPU.
 func BenchmarkOverheadOverDetection(b *testing.B) {
-	all := corpus(b, "captured/main-export.jsonl.gz")
+	all := corpusrec.Load(b, "captured/main-export.jsonl.gz")
 	ctx := context.Background()
 	newDetection := func(next consumer.Logs) processor.Logs {
 		f := detectionprocessor.NewFactory()

@@ -5,11 +5,9 @@ package workloadprofileprocessor
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/cilium/tetragon/api/v1/tetragon"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -17,83 +15,24 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/storagetest"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadatatest"
 )
 
-// The tests map lines of the shared Tetragon corpus with the receiver's own
-// decoder and mapping (internal/tetragonjson, internal/eventmap), as the detection catalogue's
-// tests do: the processor sees exactly what a deployed collector's records
-// carry.
+// benignWorkload is the profile key of the benign container (corpusrec.Benign,
+// runtime_security.profile.workload): the capture has no Kubernetes metadata and no image, so the
+// container id names the workload.
+const benignWorkload = "container:" + corpusrec.Benign
 
-// Containers of the shared corpus (process.docker: 31 hex characters).
-const (
-	// benignID: a busybox container of captured/main-export.jsonl.gz running
-	// httpd, sh and a loop of /bin/true.
-	benignID = "736fae2554da315f33ec5b6cd50e351"
-	// attackID: the "app" container of syscalls/export.jsonl.gz (credential
-	// reads, ptrace, mount, bpf, memfd exec, … and benign steps).
-	attackID = "cb7a5c27fe6155da4bd86cf513c3486"
-	// benignWorkload is the profile key of the benign container
-	// (runtime_security.profile.workload): the capture has no Kubernetes
-	// metadata and no image, so the container id names the workload.
-	benignWorkload = "container:" + benignID
-)
-
-// rec is one mapped record with its resource.
-type rec struct {
-	res pcommon.Map
-	lr  plog.LogRecord
-}
-
-// mapLines maps each line on its own, so that records stay in file order.
-func mapLines(t testing.TB, lines [][]byte) []rec {
-	t.Helper()
-	var ev tetragon.GetEventsResponse
-	var out []rec
-	now := time.Now()
-	for _, l := range lines {
-		if err := tetragonjson.DecodeJSON(l, &ev); err != nil {
-			continue
-		}
-		b := eventmap.NewBatch(eventmap.Options{})
-		if err := b.Add(&ev, l, now); err != nil {
-			continue
-		}
-		rl := b.Flush().ResourceLogs().At(0)
-		out = append(out, rec{res: rl.Resource().Attributes(), lr: rl.ScopeLogs().At(0).LogRecords().At(0)})
-	}
-	require.NotEmpty(t, out, "no records mapped")
-	return out
-}
-
-func corpus(t testing.TB, name string) []rec {
-	t.Helper()
-	return mapLines(t, testenv.ReadLines(t, filepath.Join(testenv.EventsDir(t), name)))
-}
-
-// ofContainer keeps the records of container id and moves them to
-// container `to` (its workload key), as if they had happened there.
-func ofContainer(rs []rec, id, to string) []rec {
-	var out []rec
-	for _, r := range rs {
-		if v, ok := r.res.Get(attrkey.ContainerID); ok && v.Str() == id {
-			res := pcommon.NewMap()
-			r.res.CopyTo(res)
-			res.PutStr(attrkey.ContainerID, to)
-			out = append(out, rec{res: res, lr: r.lr})
-		}
-	}
-	return out
-}
+// rec is one record of the shared corpus, mapped as the receiver maps it (corpusrec), so that
+// the tests see exactly what a deployed collector's records carry.
+type rec = corpusrec.Record
 
 // benignRecs: the benign container's records of the export capture.
 func benignRecs(t testing.TB) []rec {
 	t.Helper()
-	rs := ofContainer(corpus(t, "captured/main-export.jsonl.gz"), benignID, benignID)
+	rs := corpusrec.OfContainer(corpusrec.Load(t, "captured/main-export.jsonl.gz"), corpusrec.Benign, corpusrec.Benign)
 	require.NotEmpty(t, rs)
 	return rs
 }
@@ -102,7 +41,7 @@ func benignRecs(t testing.TB) []rec {
 // container's workload.
 func attackRecs(t testing.TB) []rec {
 	t.Helper()
-	rs := ofContainer(corpus(t, "syscalls/export.jsonl.gz"), attackID, benignID)
+	rs := corpusrec.OfContainer(corpusrec.Load(t, "syscalls/export.jsonl.gz"), corpusrec.Attack, corpusrec.Benign)
 	require.NotEmpty(t, rs)
 	return rs
 }
@@ -114,9 +53,9 @@ func logsOf(rs []rec, shift time.Duration) plog.Logs {
 	ld := plog.NewLogs()
 	for _, r := range rs {
 		rl := ld.ResourceLogs().AppendEmpty()
-		r.res.CopyTo(rl.Resource().Attributes())
+		r.Res.CopyTo(rl.Resource().Attributes())
 		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-		r.lr.CopyTo(lr)
+		r.LR.CopyTo(lr)
 		if shift != 0 {
 			lr.SetTimestamp(pcommon.NewTimestampFromTime(lr.Timestamp().AsTime().Add(shift)))
 		}
@@ -128,7 +67,7 @@ func logsOf(rs []rec, shift time.Duration) plog.Logs {
 func lastTime(rs []rec) time.Time {
 	var t time.Time
 	for _, r := range rs {
-		if ts := r.lr.Timestamp().AsTime(); ts.After(t) {
+		if ts := r.LR.Timestamp().AsTime(); ts.After(t) {
 			t = ts
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadatatest"
 )
 
@@ -46,7 +47,7 @@ func TestLearnThenEnforceOnRealRecords(t *testing.T) {
 		assert.False(t, m.hasNovel, "benign %s %s marked novel: %v", m.event, m.exe, m.novel)
 	}
 	// The same run as streamed over gRPC (another serialisation): nothing novel.
-	grpc := ofContainer(corpus(t, "captured/main-grpc.jsonl.gz"), benignID, benignID)
+	grpc := corpusrec.OfContainer(corpusrec.Load(t, "captured/main-grpc.jsonl.gz"), corpusrec.Benign, corpusrec.Benign)
 	kinds, quiet := novelKinds(process(t, p, logsOf(grpc, after)))
 	assert.Empty(t, kinds)
 	assert.Equal(t, len(grpc), quiet)
@@ -126,11 +127,11 @@ func TestQuietWindowsEndLearning(t *testing.T) {
 
 func TestHostRecordsPassUntouched(t *testing.T) {
 	p, tel := newTestProcessor(t, testConfig())
-	all := corpus(t, "captured/main-export.jsonl.gz")
+	all := corpusrec.Load(t, "captured/main-export.jsonl.gz")
 	var host []rec
 	for _, r := range all {
-		if _, ok := r.res.Get(attrkey.ContainerID); !ok {
-			if _, ok := r.res.Get(attrkey.K8sPodName); !ok {
+		if _, ok := r.Res.Get(attrkey.ContainerID); !ok {
+			if _, ok := r.Res.Get(attrkey.K8sPodName); !ok {
 				host = append(host, r)
 			}
 		}
@@ -165,7 +166,7 @@ func TestWorkloadCapCountsUnprofiled(t *testing.T) {
 	cfg.Limits.MaxWorkloads = 1
 	p, tel := newTestProcessor(t, cfg)
 	benign := benignRecs(t)
-	other := ofContainer(benign, benignID, "0123456789abcdef0123456789abcde")
+	other := corpusrec.OfContainer(benign, corpusrec.Benign, "0123456789abcdef0123456789abcde")
 	process(t, p, logsOf(benign[:1], 0))
 	for _, m := range process(t, p, logsOf(other, 0)) {
 		assert.Empty(t, m.state, "a workload over the cap was profiled")
@@ -182,13 +183,13 @@ func TestImageChangeRestartsLearning(t *testing.T) {
 	inPod := func(rs []rec, img string) []rec {
 		out := make([]rec, len(rs))
 		for i, r := range rs {
-			out[i] = rec{res: copyMap(r.res), lr: r.lr}
-			out[i].res.PutStr(attrkey.K8sNamespaceName, "shop")
-			out[i].res.PutStr(attrkey.K8sPodName, "web-7d9f-abcde")
-			out[i].res.PutStr(attrkey.K8sWorkloadKind, "Deployment")
-			out[i].res.PutStr(attrkey.K8sWorkloadName, "web")
-			out[i].res.PutStr(attrkey.K8sContainerName, "app")
-			out[i].res.PutStr(attrkey.ContainerImageName, img)
+			out[i] = rec{Res: copyMap(r.Res), LR: r.LR}
+			out[i].Res.PutStr(attrkey.K8sNamespaceName, "shop")
+			out[i].Res.PutStr(attrkey.K8sPodName, "web-7d9f-abcde")
+			out[i].Res.PutStr(attrkey.K8sWorkloadKind, "Deployment")
+			out[i].Res.PutStr(attrkey.K8sWorkloadName, "web")
+			out[i].Res.PutStr(attrkey.K8sContainerName, "app")
+			out[i].Res.PutStr(attrkey.ContainerImageName, img)
 		}
 		return out
 	}

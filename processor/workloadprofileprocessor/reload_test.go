@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/workloadprofile"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/workloadprofileprocessor/internal/metadatatest"
@@ -28,10 +29,10 @@ func profileFile(t *testing.T, rs ...[]rec) []byte {
 	t.Helper()
 	cfg := workloadprofile.DefaultConfig()
 	cfg.LearningPeriod, cfg.QuietWindows = 0, 0 // learn everything given, whatever its time
-	p := workloadprofile.NewProfile(workloadprofile.Key{ContainerID: benignID}, "", cfg)
+	p := workloadprofile.NewProfile(workloadprofile.Key{ContainerID: corpusrec.Benign}, "", cfg)
 	for _, r := range rs {
 		for _, x := range r {
-			p.Observe(workloadprofile.RecordOf(x.res, x.lr))
+			p.Observe(workloadprofile.RecordOf(x.Res, x.LR))
 		}
 	}
 	p.Enforce(p.LastSeen())
@@ -62,7 +63,7 @@ func sysxMarks(t *testing.T, p *profileProcessor, attack []rec) marks {
 func execsOf(rs []rec, exe string) []rec {
 	var out []rec
 	for _, r := range rs {
-		if v, ok := r.lr.Attributes().Get(attrkey.ProcessExecutablePath); ok && v.Str() == exe && r.lr.EventName() == "tetragon.process_exec" {
+		if v, ok := r.LR.Attributes().Get(attrkey.ProcessExecutablePath); ok && v.Str() == exe && r.LR.EventName() == "tetragon.process_exec" {
 			out = append(out, r)
 		}
 	}
@@ -123,7 +124,7 @@ func TestProfilesFileReloadAndRejectInvalid(t *testing.T) {
 	assert.NotContains(t, m.novel, attrkey.ProfileKindExec)
 
 	// A broken file is rejected once; the previous profiles keep running.
-	require.NoError(t, os.WriteFile(f, []byte("kind: WorkloadProfile\nversion: 1\nworkload: {containerID: "+benignID+"}\nexec: {executables: [/bin/sh]}\nsurprise: 1\n"), 0o600))
+	require.NoError(t, os.WriteFile(f, []byte("kind: WorkloadProfile\nversion: 1\nworkload: {containerID: "+corpusrec.Benign+"}\nexec: {executables: [/bin/sh]}\nsurprise: 1\n"), 0o600))
 	assert.False(t, p.reloader.check())
 	assert.False(t, p.reloader.check(), "the same bad file is reported once")
 	m = sysxMarks(t, p, attack)

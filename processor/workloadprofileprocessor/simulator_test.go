@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/corpusrec"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
@@ -29,7 +30,7 @@ func simulated(t *testing.T, scenario string, n int, start time.Time) []rec {
 		lines[i], err = protojson.MarshalOptions{UseProtoNames: true}.Marshal(g.Next())
 		require.NoError(t, err)
 	}
-	return mapLines(t, lines)
+	return corpusrec.Map(t, lines)
 }
 
 // The simulator's cluster learns from its benign traffic, then its attack
