@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 )
 
@@ -22,7 +23,7 @@ func TestEvaluationErrorsAreLoggedRateLimited(t *testing.T) {
 	set := processortest.NewNopSettings(metadata.Type)
 	set.Logger = zap.New(core)
 	dir := t.TempDir()
-	f := writeFile(t, dir, "r.yaml", `
+	f := testenv.WriteFile(t, dir, "r.yaml", `
 rules:
   - {name: Errs, description: d, category: c, severity: info, event: tetragon.process_exec, condition: 'HasPrefix(attributes["nope"], "x")'}
 `)
@@ -55,21 +56,21 @@ func TestReloadFailureIsLoggedWithLocation(t *testing.T) {
 	set := processortest.NewNopSettings(metadata.Type)
 	set.Logger = zap.New(core)
 	dir := t.TempDir()
-	f := writeFile(t, dir, "rules.yaml", ruleYAML("V1", "vi"))
+	f := testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("V1", "vi"))
 	cfg := testConfig()
 	cfg.RulesFiles = []string{f}
 	p, err := newDetectionProcessor(set, cfg)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, p.shutdown(context.Background())) }()
 
-	writeFile(t, dir, "rules.yaml", brokenYAML)
+	testenv.WriteFile(t, dir, "rules.yaml", brokenYAML)
 	require.False(t, p.reloader.check())
 	entries := logs.FilterMessageSnippet("reload rejected").All()
 	require.Len(t, entries, 1)
 	assert.Equal(t, zapcore.ErrorLevel, entries[0].Level)
 	assert.Contains(t, entries[0].ContextMap()["error"], f+`:3: rule "Broken": condition: OTTL: condition has invalid syntax`)
 
-	writeFile(t, dir, "rules.yaml", ruleYAML("V2", "vi"))
+	testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("V2", "vi"))
 	require.True(t, p.reloader.check())
 	assert.Len(t, logs.FilterMessageSnippet("Detection rules reloaded").All(), 1)
 }

@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadata"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadatatest"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/rules"
@@ -367,7 +368,7 @@ func TestSuppressionWindowAndCount(t *testing.T) {
 func TestSuppressedRuleLeavesOtherMatches(t *testing.T) {
 	// A record suppressed for one rule still carries the others' detections.
 	dir := t.TempDir()
-	f := writeFile(t, dir, "r.yaml", `
+	f := testenv.WriteFile(t, dir, "r.yaml", `
 rules:
   - {name: Loud, description: d, category: c, severity: critical, event: tetragon.process_exec, condition: "true", suppress: {window: 1h, key: []}}
   - {name: Quiet, description: d, category: c, severity: info, event: tetragon.process_exec, condition: "true"}
@@ -387,7 +388,7 @@ rules:
 
 func TestEvaluationErrorsAreCountedAndDoNotMatch(t *testing.T) {
 	dir := t.TempDir()
-	f := writeFile(t, dir, "r.yaml", `
+	f := testenv.WriteFile(t, dir, "r.yaml", `
 rules:
   - {name: Errs, description: d, category: c, severity: critical, event: tetragon.process_exec, condition: 'HasPrefix(attributes["nope"], "x")'}
   - {name: Fine, description: d, category: c, severity: info, event: tetragon.process_exec, condition: 'attributes["process.executable.name"] == "ls"'}

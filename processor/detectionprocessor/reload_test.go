@@ -18,15 +18,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/internal/metadatatest"
 )
-
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
-	return p
-}
 
 func ruleYAML(name, exe string) string {
 	return `
@@ -64,7 +58,7 @@ func ruleFor(t *testing.T, p *detectionProcessor, exe string) string {
 
 func TestReloadOnRewriteAndRejectInvalid(t *testing.T) {
 	dir := t.TempDir()
-	f := writeFile(t, dir, "rules.yaml", ruleYAML("V1", "vi"))
+	f := testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("V1", "vi"))
 	cfg := testConfig()
 	cfg.RulesFiles = []string{f}
 	p, tel := newTestProcessor(t, cfg)
@@ -73,13 +67,13 @@ func TestReloadOnRewriteAndRejectInvalid(t *testing.T) {
 	// Unchanged content: no reload.
 	assert.False(t, p.reloader.check())
 
-	writeFile(t, dir, "rules.yaml", ruleYAML("V2", "nano"))
+	testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("V2", "nano"))
 	require.True(t, p.reloader.check())
 	assert.Equal(t, "", ruleFor(t, p, "vi"))
 	assert.Equal(t, "V2", ruleFor(t, p, "nano"))
 
 	// An invalid file is rejected once and the old rules keep running.
-	writeFile(t, dir, "rules.yaml", brokenYAML)
+	testenv.WriteFile(t, dir, "rules.yaml", brokenYAML)
 	assert.False(t, p.reloader.check())
 	assert.False(t, p.reloader.check(), "the same bad content is not retried")
 	assert.Equal(t, "V2", ruleFor(t, p, "nano"))
@@ -90,15 +84,15 @@ func TestReloadOnRewriteAndRejectInvalid(t *testing.T) {
 	assert.Equal(t, "V2", ruleFor(t, p, "nano"))
 
 	// An empty file (a truncated ConfigMap) is rejected too: it does not remove the site's rules.
-	writeFile(t, dir, "rules.yaml", "# nothing here\n")
+	testenv.WriteFile(t, dir, "rules.yaml", "# nothing here\n")
 	assert.False(t, p.reloader.check())
 	assert.Equal(t, "V2", ruleFor(t, p, "nano"))
 	// Saying so explicitly is a good reload.
-	writeFile(t, dir, "rules.yaml", "rules: []\n")
+	testenv.WriteFile(t, dir, "rules.yaml", "rules: []\n")
 	require.True(t, p.reloader.check())
 	assert.Equal(t, "", ruleFor(t, p, "nano"))
 
-	writeFile(t, dir, "rules.yaml", ruleYAML("V3", "vim"))
+	testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("V3", "vim"))
 	require.True(t, p.reloader.check())
 	assert.Equal(t, "V3", ruleFor(t, p, "vim"))
 
@@ -120,7 +114,7 @@ func TestWatcherSeesWritesAndConfigMapSymlinkSwap(t *testing.T) {
 	//   rules.yaml -> ..data/rules.yaml, ..data -> ..v1
 	dir := t.TempDir()
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "..v1"), 0o755))
-	writeFile(t, filepath.Join(dir, "..v1"), "rules.yaml", ruleYAML("CM1", "vi"))
+	testenv.WriteFile(t, filepath.Join(dir, "..v1"), "rules.yaml", ruleYAML("CM1", "vi"))
 	require.NoError(t, os.Symlink("..v1", filepath.Join(dir, "..data")))
 	require.NoError(t, os.Symlink(filepath.Join("..data", "rules.yaml"), filepath.Join(dir, "rules.yaml")))
 
@@ -134,7 +128,7 @@ func TestWatcherSeesWritesAndConfigMapSymlinkSwap(t *testing.T) {
 	// The kubelet's atomic update: new timestamped dir, new ..data_tmp
 	// symlink renamed over ..data, old dir removed.
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "..v2"), 0o755))
-	writeFile(t, filepath.Join(dir, "..v2"), "rules.yaml", ruleYAML("CM2", "nano"))
+	testenv.WriteFile(t, filepath.Join(dir, "..v2"), "rules.yaml", ruleYAML("CM2", "nano"))
 	require.NoError(t, os.Symlink("..v2", filepath.Join(dir, "..data_tmp")))
 	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "..v1")))
@@ -143,7 +137,7 @@ func TestWatcherSeesWritesAndConfigMapSymlinkSwap(t *testing.T) {
 
 	// An invalid update is rejected; CM2 stays.
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "..v3"), 0o755))
-	writeFile(t, filepath.Join(dir, "..v3"), "rules.yaml", brokenYAML)
+	testenv.WriteFile(t, filepath.Join(dir, "..v3"), "rules.yaml", brokenYAML)
 	require.NoError(t, os.Symlink("..v3", filepath.Join(dir, "..data_tmp")))
 	require.NoError(t, os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")))
 	require.Eventually(t, func() bool {
@@ -155,20 +149,20 @@ func TestWatcherSeesWritesAndConfigMapSymlinkSwap(t *testing.T) {
 
 func TestWatcherPlainFileRewriteAndPolling(t *testing.T) {
 	dir := t.TempDir()
-	f := writeFile(t, dir, "rules.yaml", ruleYAML("P1", "vi"))
+	f := testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("P1", "vi"))
 	cfg := testConfig()
 	cfg.RulesFiles = []string{f}
 	cfg.ReloadInterval = time.Second
 	p, _ := newTestProcessor(t, cfg)
 	require.NoError(t, p.start(context.Background(), componenttest.NewNopHost()))
 
-	writeFile(t, dir, "rules.yaml", ruleYAML("P2", "nano"))
+	testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("P2", "nano"))
 	waitForRule(t, p, "nano", "P2")
 
 	// The periodic check alone (no notifications) also picks changes up.
 	p.reloader.stop()
 	p.reloader.noNotify = true
 	require.NoError(t, p.reloader.start())
-	writeFile(t, dir, "rules.yaml", ruleYAML("P3", "vim"))
+	testenv.WriteFile(t, dir, "rules.yaml", ruleYAML("P3", "vim"))
 	waitForRule(t, p, "vim", "P3")
 }
