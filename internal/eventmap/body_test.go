@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
@@ -25,18 +26,18 @@ import (
 // them as ints).
 func TestBodyMatchesJSON(t *testing.T) {
 	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
-		lines := readCorpus(t, pattern)
+		lines := testenv.ReadCorpus(t, pattern)
 		for _, l := range lines {
 			var want any
-			if err := jsonUnmarshalNumber(l.data, &want); err != nil {
-				t.Fatalf("%s:%d: %v", l.file, l.num, err)
+			if err := jsonUnmarshalNumber(l.Data, &want); err != nil {
+				t.Fatalf("%s:%d: %v", l.File, l.Num, err)
 			}
-			r := mapLine(t, l.data, Options{})
+			r := mapLine(t, l.Data, Options{})
 			if r.rec.Body().Type() != pcommon.ValueTypeMap {
-				t.Fatalf("%s:%d: body type %s", l.file, l.num, r.rec.Body().Type())
+				t.Fatalf("%s:%d: body type %s", l.File, l.Num, r.rec.Body().Type())
 			}
 			if diff := compareJSON("", want, r.rec.Body().AsRaw()); diff != "" {
-				t.Errorf("%s:%d: %s", l.file, l.num, diff)
+				t.Errorf("%s:%d: %s", l.File, l.Num, diff)
 			}
 		}
 	}
@@ -147,9 +148,9 @@ func sortedKeys(m map[string]any) []string {
 func TestArgsMatchBody(t *testing.T) {
 	var events []*tetragon.GetEventsResponse
 	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz"} {
-		for _, l := range readCorpus(t, pattern) {
+		for _, l := range testenv.ReadCorpus(t, pattern) {
 			ev := new(tetragon.GetEventsResponse)
-			if err := tetragonjson.DecodeJSON(l.data, ev); err != nil {
+			if err := tetragonjson.DecodeJSON(l.Data, ev); err != nil {
 				t.Fatal(err)
 			}
 			events = append(events, ev)

@@ -10,14 +10,16 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // attrCapacity must bound the attribute count: below it the record's
 // attribute slice grows (and reallocates) while being filled.
 func TestAttrCapacityBoundsAttributes(t *testing.T) {
-	evs := corpusEvents(t)
-	evs = append(evs, applyShippedFieldFilters(t, evs)...)
-	evs = append(evs, simulatorEvents(t, 20)...)
+	evs := synthevents.Corpus(t, tetragonjson.DecodeJSON)
+	evs = append(evs, synthevents.ApplyShippedFieldFilter(t, evs)...)
+	evs = append(evs, synthevents.Simulated(t, 20)...)
 	evs = append(evs, syntheticEvents()...)
 	checked := 0
 	for i, ev := range evs {

@@ -19,40 +19,27 @@ import (
 //
 //	go test -run '^$' -bench . -benchmem ./internal/eventmap/
 
-var benchCorpora = []struct{ name, pattern string }{
-	{"real", "real/*.jsonl"},
-	{"captured", "captured/main-export.jsonl.gz"},
-}
-
 var benchBodies = []BodyMode{BodyMap, BodyNone}
 
 // flushEvery is the batch size of the map benchmarks (Flush cost included).
 const flushEvery = 100
 
-// benchLines and benchEvents load the corpus with the helpers the
-// internal/tetragonjson benchmarks use too.
-var benchLines = testenv.CorpusData
-
-func benchEvents(b *testing.B, lines [][]byte) []*tetragon.GetEventsResponse {
-	return synthevents.Decode(b, lines, tetragonjson.DecodeJSON)
-}
-
 func BenchmarkMap(b *testing.B) {
-	for _, c := range benchCorpora {
+	for _, c := range synthevents.LineCorpora {
 		for _, body := range benchBodies {
-			b.Run(c.name+"/body="+string(body), func(b *testing.B) {
-				lines, _ := benchLines(b, c.pattern)
-				benchMap(b, benchEvents(b, lines), lines, body)
+			b.Run(c.Name+"/body="+string(body), func(b *testing.B) {
+				lines, _ := testenv.CorpusData(b, c.Pattern)
+				benchMap(b, synthevents.Decode(b, lines, tetragonjson.DecodeJSON), lines, body)
 			})
 		}
 	}
 }
 
 func BenchmarkDecodeAndMap(b *testing.B) {
-	for _, c := range benchCorpora {
+	for _, c := range synthevents.LineCorpora {
 		for _, body := range benchBodies {
-			b.Run(c.name+"/body="+string(body), func(b *testing.B) {
-				lines, avg := benchLines(b, c.pattern)
+			b.Run(c.Name+"/body="+string(body), func(b *testing.B) {
+				lines, avg := testenv.CorpusData(b, c.Pattern)
 				batch := NewBatch(Options{Body: body})
 				var ev tetragon.GetEventsResponse
 				now := time.Now()
@@ -76,13 +63,9 @@ func BenchmarkDecodeAndMap(b *testing.B) {
 	}
 }
 
-// benchMapEvents maps events that came without their JSON line (gRPC).
-func benchMapEvents(b *testing.B, evs []*tetragon.GetEventsResponse, body BodyMode) {
-	benchMap(b, evs, nil, body)
-}
-
 // benchMap adds the events to a batch with the body mode, one event per op,
-// flushing every flushEvery. lines are the events' JSON lines, or nil.
+// flushing every flushEvery. lines are the events' JSON lines, or nil for
+// events that came without them (gRPC).
 func benchMap(b *testing.B, evs []*tetragon.GetEventsResponse, lines [][]byte, body BodyMode) {
 	batch := NewBatch(Options{Body: body})
 	now := time.Now()

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
@@ -75,19 +76,19 @@ func mapEvent(t *testing.T, ev *tetragon.GetEventsResponse, raw []byte, opts Opt
 }
 
 // findLine returns the only corpus line containing every needle.
-func findLine(t *testing.T, lines []corpusLine, needles ...string) []byte {
+func findLine(t *testing.T, lines []testenv.CorpusLine, needles ...string) []byte {
 	t.Helper()
 	var found [][]byte
 	for _, l := range lines {
 		ok := true
 		for _, n := range needles {
-			if !bytes.Contains(l.data, []byte(n)) {
+			if !bytes.Contains(l.Data, []byte(n)) {
 				ok = false
 				break
 			}
 		}
 		if ok {
-			found = append(found, l.data)
+			found = append(found, l.Data)
 		}
 	}
 	if len(found) != 1 {
@@ -159,15 +160,15 @@ func wantRaw(t *testing.T, m pcommon.Map, key string, want any) {
 }
 
 func TestRealCorpusMapsEveryLine(t *testing.T) {
-	lines := readCorpus(t, "real/*.jsonl")
+	lines := testenv.ReadCorpus(t, "real/*.jsonl")
 	b := NewBatch(Options{})
 	var ev tetragon.GetEventsResponse
 	for _, l := range lines {
-		if err := tetragonjson.DecodeJSON(l.data, &ev); err != nil {
-			t.Fatalf("%s:%d: decode: %v", l.file, l.num, err)
+		if err := tetragonjson.DecodeJSON(l.Data, &ev); err != nil {
+			t.Fatalf("%s:%d: decode: %v", l.File, l.Num, err)
 		}
-		if err := b.Add(&ev, l.data, observedAt); err != nil {
-			t.Fatalf("%s:%d: add: %v", l.file, l.num, err)
+		if err := b.Add(&ev, l.Data, observedAt); err != nil {
+			t.Fatalf("%s:%d: add: %v", l.File, l.Num, err)
 		}
 	}
 	if b.Len() != 56 {
@@ -211,7 +212,7 @@ func TestRealCorpusMapsEveryLine(t *testing.T) {
 }
 
 func TestRealPodExec(t *testing.T) {
-	lines := readCorpus(t, "real/*.jsonl")
+	lines := testenv.ReadCorpus(t, "real/*.jsonl")
 	r := mapLine(t, findLine(t, lines, `"process_exec"`, `"name":"xwing"`, `ebpf.io/applications`), Options{ClusterName: "fallback"})
 
 	if r.rec.EventName() != "tetragon.process_exec" {
@@ -258,7 +259,7 @@ func TestRealPodExec(t *testing.T) {
 }
 
 func TestRealDeathstarExec(t *testing.T) {
-	lines := readCorpus(t, "real/testdata-events.jsonl")
+	lines := testenv.ReadCorpus(t, "real/testdata-events.jsonl")
 	r := mapLine(t, findLine(t, lines, `deathstar-6f87496b94-qdlh8`), Options{})
 	wantStr(t, r.res, attrkey.K8sNodeName, "my-node")
 	wantAbsent(t, r.res, attrkey.K8sClusterName)
@@ -275,7 +276,7 @@ func TestRealDeathstarExec(t *testing.T) {
 }
 
 func TestRealFilePermissionKprobe(t *testing.T) {
-	lines := readCorpus(t, "real/docs-use-cases--filename-access.jsonl")
+	lines := testenv.ReadCorpus(t, "real/docs-use-cases--filename-access.jsonl")
 	r := mapLine(t, findLine(t, lines, `security_file_permission`), Options{})
 	if r.rec.EventName() != "tetragon.process_kprobe" {
 		t.Errorf("EventName %q", r.rec.EventName())
@@ -298,7 +299,7 @@ func TestRealFilePermissionKprobe(t *testing.T) {
 }
 
 func TestRealSyscallKprobes(t *testing.T) {
-	lines := readCorpus(t, "real/*.jsonl")
+	lines := testenv.ReadCorpus(t, "real/*.jsonl")
 
 	r := mapLine(t, findLine(t, lines, `__x64_sys_setuid`), Options{})
 	wantStr(t, r.attrs, attrkey.TetragonFunctionName, "__x64_sys_setuid")
@@ -368,12 +369,12 @@ func TestRealSyscallKprobes(t *testing.T) {
 }
 
 func TestRealThrottle(t *testing.T) {
-	lines := readCorpus(t, "real/docs-concepts--cgroup-rate.jsonl")
+	lines := testenv.ReadCorpus(t, "real/docs-concepts--cgroup-rate.jsonl")
 	if len(lines) != 2 {
 		t.Fatalf("%d lines", len(lines))
 	}
 	for i, want := range []string{"THROTTLE_START", "THROTTLE_STOP"} {
-		r := mapLine(t, lines[i].data, Options{})
+		r := mapLine(t, lines[i].Data, Options{})
 		if r.rec.EventName() != "tetragon.process_throttle" {
 			t.Errorf("EventName %q", r.rec.EventName())
 		}
@@ -392,7 +393,7 @@ func TestRealThrottle(t *testing.T) {
 }
 
 func TestRealExitWithoutStatus(t *testing.T) {
-	lines := readCorpus(t, "real/docs-historical.jsonl")
+	lines := testenv.ReadCorpus(t, "real/docs-historical.jsonl")
 	r := mapLine(t, findLine(t, lines, `"process_exit"`, `uname`), Options{})
 	wantInt(t, r.attrs, attrkey.ProcessExitCode, 0)
 	wantStr(t, r.attrs, attrkey.ProcessExitTime, "2023-07-16T11:50:23.947280103Z")
@@ -413,22 +414,22 @@ func TestCapturedCorpus(t *testing.T) {
 	}
 	var total tally
 	for _, f := range files {
-		lines := readCorpus(t, "captured/"+f.name)
+		lines := testenv.ReadCorpus(t, "captured/"+f.name)
 		if len(lines) != f.lines {
 			t.Errorf("%s: %d lines, want %d", f.name, len(lines), f.lines)
 		}
 		var ev tetragon.GetEventsResponse
 		b := NewBatch(Options{})
 		for _, l := range lines {
-			if err := tetragonjson.DecodeJSON(l.data, &ev); err != nil {
-				t.Fatalf("%s:%d: decode: %v", l.file, l.num, err)
+			if err := tetragonjson.DecodeJSON(l.Data, &ev); err != nil {
+				t.Fatalf("%s:%d: decode: %v", l.File, l.Num, err)
 			}
-			if err := b.Add(&ev, l.data, observedAt); err != nil {
-				t.Fatalf("%s:%d: add: %v", l.file, l.num, err)
+			if err := b.Add(&ev, l.Data, observedAt); err != nil {
+				t.Fatalf("%s:%d: add: %v", l.File, l.Num, err)
 			}
 			r := records(b.Flush())[0]
 			proc := mainProcess(&ev)
-			where := l.file + ":" + itoa(l.num)
+			where := l.File + ":" + itoa(l.Num)
 
 			if d := proc.GetDocker(); d != "" {
 				total.containers++
@@ -558,14 +559,14 @@ func appendInt(b []byte, n int) []byte {
 
 func TestCapturedCredentials(t *testing.T) {
 	// `sudo -u nobody id`: the process runs with euid 65534.
-	lines := readCorpus(t, "captured/main-export.jsonl.gz")
+	lines := testenv.ReadCorpus(t, "captured/main-export.jsonl.gz")
 	seen := 0
 	for _, l := range lines {
-		if !bytes.Contains(l.data, []byte(`"euid":65534`)) {
+		if !bytes.Contains(l.Data, []byte(`"euid":65534`)) {
 			continue
 		}
 		var ev tetragon.GetEventsResponse
-		if err := tetragonjson.DecodeJSON(l.data, &ev); err != nil {
+		if err := tetragonjson.DecodeJSON(l.Data, &ev); err != nil {
 			t.Fatal(err)
 		}
 		pc := mainProcess(&ev).GetProcessCredentials()
@@ -573,7 +574,7 @@ func TestCapturedCredentials(t *testing.T) {
 			continue
 		}
 		seen++
-		r := mapEvent(t, &ev, l.data, Options{})
+		r := mapEvent(t, &ev, l.Data, Options{})
 		wantInt(t, r.attrs, attrkey.ProcessUserID, 65534)
 		wantInt(t, r.attrs, attrkey.ProcessRealUserID, int64(pc.GetUid().GetValue()))
 		wantInt(t, r.attrs, attrkey.ProcessSavedUserID, int64(pc.GetSuid().GetValue()))
@@ -584,26 +585,26 @@ func TestCapturedCredentials(t *testing.T) {
 }
 
 func TestLegacyUnknownTypes(t *testing.T) {
-	lines := readCorpus(t, "legacy/book-security-observability-with-ebpf.jsonl")
+	lines := testenv.ReadCorpus(t, "legacy/book-security-observability-with-ebpf.jsonl")
 	if len(lines) != 11 {
 		t.Fatalf("%d lines, want 11", len(lines))
 	}
 	for _, l := range lines {
 		var ev tetragon.GetEventsResponse
-		err := tetragonjson.DecodeJSON(l.data, &ev)
+		err := tetragonjson.DecodeJSON(l.Data, &ev)
 		var ue *tetragonjson.UnknownEventTypeError
 		if !errors.As(err, &ue) {
-			t.Fatalf("%s:%d: err = %v, want *tetragonjson.UnknownEventTypeError", l.file, l.num, err)
+			t.Fatalf("%s:%d: err = %v, want *tetragonjson.UnknownEventTypeError", l.File, l.Num, err)
 		}
 		if len(ue.Keys) != 1 || !slices.Contains([]string{"process_connect", "process_close", "process_listen"}, ue.Keys[0]) {
-			t.Errorf("%s:%d: Keys = %v", l.file, l.num, ue.Keys)
+			t.Errorf("%s:%d: Keys = %v", l.File, l.Num, ue.Keys)
 		}
-		if !bytes.Contains(l.data, []byte(`"`+ue.Keys[0]+`"`)) || !strings.Contains(err.Error(), ue.Keys[0]) {
-			t.Errorf("%s:%d: Keys %v / message %q do not name the line's type", l.file, l.num, ue.Keys, err)
+		if !bytes.Contains(l.Data, []byte(`"`+ue.Keys[0]+`"`)) || !strings.Contains(err.Error(), ue.Keys[0]) {
+			t.Errorf("%s:%d: Keys %v / message %q do not name the line's type", l.File, l.Num, ue.Keys, err)
 		}
 		// The decoded envelope must not be mapped either.
 		b := NewBatch(Options{})
-		if err := b.Add(&ev, l.data, observedAt); !errors.As(err, &ue) {
+		if err := b.Add(&ev, l.Data, observedAt); !errors.As(err, &ue) {
 			t.Errorf("Add of an unknown type: err = %v", err)
 		}
 		if b.Len() != 0 || b.Flush().LogRecordCount() != 0 {
@@ -613,15 +614,15 @@ func TestLegacyUnknownTypes(t *testing.T) {
 }
 
 func TestLegacyMalformed(t *testing.T) {
-	lines := readCorpus(t, "legacy/malformed-docs-historical.jsonl")
+	lines := testenv.ReadCorpus(t, "legacy/malformed-docs-historical.jsonl")
 	if len(lines) == 0 {
 		t.Fatal("empty")
 	}
 	for _, l := range lines {
 		var ev tetragon.GetEventsResponse
-		err := tetragonjson.DecodeJSON(l.data, &ev)
+		err := tetragonjson.DecodeJSON(l.Data, &ev)
 		if err == nil {
-			t.Fatalf("%s:%d: malformed line decoded", l.file, l.num)
+			t.Fatalf("%s:%d: malformed line decoded", l.File, l.Num)
 		}
 		var ue *tetragonjson.UnknownEventTypeError
 		if errors.As(err, &ue) {
@@ -666,16 +667,16 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestDecodeResetsEvent(t *testing.T) {
-	lines := readCorpus(t, "real/docs-use-cases--filename-access.jsonl")
-	exec := readCorpus(t, "real/docs-concepts--events.jsonl")
+	lines := testenv.ReadCorpus(t, "real/docs-use-cases--filename-access.jsonl")
+	exec := testenv.ReadCorpus(t, "real/docs-concepts--events.jsonl")
 	var reused, fresh tetragon.GetEventsResponse
-	if err := tetragonjson.DecodeJSON(lines[0].data, &reused); err != nil {
+	if err := tetragonjson.DecodeJSON(lines[0].Data, &reused); err != nil {
 		t.Fatal(err)
 	}
-	if err := tetragonjson.DecodeJSON(exec[0].data, &reused); err != nil {
+	if err := tetragonjson.DecodeJSON(exec[0].Data, &reused); err != nil {
 		t.Fatal(err)
 	}
-	if err := tetragonjson.DecodeJSON(exec[0].data, &fresh); err != nil {
+	if err := tetragonjson.DecodeJSON(exec[0].Data, &fresh); err != nil {
 		t.Fatal(err)
 	}
 	if !proto.Equal(&reused, &fresh) {
@@ -690,9 +691,9 @@ func TestResourceGrouping(t *testing.T) {
 	// Node kind-control-plane: xwing (9 events), demo-app/test-pod (1) and
 	// host processes (3): three resources.
 	var inputs [][]byte
-	for _, l := range readCorpus(t, "real/*.jsonl") {
-		if bytes.Contains(l.data, []byte(`"node_name":"kind-control-plane"`)) {
-			inputs = append(inputs, l.data)
+	for _, l := range testenv.ReadCorpus(t, "real/*.jsonl") {
+		if bytes.Contains(l.Data, []byte(`"node_name":"kind-control-plane"`)) {
+			inputs = append(inputs, l.Data)
 		}
 	}
 	if len(inputs) != 13 {
@@ -748,7 +749,7 @@ func TestResourceGroupingByDocker(t *testing.T) {
 }
 
 func TestBodyModes(t *testing.T) {
-	line := readCorpus(t, "real/docs-concepts--events.jsonl")[0].data
+	line := testenv.ReadCorpus(t, "real/docs-concepts--events.jsonl")[0].Data
 	r := mapLine(t, line, Options{Body: BodyJSON})
 	if r.rec.Body().Type() != pcommon.ValueTypeStr || r.rec.Body().Str() != string(line) {
 		t.Errorf("body=json does not hold the raw line")

@@ -5,6 +5,9 @@ package eventmap
 
 import (
 	"testing"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
 // BenchmarkMapAttributes is the record and attribute mapping alone (no body)
@@ -13,5 +16,6 @@ import (
 //
 //	go test -run '^$' -bench 'MapAttributes' -benchmem ./internal/eventmap/
 func BenchmarkMapAttributes(b *testing.B) {
-	benchMapEvents(b, encodeBenchEvents(b, "captured/main-export.jsonl.gz", true), BodyNone)
+	c := synthevents.BenchCorpus{Pattern: "captured/main-export.jsonl.gz", Filtered: true}
+	benchMap(b, c.Events(b, tetragonjson.DecodeJSON), nil, BodyNone)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
@@ -20,9 +22,9 @@ import (
 // to decode, or is an unknown event type, or becomes exactly one record named after its event
 // type, whose JSON body is valid JSON.
 func FuzzLineToRecord(f *testing.F) {
-	for _, l := range readCorpus(f, "real/*.jsonl") {
-		if len(l.data) < 8000 {
-			f.Add(l.data)
+	for _, l := range testenv.ReadCorpus(f, "real/*.jsonl") {
+		if len(l.Data) < 8000 {
+			f.Add(l.Data)
 		}
 	}
 	for _, s := range []string{
@@ -34,7 +36,7 @@ func FuzzLineToRecord(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	dec, err := tetragonjson.NewDecoder([]*tetragon.FieldFilter{shippedFieldFilter})
+	dec, err := tetragonjson.NewDecoder([]*tetragon.FieldFilter{synthevents.ShippedFieldFilter()})
 	if err != nil {
 		f.Fatal(err)
 	}

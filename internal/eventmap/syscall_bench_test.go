@@ -3,7 +3,13 @@
 
 package eventmap
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
+)
 
 // BenchmarkMapSyscalls maps the syscalls/ corpus (a third of it tracepoints on
 // syscalls/sys_enter_* and raw_syscalls/sys_enter) with no body: the cost of
@@ -11,6 +17,6 @@ import "testing"
 //
 //	go test -run '^$' -bench 'MapSyscalls' -benchmem ./internal/eventmap/
 func BenchmarkMapSyscalls(b *testing.B) {
-	lines, _ := benchLines(b, "syscalls/export.jsonl.gz")
-	benchMapEvents(b, benchEvents(b, lines), BodyNone)
+	lines, _ := testenv.CorpusData(b, "syscalls/export.jsonl.gz")
+	benchMap(b, synthevents.Decode(b, lines, tetragonjson.DecodeJSON), nil, BodyNone)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/syscalls"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 )
 
@@ -165,10 +166,10 @@ func TestSyscallCorpora(t *testing.T) {
 	names := map[string]int{}
 	var sysEnter, rawEnter int
 	for _, pattern := range []string{"captured/*.jsonl.gz", "syscalls/export.jsonl.gz"} {
-		for _, l := range readCorpus(t, pattern) {
+		for _, l := range testenv.ReadCorpus(t, pattern) {
 			ev := new(tetragon.GetEventsResponse)
-			if err := tetragonjson.DecodeJSON(l.data, ev); err != nil {
-				t.Fatalf("%s:%d: %v", l.file, l.num, err)
+			if err := tetragonjson.DecodeJSON(l.Data, ev); err != nil {
+				t.Fatalf("%s:%d: %v", l.File, l.Num, err)
 			}
 			tp := ev.GetProcessTracepoint()
 			isSysEnter := tp.GetSubsys() == "syscalls" && strings.HasPrefix(tp.GetEvent(), "sys_enter_")
@@ -177,11 +178,11 @@ func TestSyscallCorpora(t *testing.T) {
 			name, hasName := r.attrs.Get(attrkey.TetragonSyscallName)
 			if !isSysEnter && !isRaw {
 				if hasName && ev.GetProcessKprobe() == nil {
-					t.Errorf("%s:%d: %s/%s named %q", l.file, l.num, tp.GetSubsys(), tp.GetEvent(), name.Str())
+					t.Errorf("%s:%d: %s/%s named %q", l.File, l.Num, tp.GetSubsys(), tp.GetEvent(), name.Str())
 				}
 				continue
 			}
-			where := l.file + ":" + itoa(l.num) + " " + tp.GetSubsys() + "/" + tp.GetEvent()
+			where := l.File + ":" + itoa(l.Num) + " " + tp.GetSubsys() + "/" + tp.GetEvent()
 			if !hasName || !syscalls.Known(name.Str()) {
 				t.Errorf("%s: tetragon.syscall.name %q (present %v) is not a known syscall", where, name.Str(), hasName)
 				continue

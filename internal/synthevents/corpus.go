@@ -105,23 +105,32 @@ func ApplyShippedFieldFilter(tb testing.TB, evs []*tetragon.GetEventsResponse) [
 	return out
 }
 
-// GRPCCorpus is a corpus as its events arrive over gRPC, without their JSON line. Filtered applies
-// the shipped field filter: what the receiver gets from Tetragon by default.
-type GRPCCorpus struct {
+// BenchCorpus is a corpus the benchmarks of several packages share, so that their results line up.
+// Filtered applies the shipped field filter to the decoded events: what the receiver gets from
+// Tetragon by default.
+type BenchCorpus struct {
 	Name, Pattern string
 	Filtered      bool
 }
 
-// GRPCCorpora are the corpora the encoder and gRPC mapping benchmarks share, so that their results
-// line up: the corpora as they are, and the captured events filtered.
-var GRPCCorpora = []GRPCCorpus{
+// LineCorpora are the corpora as export lines, for the decoder benchmarks (tetragonjson) and the
+// mapping of decoded lines (eventmap).
+var LineCorpora = []BenchCorpus{
+	{"real", "real/*.jsonl", false},
+	{"captured", "captured/main-export.jsonl.gz", false},
+}
+
+// GRPCCorpora are the corpora as their events arrive over gRPC, without their JSON line, for the
+// encoder (tetragonjson) and gRPC mapping (eventmap) benchmarks: the line corpora, and the captured
+// events filtered.
+var GRPCCorpora = []BenchCorpus{
 	{"real", "real/*.jsonl", false},
 	{"captured", "captured/main-export.jsonl.gz", false},
 	{"captured-filtered", "captured/main-export.jsonl.gz", true},
 }
 
 // Events decodes the corpus's lines, filtered when c.Filtered.
-func (c GRPCCorpus) Events(tb testing.TB, decode DecodeFunc) []*tetragon.GetEventsResponse {
+func (c BenchCorpus) Events(tb testing.TB, decode DecodeFunc) []*tetragon.GetEventsResponse {
 	tb.Helper()
 	lines, _ := testenv.CorpusData(tb, c.Pattern)
 	evs := Decode(tb, lines, decode)

@@ -10,7 +10,7 @@ import (
 
 // StartCPU resets the benchmark timer and returns a func reporting cpu-ns/op: the process's CPU
 // time (GC workers included) per op. On a machine shared with other builds it is steadier than
-// wall time. Defer the returned func.
+// wall time. Defer the returned func, or call it before teardown that should not count.
 func StartCPU(b *testing.B) func() {
 	b.ResetTimer()
 	start := cpuNanos()

@@ -18,35 +18,19 @@ import (
 //
 //	go test -run '^$' -bench . -benchmem ./internal/tetragonjson/
 
-var benchCorpora = []struct{ name, pattern string }{
-	{"real", "real/*.jsonl"},
-	{"captured", "captured/main-export.jsonl.gz"},
-}
-
-// The helpers are testenv's and synthevents', shared with the internal/eventmap
-// benchmarks.
-var (
-	startCPU   = testenv.StartCPU
-	benchLines = testenv.CorpusData
-)
-
-func benchEvents(b *testing.B, lines [][]byte) []*tetragon.GetEventsResponse {
-	return synthevents.Decode(b, lines, DecodeJSON)
-}
-
 func BenchmarkDecodeJSON(b *testing.B) {
-	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) { benchDecodeLines(b, c.pattern, DecodeJSON) })
+	for _, c := range synthevents.LineCorpora {
+		b.Run(c.Name, func(b *testing.B) { benchDecodeLines(b, c.Pattern, DecodeJSON) })
 	}
 }
 
 // benchDecodeLines decodes the corpus's lines with decode, one line per op.
 func benchDecodeLines(b *testing.B, pattern string, decode func([]byte, *tetragon.GetEventsResponse) error) {
-	lines, avg := benchLines(b, pattern)
+	lines, avg := testenv.CorpusData(b, pattern)
 	var ev tetragon.GetEventsResponse
 	b.SetBytes(avg)
 	b.ReportAllocs()
-	defer startCPU(b)()
+	defer testenv.StartCPU(b)()
 	for i := 0; i < b.N; i++ {
 		if err := decode(lines[i%len(lines)], &ev); err != nil {
 			b.Fatal(err)
@@ -58,18 +42,18 @@ func benchDecodeLines(b *testing.B, pattern string, decode func([]byte, *tetrago
 // protojson.Unmarshal with DiscardUnknown.
 func BenchmarkDecodeProtojson(b *testing.B) {
 	unmarshal := func(line []byte, ev *tetragon.GetEventsResponse) error { return jsonDecoder.Unmarshal(line, ev) }
-	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) { benchDecodeLines(b, c.pattern, unmarshal) })
+	for _, c := range synthevents.LineCorpora {
+		b.Run(c.Name, func(b *testing.B) { benchDecodeLines(b, c.Pattern, unmarshal) })
 	}
 }
 
 func BenchmarkProtoUnmarshal(b *testing.B) {
-	for _, c := range benchCorpora {
-		b.Run(c.name, func(b *testing.B) {
-			lines, _ := benchLines(b, c.pattern)
+	for _, c := range synthevents.LineCorpora {
+		b.Run(c.Name, func(b *testing.B) {
+			lines, _ := testenv.CorpusData(b, c.Pattern)
 			var bins [][]byte
 			var size int64
-			for _, ev := range benchEvents(b, lines) {
+			for _, ev := range synthevents.Decode(b, lines, DecodeJSON) {
 				bin, err := proto.Marshal(ev)
 				if err != nil {
 					b.Fatal(err)
@@ -80,7 +64,7 @@ func BenchmarkProtoUnmarshal(b *testing.B) {
 			var ev tetragon.GetEventsResponse
 			b.SetBytes(size / int64(len(bins)))
 			b.ReportAllocs()
-			defer startCPU(b)()
+			defer testenv.StartCPU(b)()
 			for i := 0; i < b.N; i++ {
 				ev.Reset()
 				if err := proto.Unmarshal(bins[i%len(bins)], &ev); err != nil {

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // TestBodyMatchesProtojson holds PutBody to protojson's own output (proto
@@ -29,9 +30,9 @@ func TestBodyMatchesProtojson(t *testing.T) {
 	}
 	events := synthevents.Events()
 	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz", "syscalls/*.jsonl.gz"} {
-		for _, l := range readCorpus(t, pattern) {
+		for _, l := range testenv.ReadCorpus(t, pattern) {
 			ev := new(tetragon.GetEventsResponse)
-			if err := DecodeJSON(l.data, ev); err != nil {
+			if err := DecodeJSON(l.Data, ev); err != nil {
 				t.Fatal(err)
 			}
 			events = append(events, ev)

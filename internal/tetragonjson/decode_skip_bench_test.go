@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // BenchmarkDecoderShippedSkipList decodes like BenchmarkDecodeJSON with the
@@ -15,17 +18,17 @@ import (
 //
 //	go test -run '^$' -bench DecoderShippedSkipList -benchmem ./internal/tetragonjson/
 func BenchmarkDecoderShippedSkipList(b *testing.B) {
-	for _, c := range benchCorpora {
+	for _, c := range synthevents.LineCorpora {
 		for _, v := range []struct {
 			name    string
 			filters []*tetragon.FieldFilter
-		}{{"full", nil}, {"skip", shippedSkipList()}} {
-			b.Run(c.name+"/"+v.name, func(b *testing.B) {
+		}{{"full", nil}, {"skip", []*tetragon.FieldFilter{synthevents.ShippedFieldFilter()}}} {
+			b.Run(c.Name+"/"+v.name, func(b *testing.B) {
 				dec, err := NewDecoder(v.filters)
 				if err != nil {
 					b.Fatal(err)
 				}
-				benchDecodeLines(b, c.pattern, dec.Decode)
+				benchDecodeLines(b, c.Pattern, dec.Decode)
 			})
 		}
 	}
@@ -34,7 +37,7 @@ func BenchmarkDecoderShippedSkipList(b *testing.B) {
 // BenchmarkSkipScanner scans whole captured lines as skipped values: the
 // recursive skip used for unknown fields against skipValue.
 func BenchmarkSkipScanner(b *testing.B) {
-	lines, avg := benchLines(b, "captured/main-export.jsonl.gz")
+	lines, avg := testenv.CorpusData(b, "captured/main-export.jsonl.gz")
 	for _, v := range []struct {
 		name string
 		scan func(d *decoder) error
@@ -42,7 +45,7 @@ func BenchmarkSkipScanner(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			d := new(decoder)
 			b.SetBytes(avg)
-			defer startCPU(b)()
+			defer testenv.StartCPU(b)()
 			for i := 0; i < b.N; i++ {
 				d.buf, d.pos = lines[i%len(lines)], 0
 				if err := v.scan(d); err != nil || d.pos != len(d.buf) {

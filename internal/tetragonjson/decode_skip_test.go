@@ -17,24 +17,9 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
-
-var processEventTypes = []tetragon.EventType{
-	tetragon.EventType_PROCESS_EXEC, tetragon.EventType_PROCESS_EXIT, tetragon.EventType_PROCESS_KPROBE,
-	tetragon.EventType_PROCESS_TRACEPOINT, tetragon.EventType_PROCESS_LSM, tetragon.EventType_PROCESS_UPROBE,
-	tetragon.EventType_PROCESS_USDT, tetragon.EventType_PROCESS_LOADER,
-}
-
-// shippedSkipList is the field_filters block of distribution/config.yaml.
-func shippedSkipList() []*tetragon.FieldFilter {
-	return []*tetragon.FieldFilter{{
-		EventSet: processEventTypes,
-		Fields: &fieldmaskpb.FieldMask{Paths: []string{"process.cap", "process.ns", "parent.cap", "parent.ns",
-			"parent.process_credentials", "ancestors.cap", "ancestors.ns", "ancestors.process_credentials", "ancestors.arguments"}},
-		Action: tetragon.FieldFilterAction_EXCLUDE,
-	}}
-}
 
 func exclude(paths ...string) *tetragon.FieldFilter {
 	return &tetragon.FieldFilter{Fields: &fieldmaskpb.FieldMask{Paths: paths}, Action: tetragon.FieldFilterAction_EXCLUDE}
@@ -57,7 +42,7 @@ func onlyFor(f *tetragon.FieldFilter, invert bool, types ...tetragon.EventType) 
 // scalars and whole sub-messages.
 func filterSets() map[string][]*tetragon.FieldFilter {
 	return map[string][]*tetragon.FieldFilter{
-		"shipped": shippedSkipList(),
+		"shipped": []*tetragon.FieldFilter{synthevents.ShippedFieldFilter()},
 		"include": {include("process.binary", "process.pod", "process.arguments", "parent.binary", "ancestors.binary",
 			"args", "policy_name", "function_name", "subsys", "event", "status", "cgroup", "type", "path")},
 		"inverted": {onlyFor(exclude("process", "parent"), true, tetragon.EventType_PROCESS_EXEC)},
@@ -90,8 +75,8 @@ func oracleDecode(t testing.TB, line []byte, filters []*tetragon.FieldFilter) (*
 func skipCorpus(t testing.TB) [][]byte {
 	var lines [][]byte
 	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz", "legacy/*.jsonl"} {
-		for _, l := range readCorpus(t, pattern) {
-			lines = append(lines, l.data)
+		for _, l := range testenv.ReadCorpus(t, pattern) {
+			lines = append(lines, l.Data)
 		}
 	}
 	for _, ev := range synthevents.Events() {
@@ -194,14 +179,14 @@ func capValue(t *testing.T, line []byte) (int, int) {
 // TestDecoderRejectsMalformedSkippedValues breaks JSON syntax inside a
 // skipped process.cap value: the line must still be rejected.
 func TestDecoderRejectsMalformedSkippedValues(t *testing.T) {
-	dec, err := NewDecoder(shippedSkipList())
+	dec, err := NewDecoder([]*tetragon.FieldFilter{synthevents.ShippedFieldFilter()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var base []byte
-	for _, l := range readCorpus(t, "captured/main-export.jsonl.gz") {
-		if bytes.HasPrefix(l.data, []byte(`{"process_exec":{"process":{`)) && bytes.Contains(l.data, []byte(`"cap":{"permitted":["CAP_CHOWN"`)) {
-			base = l.data
+	for _, l := range testenv.ReadCorpus(t, "captured/main-export.jsonl.gz") {
+		if bytes.HasPrefix(l.Data, []byte(`{"process_exec":{"process":{`)) && bytes.Contains(l.Data, []byte(`"cap":{"permitted":["CAP_CHOWN"`)) {
+			base = l.Data
 			break
 		}
 	}
@@ -265,19 +250,19 @@ func jsonSyntaxOK(b []byte) bool {
 // whatever a full decode accepts is accepted and equal after filtering, and
 // whatever is not valid JSON is rejected.
 func TestDecoderOnMutations(t *testing.T) {
-	dec, err := NewDecoder(shippedSkipList())
+	filters := []*tetragon.FieldFilter{synthevents.ShippedFieldFilter()}
+	dec, err := NewDecoder(filters)
 	if err != nil {
 		t.Fatal(err)
 	}
-	filters := shippedSkipList()
-	lines := readCorpus(t, "real/*.jsonl")
-	lines = append(lines, readCorpus(t, "captured/main-export.jsonl.gz")[:40]...)
+	lines := testenv.ReadCorpus(t, "real/*.jsonl")
+	lines = append(lines, testenv.ReadCorpus(t, "captured/main-export.jsonl.gz")[:40]...)
 	rng := rand.New(rand.NewPCG(3, 4))
 	const alphabet = "{}[],:\"\\ 0123456789-+.eEtrufalsn_xuZT\x00\xff"
 	var n, rejected int
 	for _, l := range lines {
 		for k := 0; k < 100; k++ {
-			b := mutateLine(rng, l.data, alphabet)
+			b := mutateLine(rng, l.Data, alphabet)
 			n++
 			got := new(tetragon.GetEventsResponse)
 			gotErr := dec.Decode(b, got)
@@ -328,13 +313,13 @@ func checkSkipValueLikeSkip(t testing.TB, in []byte) {
 }
 
 func TestSkipValueMatchesSkip(t *testing.T) {
-	lines := readCorpus(t, "real/*.jsonl")
+	lines := testenv.ReadCorpus(t, "real/*.jsonl")
 	rng := rand.New(rand.NewPCG(5, 6))
 	const alphabet = "{}[],:\"\\ 0123456789-+.eEtrufalsn_xuZT\x00\x1f\x7f\xff\xc3"
 	for _, l := range lines {
-		checkSkipValueLikeSkip(t, l.data)
+		checkSkipValueLikeSkip(t, l.Data)
 		for k := 0; k < 200; k++ {
-			b := mutateLine(rng, l.data, alphabet)
+			b := mutateLine(rng, l.Data, alphabet)
 			checkSkipValueLikeSkip(t, b)
 		}
 	}
@@ -348,9 +333,9 @@ func TestSkipValueMatchesSkip(t *testing.T) {
 }
 
 func FuzzSkipValue(f *testing.F) {
-	for _, l := range readCorpus(f, "real/*.jsonl") {
-		if len(l.data) < 4000 {
-			f.Add(l.data)
+	for _, l := range testenv.ReadCorpus(f, "real/*.jsonl") {
+		if len(l.Data) < 4000 {
+			f.Add(l.Data)
 		}
 	}
 	f.Add([]byte(`["abcdefgh\u00e9ijklmnop",{"k":[1,-2.5e3,true,null]}]`))
@@ -360,12 +345,12 @@ func FuzzSkipValue(f *testing.F) {
 }
 
 func FuzzDecoderShippedSkipList(f *testing.F) {
-	for _, l := range readCorpus(f, "real/*.jsonl") {
-		if len(l.data) < 4000 {
-			f.Add(l.data)
+	for _, l := range testenv.ReadCorpus(f, "real/*.jsonl") {
+		if len(l.Data) < 4000 {
+			f.Add(l.Data)
 		}
 	}
-	filters := shippedSkipList()
+	filters := []*tetragon.FieldFilter{synthevents.ShippedFieldFilter()}
 	dec, err := NewDecoder(filters)
 	if err != nil {
 		f.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // The fast decoder must accept exactly what protojson (DiscardUnknown)
@@ -50,8 +51,8 @@ func TestDecodePlanCoversEvents(t *testing.T) {
 func TestDecodeMatchesProtojsonOnCorpus(t *testing.T) {
 	var lines [][]byte
 	for _, pattern := range []string{"real/*.jsonl", "captured/*.jsonl.gz", "legacy/*.jsonl"} {
-		for _, l := range readCorpus(t, pattern) {
-			lines = append(lines, l.data)
+		for _, l := range testenv.ReadCorpus(t, pattern) {
+			lines = append(lines, l.Data)
 		}
 	}
 	// The synthetic events in every protojson rendering: proto and JSON
@@ -75,13 +76,13 @@ func TestDecodeMatchesProtojsonOnCorpus(t *testing.T) {
 // TestDecodeMatchesProtojsonOnMutations breaks real lines in many small ways
 // (deleted, inserted, swapped bytes) and requires the same verdict.
 func TestDecodeMatchesProtojsonOnMutations(t *testing.T) {
-	lines := readCorpus(t, "real/*.jsonl")
+	lines := testenv.ReadCorpus(t, "real/*.jsonl")
 	rng := rand.New(rand.NewPCG(1, 2))
 	const alphabet = "{}[],:\"\\ 0123456789-+.eEtrufalsn_xuZT\x00\xff"
 	n := 0
 	for _, l := range lines {
 		for k := 0; k < 150; k++ {
-			b := mutateLine(rng, l.data, alphabet)
+			b := mutateLine(rng, l.Data, alphabet)
 			checkLikeProtojson(t, b)
 			n++
 		}
@@ -171,9 +172,9 @@ func TestDecodeMatchesProtojsonOnEdgeCases(t *testing.T) {
 }
 
 func FuzzDecodeJSON(f *testing.F) {
-	for _, l := range readCorpus(f, "real/*.jsonl") {
-		if len(l.data) < 4000 {
-			f.Add(l.data)
+	for _, l := range testenv.ReadCorpus(f, "real/*.jsonl") {
+		if len(l.Data) < 4000 {
+			f.Add(l.Data)
 		}
 	}
 	for _, s := range []string{`{"process_exec":{"process":{"pid":"1","cap":{"permitted":["CAP_CHOWN",3]}}}}`,

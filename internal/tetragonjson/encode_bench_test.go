@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // The encoder on events that arrive without their JSON line (gRPC), on the
@@ -30,7 +31,7 @@ func BenchmarkMarshalJSON(b *testing.B) {
 		b.Run(c.Name+"/encoder", func(b *testing.B) {
 			b.SetBytes(size / int64(len(evs)))
 			b.ReportAllocs()
-			defer startCPU(b)()
+			defer testenv.StartCPU(b)()
 			for i := 0; i < b.N; i++ {
 				if _, err := MarshalString(evs[i%len(evs)]); err != nil {
 					b.Fatal(err)
@@ -40,7 +41,7 @@ func BenchmarkMarshalJSON(b *testing.B) {
 		b.Run(c.Name+"/protojson", func(b *testing.B) {
 			b.SetBytes(size / int64(len(evs)))
 			b.ReportAllocs()
-			defer startCPU(b)()
+			defer testenv.StartCPU(b)()
 			for i := 0; i < b.N; i++ {
 				if _, err := protoNames.Marshal(evs[i%len(evs)]); err != nil {
 					b.Fatal(err)

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // The body=json encoder must write what protojson (proto names) writes: the
@@ -185,9 +186,9 @@ func mutate(v reflect.Value, rng *rand.Rand, strs []string, depth int) {
 }
 
 func FuzzEncodeJSON(f *testing.F) {
-	for _, l := range readCorpus(f, "real/*.jsonl") {
-		if len(l.data) < 4000 {
-			f.Add(l.data)
+	for _, l := range testenv.ReadCorpus(f, "real/*.jsonl") {
+		if len(l.Data) < 4000 {
+			f.Add(l.Data)
 		}
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +30,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/connector/detectionmetricsconnector"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonjson"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/tetragonwire"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor"
@@ -39,26 +39,8 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
-// cpuTime is the CPU time (user+system) the process used so far, GC workers
-// included. Benchmarks report it per op beside wall time: on a machine shared
-// with other builds, wall time measures the neighbours too.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// startCPU resets the benchmark timer and returns a func that reports
-// cpu-ns/op; call it before any teardown.
-func startCPU(b *testing.B) func() {
-	b.ResetTimer()
-	start := cpuTime()
-	return func() {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
-	}
-}
+// startCPU is testenv.StartCPU under the name benchmark_test.go and grpc_bench_test.go call it.
+var startCPU = testenv.StartCPU
 
 // pipelineCorpus is a set of events as both Tetragon wire encodings.
 type pipelineCorpus struct {
@@ -184,7 +166,7 @@ func BenchmarkPipeline(b *testing.B) {
 		c := loadPipelineCorpus(b, corpus)
 		b.Run(corpus+"/grpc/decode_only", func(b *testing.B) {
 			b.ReportAllocs()
-			report := startCPU(b)
+			report := testenv.StartCPU(b)
 			for i := 0; i < b.N; i++ {
 				ev := new(tetragon.GetEventsResponse)
 				if err := proto.Unmarshal(c.bins[i%len(c.bins)], ev); err != nil {
@@ -240,7 +222,7 @@ func benchPipeline(b *testing.B, c pipelineCorpus, mode string, body eventmap.Bo
 	fileEv := new(tetragon.GetEventsResponse)
 
 	b.ReportAllocs()
-	report := startCPU(b)
+	report := testenv.StartCPU(b)
 	for i := 0; i < b.N; i++ {
 		j := i % len(c.lines)
 		now := time.Now()
@@ -301,7 +283,7 @@ func BenchmarkExportEncoding(b *testing.B) {
 				}
 				export := &exportSink{gz: gzip.NewWriter(io.Discard)}
 				b.ReportAllocs()
-				report := startCPU(b)
+				report := testenv.StartCPU(b)
 				for i := 0; i < b.N; i += 512 {
 					if err := export.ConsumeLogs(context.Background(), batches[(i/512)%len(batches)]); err != nil {
 						b.Fatal(err)
