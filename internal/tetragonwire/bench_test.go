@@ -9,6 +9,9 @@ import (
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // benchCorpora are the event sets of the benchmarks, in wire form. One op decodes one event,
@@ -25,7 +28,7 @@ func benchCorpora(b *testing.B) []struct {
 	}{
 		{"real", realEvents(b)},
 		{"captured", captured},
-		{"captured-filtered", filtered(b, captured)},
+		{"captured-filtered", synthevents.ApplyShippedFieldFilter(b, captured)},
 	}
 	out := make([]struct {
 		name  string
@@ -38,17 +41,6 @@ func benchCorpora(b *testing.B) []struct {
 		}
 	}
 	return out
-}
-
-// reportCPU adds cpu-ns/op, the process CPU time per op: on a shared machine it is steadier
-// than ns/op. Use as `defer reportCPU(b)()` before the loop.
-func reportCPU(b *testing.B) func() {
-	start := processCPU()
-	return func() {
-		if used := processCPU() - start; used > 0 && b.N > 0 {
-			b.ReportMetric(float64(used)/float64(b.N), "cpu-ns/op")
-		}
-	}
 }
 
 func avgBytes(wires [][]byte) float64 {
@@ -78,7 +70,7 @@ func BenchmarkUnmarshal(b *testing.B) {
 			b.Run(c.name+"/"+d.name, func(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
-				defer reportCPU(b)()
+				defer testenv.StartCPU(b)()
 				for b.Loop() {
 					if err := d.fn(c.wires[i], new(tetragon.GetEventsResponse)); err != nil {
 						b.Fatal(err)
@@ -125,7 +117,7 @@ func BenchmarkCodecUnmarshal(b *testing.B) {
 			b.Run(c.name+"/"+cd.name, func(b *testing.B) {
 				b.ReportAllocs()
 				i := 0
-				defer reportCPU(b)()
+				defer testenv.StartCPU(b)()
 				for b.Loop() {
 					if err := cd.codec.Unmarshal(data[i], new(tetragon.GetEventsResponse)); err != nil {
 						b.Fatal(err)

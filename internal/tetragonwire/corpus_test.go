@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
@@ -44,10 +43,6 @@ func realEvents(t testing.TB) []*tetragon.GetEventsResponse { return globEvents(
 func capturedEvents(t testing.TB) []*tetragon.GetEventsResponse {
 	return globEvents(t, "captured/*.jsonl.gz")
 }
-
-// filtered returns copies of evs with the shipped field filter applied; bench_test.go and
-// unmarshal_test.go call it by this name.
-var filtered = synthevents.ApplyShippedFieldFilter
 
 // simEvents are n events of every simulator scenario, with a fixed seed and clock.
 func simEvents(t testing.TB, n int) []*tetragon.GetEventsResponse {

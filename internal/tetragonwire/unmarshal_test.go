@@ -12,6 +12,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/synthevents"
 )
 
 var discardUnknown = proto.UnmarshalOptions{DiscardUnknown: true}
@@ -59,7 +61,7 @@ func TestCorpusMatchesProtoUnmarshal(t *testing.T) {
 		name string
 		evs  []*tetragon.GetEventsResponse
 		min  int
-	}{"captured-filtered", filtered(t, sets[1].evs), 1800})
+	}{"captured-filtered", synthevents.ApplyShippedFieldFilter(t, sets[1].evs), 1800})
 	for _, s := range sets {
 		t.Run(s.name, func(t *testing.T) {
 			if len(s.evs) < s.min {

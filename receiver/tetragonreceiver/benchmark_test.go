@@ -58,7 +58,7 @@ func BenchmarkFileLinePath(b *testing.B) {
 			ctx := context.Background()
 			var bytesIn int64
 			b.ReportAllocs()
-			report := startCPU(b)
+			report := testenv.StartCPU(b)
 			for i := 0; i < b.N; i++ {
 				line := lines[i%len(lines)]
 				bytesIn += int64(len(line))
@@ -112,7 +112,7 @@ func BenchmarkGRPCEventPath(b *testing.B) {
 			bt := r.newBatcher("grpc")
 			ctx := context.Background()
 			b.ReportAllocs()
-			report := startCPU(b)
+			report := testenv.StartCPU(b)
 			for i := 0; i < b.N; i++ {
 				_ = bt.Add(events[i%len(events)], nil, 1000, time.Now())
 				if bt.Full() {

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/mem"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
 )
 
@@ -108,7 +109,7 @@ func BenchmarkGRPCStream(b *testing.B) {
 			r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, next)
 			require.NoError(b, err)
 			b.ReportAllocs()
-			report := startCPU(b)
+			report := testenv.StartCPU(b)
 			require.NoError(b, r.Start(context.Background(), componenttest.NewNopHost()))
 			select {
 			case <-done:

@@ -39,9 +39,6 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
-// startCPU is testenv.StartCPU under the name benchmark_test.go and grpc_bench_test.go call it.
-var startCPU = testenv.StartCPU
-
 // pipelineCorpus is a set of events as both Tetragon wire encodings.
 type pipelineCorpus struct {
 	lines [][]byte // JSON export lines
