@@ -9,14 +9,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,91 +18,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// amAlert is an alert as GET /api/v2/alerts returns it.
-type amAlert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt"`
-	Generator   string            `json:"generatorURL"`
-	Status      struct {
-		State       string   `json:"state"`
-		InhibitedBy []string `json:"inhibitedBy"`
-	} `json:"status"`
-	Receivers []struct {
-		Name string `json:"name"`
-	} `json:"receivers"`
-}
-
-// webhookSink records the notifications Alertmanager sends.
-type webhookSink struct {
-	mu       sync.Mutex
-	payloads []struct {
-		Receiver string    `json:"receiver"`
-		Status   string    `json:"status"`
-		Alerts   []amAlert `json:"alerts"`
-		Arrived  time.Time `json:"-"`
-	}
-}
-
-// startAlertmanager runs Debian's Alertmanager with the shipped configuration, its webhook
-// receivers pointed at hook.
-func startAlertmanager(t *testing.T, hook string) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-alertmanager")
-	if err != nil {
-		bin = "/usr/bin/prometheus-alertmanager"
-		if _, err := os.Stat(bin); err != nil {
-			t.Fatal("prometheus-alertmanager not installed: run scripts/install-test-deps.sh")
-		}
-	}
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "deploy", "alertmanager", "alertmanager.yaml"))
-	require.NoError(t, err)
-	var cfg map[string]any
-	require.NoError(t, yaml.Unmarshal(raw, &cfg))
-	receivers, _ := cfg["receivers"].([]any)
-	for _, r := range receivers {
-		hooks, _ := r.(map[string]any)["webhook_configs"].([]any)
-		for _, w := range hooks {
-			w.(map[string]any)["url"] = hook
-		}
-	}
-	out, err := yaml.Marshal(cfg)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	cfgPath := testenv.WriteFile(t, dir, "alertmanager.yml", string(out))
-	port := testenv.FreePort(t)
-	testenv.Start(t, "alertmanager", bin,
-		"--config.file="+cfgPath,
-		"--storage.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port),
-		"--cluster.listen-address=",
-		"--log.level=warn")
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	testenv.WaitHTTP(t, base+"/-/ready", 30*time.Second)
-	return base
-}
-
-func getAlerts(t *testing.T, base string) []amAlert {
-	t.Helper()
-	resp, err := http.Get(base + "/api/v2/alerts")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
-	var out []amAlert
-	require.NoError(t, json.Unmarshal(b, &out))
-	return out
-}
-
-func findAlert(alerts []amAlert, name, key, value string) *amAlert {
+func findAlert(alerts []testbackends.Alert, name, key, value string) *testbackends.Alert {
 	for i := range alerts {
 		if alerts[i].Labels["alertname"] == name && alerts[i].Labels[key] == value {
 			return &alerts[i]
@@ -118,25 +34,17 @@ func findAlert(alerts []amAlert, name, key, value string) *amAlert {
 }
 
 func TestAlertmanagerIntegration(t *testing.T) {
-	sink := &webhookSink{}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p struct {
-			Receiver string    `json:"receiver"`
-			Status   string    `json:"status"`
-			Alerts   []amAlert `json:"alerts"`
-			Arrived  time.Time `json:"-"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&p)
-		p.Arrived = time.Now()
-		sink.mu.Lock()
-		sink.payloads = append(sink.payloads, p)
-		sink.mu.Unlock()
-	}))
-	defer hook.Close()
-	base := startAlertmanager(t, hook.URL)
+	hook := testbackends.StartWebhook(t)
+	am := testbackends.StartAlertmanager(t, filepath.Join(testenv.RepoRoot(t), "deploy", "alertmanager", "alertmanager.yaml"), hook.URL())
+	getAlerts := func() []testbackends.Alert {
+		t.Helper()
+		alerts, err := am.Alerts()
+		require.NoError(t, err)
+		return alerts
+	}
 
 	cfg := createDefaultConfig().(*Config)
-	cfg.ClientConfig.Endpoint = base
+	cfg.ClientConfig.Endpoint = am.URL("")
 	cfg.StaticLabels = map[string]string{"cluster": "it"}
 	require.NoError(t, cfg.Validate())
 	f := NewFactory()
@@ -167,9 +75,9 @@ func TestAlertmanagerIntegration(t *testing.T) {
 	sent := time.Now()
 	require.NoError(t, exp.ConsumeLogs(context.Background(), logsOf(batch...)))
 
-	var got []amAlert
+	var got []testbackends.Alert
 	testenv.Eventually(t, 10*time.Second, "both alerts in Alertmanager", func() bool {
-		got = getAlerts(t, base)
+		got = getAlerts()
 		return findAlert(got, alertnameIncident, "incident", "it-incident-1") != nil && findAlert(got, alertnameDetection, "rule", "kernel_module_load") != nil
 	})
 	inc := findAlert(got, alertnameIncident, "incident", "it-incident-1")
@@ -183,7 +91,7 @@ func TestAlertmanagerIntegration(t *testing.T) {
 	}
 	assert.Equal(t, "50", inc.Annotations["detections"], "one alert with the batch's latest state")
 	assert.Equal(t, "/usr/bin/python3 ← /usr/local/bin/gunicorn ← /sbin/tini", inc.Annotations["parent_chain"])
-	assert.Equal(t, inc.Annotations["evidence_url"], inc.Generator)
+	assert.Equal(t, inc.Annotations["evidence_url"], inc.GeneratorURL)
 	assert.Equal(t, "active", inc.Status.State)
 	assert.WithinDuration(t, now.Add(-time.Minute), inc.StartsAt, time.Millisecond)
 	assert.WithinDuration(t, time.Now().Add(5*time.Minute), inc.EndsAt, 30*time.Second)
@@ -198,11 +106,9 @@ func TestAlertmanagerIntegration(t *testing.T) {
 
 	// The critical detection pages within seconds (group_wait of the critical route).
 	testenv.Eventually(t, 15*time.Second, "a notification for the critical detection", func() bool {
-		sink.mu.Lock()
-		defer sink.mu.Unlock()
-		for _, p := range sink.payloads {
-			if p.Receiver == "platform-critical" && p.Status == "firing" {
-				t.Logf("critical detection paged %v after the exporter got it", p.Arrived.Sub(sent).Round(time.Millisecond))
+		for _, a := range hook.Alerts() {
+			if a.Receiver == "platform-critical" && a.Status == "firing" {
+				t.Logf("critical detection paged %v after the exporter got it", a.Arrived.Sub(sent).Round(time.Millisecond))
 				return true
 			}
 		}
@@ -212,7 +118,7 @@ func TestAlertmanagerIntegration(t *testing.T) {
 	// 2. The incident escalates to critical: one active incident alert, the warning one gone.
 	require.NoError(t, exp.ConsumeLogs(context.Background(), logsOf(incident(51, "critical", []any{"terminal_shell_in_container", "reverse_shell"}, nil))))
 	testenv.Eventually(t, 10*time.Second, "the incident's alert escalated", func() bool {
-		got = getAlerts(t, base)
+		got = getAlerts()
 		var n int
 		var sev string
 		for _, a := range got {
@@ -240,12 +146,12 @@ func TestAlertmanagerIntegration(t *testing.T) {
 		"endsAt":      time.Now().Add(5 * time.Minute).UTC().Format(time.RFC3339),
 	}}
 	body, _ := json.Marshal(promAlert)
-	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	resp, err := http.Post(am.URL("/api/v2/alerts"), "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	testenv.Eventually(t, 10*time.Second, "the Prometheus alert suppressed by the incident", func() bool {
-		p := findAlert(getAlerts(t, base), "RuntimeSecurityCriticalDetection", "workload", "checkout")
+		p := findAlert(getAlerts(), "RuntimeSecurityCriticalDetection", "workload", "checkout")
 		return p != nil && p.Status.State == "suppressed" && len(p.Status.InhibitedBy) == 1
 	})
 }

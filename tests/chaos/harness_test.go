@@ -18,8 +18,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // harness is one scenario's world: the log stores, optionally Prometheus, an Alertmanager
@@ -31,7 +31,7 @@ type harness struct {
 	storage string
 	all     *store // every event (LOGS_OTLP_ENDPOINT)
 	det     *store // detections only (DETECTIONS_OTLP_ENDPOINT)
-	prom    *backends.Prometheus
+	prom    *testbackends.Prometheus
 	alerts  string // the URL of an Alertmanager stand-in that accepts every post
 	ds      daemonSet
 
@@ -61,9 +61,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.ds = readDaemonSet(t, filepath.Join(h.root, "deploy", "kubernetes", "base", "daemonset.yaml"))
 	h.all = startStore(t, "victorialogs-all")
 	h.det = startStore(t, "victorialogs-detections")
-	h.alerts = backends.StartAlertSink(t)
+	h.alerts = testbackends.StartAlertSink(t)
 	if o.prometheus {
-		h.prom = backends.StartPrometheus(t, "global:\n  scrape_interval: 15s\n")
+		h.prom = testbackends.StartPrometheus(t, "global:\n  scrape_interval: 15s\n")
 	}
 	h.metricsPort, h.healthPort = testenv.FreePort(t), testenv.FreePort(t)
 	h.configs = []string{filepath.Join(h.root, "distribution", "config.yaml")}
@@ -193,7 +193,7 @@ func (h *harness) startCollectorWith(bin string, pre ...string) *testenv.Process
 		if p.Exited() {
 			h.t.Fatalf("collector exited: %v\n%s", p.ExitErr(), p.Tail(4000))
 		}
-		_, err := backends.Get(fmt.Sprintf("http://127.0.0.1:%d/", h.healthPort))
+		_, err := testbackends.Get(fmt.Sprintf("http://127.0.0.1:%d/", h.healthPort))
 		return err == nil
 	})
 	h.ready = time.Since(started)
@@ -275,7 +275,7 @@ func (h *harness) checkMemory() float64 {
 type metrics map[string]float64
 
 func (h *harness) scrape() (metrics, error) {
-	b, err := backends.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort))
+	b, err := testbackends.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", h.metricsPort))
 	if err != nil {
 		return nil, err
 	}
@@ -436,12 +436,12 @@ func (h *harness) startSimFile(name string, set *eventSet, rate int, export stri
 }
 
 // waitSim waits for the simulator to finish and returns its stats.
-func (h *harness) waitSim(p *testenv.Process, d time.Duration) backends.SimStats {
+func (h *harness) waitSim(p *testenv.Process, d time.Duration) testbackends.SimStats {
 	h.t.Helper()
 	if err := p.Wait(d); err != nil {
 		h.t.Fatalf("%s: %v\n%s", p.Name, err, p.Tail(2000))
 	}
-	return backends.ReadSimStats(h.t, p)
+	return testbackends.ReadSimStats(h.t, p)
 }
 
 // storedTally compares the all-events store with set, and checks the detections store against

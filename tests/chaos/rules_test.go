@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // siteRules is a valid site rules file: one rule that fires on every process execution.
@@ -145,7 +145,7 @@ func TestBadRulesFiles(t *testing.T) {
 	if err := sim.Stop(30 * time.Second); err != nil {
 		t.Fatalf("tetragon-sim: %v", err)
 	}
-	st := backends.ReadSimStats(t, sim)
+	st := testbackends.ReadSimStats(t, sim)
 	if len(st.Clients) != 1 {
 		t.Fatalf("simulator clients %+v", st.Clients)
 	}

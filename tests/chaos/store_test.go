@@ -10,18 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
-// store is a VictoriaLogs log store (tests/internal/backends, as tests/e2e runs it) with what
+// store is a VictoriaLogs log store (internal/testbackends, as tests/e2e runs it) with what
 // the chaos scenarios count in it: stored events by dedupe key, and waits for the count to settle.
 type store struct {
-	*backends.VictoriaLogs
+	*testbackends.VictoriaLogs
 }
 
 func startStore(t *testing.T, name string) *store {
-	return &store{backends.StartVictoriaLogs(t, name)}
+	return &store{testbackends.StartVictoriaLogs(t, name)}
 }
 
 // keys returns the dedupe key (eventKey) of every stored record matching filter, one per

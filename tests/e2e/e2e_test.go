@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -27,13 +27,13 @@ func TestEndToEnd(t *testing.T) {
 	collectorBin := testenv.Binary(t, "OTELCOL_BIN", "otelcol-runtime-security")
 	simBin := testenv.Binary(t, "TETRAGON_SIM_BIN", "tetragon-sim")
 
-	hook := backends.StartWebhook(t)
+	hook := testbackends.StartWebhook(t)
 
-	allLogs := backends.StartVictoriaLogs(t, "victorialogs-all")
-	detLogs := backends.StartVictoriaLogs(t, "victorialogs-detections")
-	am := backends.StartAlertmanager(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yaml"), hook.URL()+"/alerts")
+	allLogs := testbackends.StartVictoriaLogs(t, "victorialogs-all")
+	detLogs := testbackends.StartVictoriaLogs(t, "victorialogs-detections")
+	am := testbackends.StartAlertmanager(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yaml"), hook.URL()+"/alerts")
 	selfMetricsPort := testenv.FreePort(t)
-	prom := backends.StartPrometheus(t, prometheusConfig(filepath.Join(root, "deploy", "prometheus", "alert-rules.yaml"), am.Port(), selfMetricsPort))
+	prom := testbackends.StartPrometheus(t, prometheusConfig(filepath.Join(root, "deploy", "prometheus", "alert-rules.yaml"), am.Port(), selfMetricsPort))
 
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "tetragon.sock")
@@ -88,7 +88,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := sim.Wait(5 * time.Minute); err != nil {
 		t.Fatalf("tetragon-sim: %v", err)
 	}
-	st := backends.ReadSimStats(t, sim)
+	st := testbackends.ReadSimStats(t, sim)
 	if st.Sent != count {
 		t.Fatalf("simulator sent %d events, want %d", st.Sent, count)
 	}
@@ -163,7 +163,7 @@ func TestEndToEnd(t *testing.T) {
 	// 5. The counter-based critical alert of the shipped Prometheus rules reaches Alertmanager too,
 	// with the documented labels; while an incident alert fires for the same namespace and workload,
 	// it is inhibited (one page per incident), otherwise it reaches the webhook.
-	var alert backends.Alert
+	var alert testbackends.Alert
 	var arrived time.Time
 	testenv.Eventually(t, 3*time.Minute, "RuntimeSecurityCriticalDetection in Alertmanager", func() bool {
 		amAlerts, err := am.Alerts()
@@ -201,7 +201,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("Prometheus path: RuntimeSecurityCriticalDetection{rule=%q} state %s, inhibited by %d alert(s)", alert.Labels["rule"], alert.Status.State, len(alert.Status.InhibitedBy))
 	// The incident alerts reach the webhook after the route's group_wait.
-	var incidentAtHook backends.WebhookAlert
+	var incidentAtHook testbackends.WebhookAlert
 	testenv.Eventually(t, time.Minute, "RuntimeSecurityIncident at the webhook", func() bool {
 		for _, a := range hook.Alerts() {
 			if a.Labels["alertname"] == "RuntimeSecurityIncident" && a.Status == "firing" {
@@ -237,7 +237,7 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // newestLag is how far behind now the newest stored record is.
-func newestLag(v *backends.VictoriaLogs) (time.Duration, bool) {
+func newestLag(v *testbackends.VictoriaLogs) (time.Duration, bool) {
 	rows, err := v.Query(`* | stats max(_time) as newest`)
 	if err != nil || len(rows) == 0 {
 		return 0, false

@@ -16,25 +16,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
 )
 
 // amPoller reads Alertmanager's alert list every 100 ms and remembers when each incident's alert
 // first appeared there: the collector → alertmanager exporter → Alertmanager latency, to within the
 // poll interval.
 type amPoller struct {
-	am   *backends.Alertmanager
+	am   *testbackends.Alertmanager
 	stop chan struct{}
 	done chan struct{}
 
 	mu        sync.Mutex
-	firstSeen map[string]time.Time      // incident id → first poll that listed an alert for it
-	last      map[string]backends.Alert // incident id → its latest alert as listed
+	firstSeen map[string]time.Time          // incident id → first poll that listed an alert for it
+	last      map[string]testbackends.Alert // incident id → its latest alert as listed
 }
 
-func startAMPoller(am *backends.Alertmanager) *amPoller {
-	p := &amPoller{am: am, stop: make(chan struct{}), done: make(chan struct{}), firstSeen: map[string]time.Time{}, last: map[string]backends.Alert{}}
+func startAMPoller(am *testbackends.Alertmanager) *amPoller {
+	p := &amPoller{am: am, stop: make(chan struct{}), done: make(chan struct{}), firstSeen: map[string]time.Time{}, last: map[string]testbackends.Alert{}}
 	go func() {
 		defer close(p.done)
 		tick := time.NewTicker(100 * time.Millisecond)
@@ -71,11 +71,11 @@ func startAMPoller(am *backends.Alertmanager) *amPoller {
 
 func (p *amPoller) Stop() { close(p.stop); <-p.done }
 
-func (p *amPoller) snapshot() (map[string]time.Time, map[string]backends.Alert) {
+func (p *amPoller) snapshot() (map[string]time.Time, map[string]testbackends.Alert) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := make(map[string]time.Time, len(p.firstSeen))
-	l := make(map[string]backends.Alert, len(p.last))
+	l := make(map[string]testbackends.Alert, len(p.last))
 	for k, v := range p.firstSeen {
 		f[k] = v
 	}
@@ -87,7 +87,7 @@ func (p *amPoller) snapshot() (map[string]time.Time, map[string]backends.Alert) 
 
 // incidentRecords is every detection record of the detections-only store with its incident, pod
 // and severity.
-func incidentRecords(t *testing.T, store *backends.VictoriaLogs) []map[string]string {
+func incidentRecords(t *testing.T, store *testbackends.VictoriaLogs) []map[string]string {
 	t.Helper()
 	rows, err := store.Query(`security_rule.name:* | fields _time, runtime_security.incident.id, k8s.namespace.name, k8s.pod.name, container.id, runtime_security.severity, runtime_security.rules, security_rule.name, runtime_security.chain`)
 	if err != nil {
@@ -99,7 +99,7 @@ func incidentRecords(t *testing.T, store *backends.VictoriaLogs) []map[string]st
 // checkIncidents: the attack scenario's multi-step attacks are one incident per pod, no incident
 // spans two pods, chains fired, and every incident at or above the exporter's min_severity reached
 // Alertmanager; it prints how long after the triggering event (p50/p95/max).
-func checkIncidents(t *testing.T, detLogs *backends.VictoriaLogs, poller *amPoller) {
+func checkIncidents(t *testing.T, detLogs *testbackends.VictoriaLogs, poller *amPoller) {
 	t.Helper()
 	rows := incidentRecords(t, detLogs)
 	podsOf := map[string]map[string]bool{}
@@ -201,7 +201,7 @@ func checkIncidents(t *testing.T, detLogs *backends.VictoriaLogs, poller *amPoll
 
 // checkNoiseBurst replays 1,000 repeats of one reverse shell in one pod: every record is stored,
 // and Alertmanager holds one alert for it, whose annotations count the repeats.
-func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *backends.VictoriaLogs, am *backends.Alertmanager) {
+func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *testbackends.VictoriaLogs, am *testbackends.Alertmanager) {
 	t.Helper()
 	const n = 1000
 	dir := t.TempDir()
@@ -224,7 +224,7 @@ func checkNoiseBurst(t *testing.T, simBin, sock string, allLogs *backends.Victor
 	if c, _ := allLogs.Count(`k8s.pod.name:"noisy-0"`); c != n {
 		t.Errorf("log store holds %d records of the burst, sent %d", c, n)
 	}
-	var alerts []backends.Alert
+	var alerts []testbackends.Alert
 	testenv.Eventually(t, 30*time.Second, "the burst's alert counts every repeat", func() bool {
 		all, err := am.Alerts()
 		if err != nil {
@@ -264,7 +264,7 @@ const noisyExec = `{"process_exec":{"process":{"exec_id":"bm9pc3k6%d","pid":4242
 // reconcileCounts: Prometheus counts one detection per (record, matched rule or chain), the
 // detections store one record per tagged record; the store's records times their matched rules
 // must equal Prometheus's total.
-func reconcileCounts(t *testing.T, detLogs *backends.VictoriaLogs, prom *backends.Prometheus) {
+func reconcileCounts(t *testing.T, detLogs *testbackends.VictoriaLogs, prom *testbackends.Prometheus) {
 	t.Helper()
 	records, pairs := detLogs.DetectionPairs(t)
 	var promTotal float64

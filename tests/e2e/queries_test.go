@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/deploy/grafana/dashq"
-	"github.com/otelcol-runtime-security/otelcol-runtime-security/tests/internal/backends"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testbackends"
 )
 
 // alertsAllowedEmpty are the shipped alert expressions that must stay empty on a healthy run.
@@ -31,7 +31,7 @@ var alertsAllowedEmpty = map[string]string{
 // checkShippedQueries runs every PromQL query of the dashboards and the alert rules against the
 // Prometheus that received the run: each must parse and execute, and return data unless it is
 // listed as allowed-empty with a reason.
-func checkShippedQueries(t *testing.T, root string, prom *backends.Prometheus) {
+func checkShippedQueries(t *testing.T, root string, prom *testbackends.Prometheus) {
 	t.Helper()
 	qf, err := dashq.Load(filepath.Join(root, "deploy", "grafana", "queries.yaml"))
 	if err != nil {
@@ -92,7 +92,7 @@ func checkShippedQueries(t *testing.T, root string, prom *backends.Prometheus) {
 				t.Logf("diagnostic: samples in the last 10m: %v = %v", r.Metric, r.Value)
 			}
 		}
-		b, _ := backends.Get(prom.URL("/api/v1/query?query=" + "runtime_security_events_total%5B10m%5D"))
+		b, _ := testbackends.Get(prom.URL("/api/v1/query?query=" + "runtime_security_events_total%5B10m%5D"))
 		if len(b) > 3000 {
 			b = b[:3000]
 		}

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package backends
+package testbackends
 
 import (
 	"encoding/json"

@@ -1,7 +1,7 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package backends
+package testbackends
 
 import (
 	"encoding/json"
@@ -70,15 +70,24 @@ func asSlice(v any) []any {
 
 // Alert is an alert as Alertmanager's API v2 lists it.
 type Alert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
 	// Status is Alertmanager's view (API v2): active, suppressed (silenced or inhibited), resolved.
 	Status struct {
 		State       string   `json:"state"`
 		InhibitedBy []string `json:"inhibitedBy"`
 	} `json:"status"`
+	// Receivers are the receivers the alert routes to (API v2 only: a webhook notification
+	// names its one receiver at the payload's top, WebhookAlert.Receiver).
+	Receivers []Receiver `json:"receivers"`
+}
+
+// Receiver is one of an alert's receivers (API v2).
+type Receiver struct {
+	Name string `json:"name"`
 }
 
 // Alerts lists Alertmanager's alerts.
@@ -101,8 +110,10 @@ type Webhook struct {
 // WebhookAlert is one alert of a webhook notification.
 type WebhookAlert struct {
 	Alert
-	Status  string // firing or resolved
-	Arrived time.Time
+	Status string `json:"status"` // firing or resolved
+	// Receiver is the receiver the notification was sent for: the payload's "receiver".
+	Receiver string    `json:"-"`
+	Arrived  time.Time `json:"-"`
 }
 
 // StartWebhook starts a webhook receiver.
@@ -118,10 +129,8 @@ func (w *Webhook) URL() string { return w.srv.URL }
 
 func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 	var msg struct {
-		Alerts []struct {
-			Alert
-			Status string `json:"status"`
-		} `json:"alerts"`
+		Receiver string         `json:"receiver"`
+		Alerts   []WebhookAlert `json:"alerts"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
@@ -130,7 +139,8 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	w.mu.Lock()
 	for _, a := range msg.Alerts {
-		w.received = append(w.received, WebhookAlert{Alert: a.Alert, Status: a.Status, Arrived: now})
+		a.Receiver, a.Arrived = msg.Receiver, now
+		w.received = append(w.received, a)
 	}
 	w.mu.Unlock()
 }

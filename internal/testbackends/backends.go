@@ -1,13 +1,16 @@
 // Copyright The otelcol-runtime-security Authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Package backends runs the real servers that tests/e2e and tests/chaos point the collector at
-// (VictoriaLogs, Prometheus, Alertmanager, and plain HTTP sinks for alerts) on free loopback
-// ports, queries them, and reads the stats tetragon-sim prints. It exists so that both suites
-// start and query the same servers the same way: one copy, not one per suite.
+// Package testbackends runs the real servers that the tests point the collector and its
+// components at (VictoriaLogs, Prometheus, Alertmanager, a webhook receiver and a plain HTTP sink
+// for alerts) on free loopback ports, queries them, and reads the stats tetragon-sim prints. It
+// serves the e2e suite (tests/e2e), the chaos suite (tests/chaos) and the integration tests (the
+// alertmanager exporter's, against a real Alertmanager). It exists so that they all start and
+// query the same servers the same way: one copy, not one per suite. It lives in internal/, not
+// tests/internal/, so that packages outside tests/ may import it.
 //
 // Every process and server is stopped by the test's cleanup.
-package backends
+package testbackends
 
 import (
 	"fmt"
