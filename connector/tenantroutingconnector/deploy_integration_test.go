@@ -30,6 +30,7 @@ import (
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/deploy/deploytest"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/attrkey"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 // collectorBin is the built distribution, $OTELCOL_BIN (`make integration` sets it). These tests
@@ -148,18 +149,9 @@ func TestReadmeExampleValidates(t *testing.T) {
 	runValidate(t, bin, []string{p}, map[string]string{"STORAGE_DIR": t.TempDir()})
 }
 
-// amtool runs amtool and fails the test when it is missing (scripts/install-test-deps.sh
-// installs it), as deploy/alertmanager's tests do.
+// amtool runs amtool, failing (never skipping) when it is missing.
 func amtool(t *testing.T, args ...string) string {
-	t.Helper()
-	p, err := exec.LookPath("amtool")
-	require.NoError(t, err, `amtool not found in PATH: install the Debian package "prometheus-alertmanager" (scripts/install-test-deps.sh does)`)
-	cmd := exec.Command(p, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "amtool %s:\n%s%s", strings.Join(args, " "), out, stderr.String())
-	return string(out)
+	return testenv.RunTool(t, "amtool", "prometheus-alertmanager", args...)
 }
 
 // TestAlertmanagerTenantRoutes checks deploy/alertmanager/tenants-example.yaml with amtool, and

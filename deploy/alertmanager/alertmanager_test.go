@@ -6,30 +6,21 @@ package alertmanager
 
 import (
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
 const configFile = "alertmanager.yaml"
 
-// amtool fails the test (never skips) when amtool is missing.
+// amtool runs amtool, failing (never skipping) when it is missing.
 func amtool(t *testing.T, args ...string) string {
-	t.Helper()
-	p, err := exec.LookPath("amtool")
-	if err != nil {
-		t.Fatal(`amtool not found in PATH: install the Debian package "prometheus-alertmanager" (scripts/install-test-deps.sh does)`)
-	}
-	cmd := exec.Command(p, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "amtool %s:\n%s%s", strings.Join(args, " "), out, stderr.String())
-	return string(out)
+	return testenv.RunTool(t, "amtool", "prometheus-alertmanager", args...)
 }
 
 func TestCheckConfig(t *testing.T) {

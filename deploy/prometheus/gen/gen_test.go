@@ -24,17 +24,6 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/processor/detectionprocessor/ruleengine"
 )
 
-// requireTool fails (never skips) when an external checker is missing: the
-// rule files are only proven valid by Prometheus' own tools.
-func requireTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: install the Debian package %q (scripts/install-test-deps.sh does)", name, pkg)
-	}
-	return p
-}
-
 func render(t *testing.T) map[string][]byte {
 	t.Helper()
 	files, err := Render(testenv.RepoRoot(t))
@@ -81,7 +70,7 @@ func writeRendered(t *testing.T) string {
 }
 
 func TestPromtoolCheckRules(t *testing.T) {
-	promtool := requireTool(t, "promtool", "prometheus")
+	promtool := testenv.Tool(t, "promtool", "prometheus")
 	dir := writeRendered(t)
 	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, RuleFilePath)).CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -93,7 +82,7 @@ func TestPromtoolCheckRules(t *testing.T) {
 // evaluation, old flat series do not, and every pipeline alert fires on its
 // symptom with the documented labels.
 func TestPromtoolUnitTests(t *testing.T) {
-	promtool := requireTool(t, "promtool", "prometheus")
+	promtool := testenv.Tool(t, "promtool", "prometheus")
 	root := testenv.RepoRoot(t)
 	dir := writeRendered(t)
 	testFile := filepath.Join(dir, "deploy/prometheus/alert-rules.test.yaml")
