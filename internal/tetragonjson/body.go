@@ -75,7 +75,7 @@ func planOf(msg proto.Message) *msgPlan {
 }
 
 // putProtoJSON is the fallback for an API version whose schema the plans do
-// not cover (TestPlanCoversSchema fails first): protojson's own output, with
+// not cover (TestDecodePlanCoversEvents fails first): protojson's own output, with
 // 64-bit integers left as the strings protojson writes.
 func putProtoJSON(m pcommon.Map, msg proto.Message) {
 	b, err := bodyJSON.Marshal(msg)
