@@ -143,7 +143,8 @@ func (p *detectionProcessor) reloadFailed(reason, file string, err error) {
 
 // selectsOnly reports whether this instance evaluates no rule of its own and only keeps the records
 // an upstream instance tagged (the detections-only pipeline). It never needs to modify its input.
-func (p *detectionProcessor) selectsOnly() bool { return p.cfg.selects() }
+// newDetectionProcessor has already read the legacy form as mode select.
+func (p *detectionProcessor) selectsOnly() bool { return p.cfg.Mode == ModeSelect }
 
 func (p *detectionProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	if p.selectsOnly() {
