@@ -13,7 +13,10 @@ import (
 // no marshalling per event and per client; everything else goes through the proto codec.
 type passthroughCodec struct{ proto encoding.CodecV2 }
 
-func newPassthroughCodec() *passthroughCodec {
+// PassthroughCodec is the server codec of the simulator, for a test that serves GetEvents
+// itself (grpc.ForceServerCodecV2): a *Frame is sent as its Wire bytes, whatever they hold, so a
+// frame may carry bytes that do not decode.
+func PassthroughCodec() encoding.CodecV2 {
 	return &passthroughCodec{proto: encoding.GetCodecV2("proto")}
 }
 

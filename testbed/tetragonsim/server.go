@@ -93,7 +93,7 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	s.subs.Store(&[]*subscriber{})
 	s.grpc = grpc.NewServer(
-		grpc.ForceServerCodecV2(newPassthroughCodec()),
+		grpc.ForceServerCodecV2(PassthroughCodec()),
 		grpc.InitialWindowSize(8<<20),
 		grpc.InitialConnWindowSize(32<<20),
 		grpc.WriteBufferSize(512<<10),

@@ -18,9 +18,6 @@ import (
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/encoding"
-	_ "google.golang.org/grpc/encoding/proto" // the "proto" codec rawCodec delegates to
-	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -126,24 +123,6 @@ func TestBadLinesFile(t *testing.T) {
 		Errors: fmt.Sprintf("decode_errors malformed %.0f/%d, unknown_event_type %.0f/%d, oversized %.0f/1 (17 MiB line)", malformed, wantMalformed, unknown, wantUnknown, oversized)})
 }
 
-// rawMsg is a GetEvents message sent as these bytes, whatever they are.
-type rawMsg []byte
-
-// rawCodec is the bad-frame server's codec: a rawMsg goes out as its bytes, everything else
-// through the proto codec.
-type rawCodec struct{ proto encoding.CodecV2 }
-
-func (c rawCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if r, ok := v.(rawMsg); ok {
-		return mem.BufferSlice{mem.SliceBuffer(r)}, nil
-	}
-	return c.proto.Marshal(v)
-}
-
-func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
-
-func (rawCodec) Name() string { return "proto" }
-
 type frame struct {
 	wire       []byte
 	endsStream bool // gRPC's receive limit ends the client's stream: wait for it to go
@@ -179,7 +158,8 @@ func (s *badFrameServer) GetEvents(_ *tetragon.GetEventsRequest, stream tetragon
 		f := s.frames[s.next]
 		s.next++
 		s.mu.Unlock()
-		if err := stream.SendMsg(rawMsg(f.wire)); err != nil {
+		// The simulator's codec sends a Frame as its bytes, whatever they are.
+		if err := stream.SendMsg(&tetragonsim.Frame{Wire: f.wire}); err != nil {
 			return err
 		}
 		if f.endsStream {
@@ -199,10 +179,10 @@ func (s *badFrameServer) done() bool {
 }
 
 // TestBadFramesGRPC: tetragon-sim only sends events it could encode, so this scenario serves
-// its own frames on the socket (the tetragon API's gRPC service with a raw codec): between the
-// good events, protobuf that does not decode (a field running past the end of the message,
-// a varint that never ends, a string that is not UTF-8), messages with no event type this API
-// knows, one 5 MiB event (over the shipped max_event_bytes, 1 MiB: skipped, the stream goes on)
+// its own frames on the socket (the tetragon API's gRPC service with the simulator's codec,
+// which sends a frame's bytes as they are): between the good events, protobuf that does not
+// decode (a field running past the end of the message, a varint that never ends, a string that
+// is not UTF-8), messages with no event type this API knows, one 5 MiB event (over the shipped max_event_bytes, 1 MiB: skipped, the stream goes on)
 // and one 17 MiB event (over gRPC's receive limit, 16 MiB: gRPC ends the stream,
 // the receiver reconnects). Each is counted by reason in decode_errors, the stream is dropped
 // once, and every good event is stored exactly once.
@@ -254,7 +234,7 @@ func TestBadFramesGRPC(t *testing.T) {
 		srv.frames = append(srv.frames, frame{wire: fr.Wire})
 	}
 
-	gs := grpc.NewServer(grpc.ForceServerCodecV2(rawCodec{proto: encoding.GetCodecV2("proto")}))
+	gs := grpc.NewServer(grpc.ForceServerCodecV2(tetragonsim.PassthroughCodec()))
 	tetragon.RegisterFineGuidanceSensorsServer(gs, srv)
 	l, err := net.Listen("unix", h.sock())
 	if err != nil {
