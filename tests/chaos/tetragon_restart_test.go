@@ -14,28 +14,14 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// concat is the events of a, then those of b, as one sent sequence.
-func concat(a, b *eventSet) *eventSet {
-	s := &eventSet{Index: map[string]int{}}
-	for _, src := range []*eventSet{a, b} {
-		for i, k := range src.Keys {
-			s.Index[k] = len(s.Keys)
-			s.Keys = append(s.Keys, k)
-			s.Lines = append(s.Lines, src.Lines[i])
-		}
-	}
-	return s
-}
-
 // TestTetragonRestart: Tetragon (tetragon-sim) is SIGKILLed mid-stream and a new one started 3 s
 // later on the same socket. The receiver reconnects by itself; the new Tetragon's events all
 // arrive, once; what the first one had delivered before it died is stored as a prefix of what it
 // was sending, with no hole. otelcol_receiver_tetragon_connected goes 1 → 0 → 1.
 func TestTetragonRestart(t *testing.T) {
-	all := events(t)
-	half := len(all.Keys) / 2
-	before, after := all.slice(t, 0, half), all.slice(t, half, len(all.Keys))
-	set := concat(before, after)
+	set := events(t) // what the two Tetragons send, in turn
+	half := len(set.Keys) / 2
+	before, after := set.slice(t, 0, half), set.slice(t, half, len(set.Keys))
 	h := newHarness(t, harnessOptions{})
 
 	var mu sync.Mutex
