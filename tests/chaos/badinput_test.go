@@ -36,6 +36,22 @@ func decodeErrors(m metrics) (malformed, unknown, oversized float64) {
 		m.sum("otelcol_receiver_tetragon_decode_errors", `reason="oversized"`)
 }
 
+// waitDecodeErrors waits until the receiver has counted at least the given decode errors by
+// reason, and returns that scrape.
+func (h *harness) waitDecodeErrors(what string, wantMalformed, wantUnknown, wantOversized int) metrics {
+	h.t.Helper()
+	var m metrics
+	testenv.Eventually(h.t, 30*time.Second, what, func() bool {
+		var err error
+		if m, err = h.scrape(); err != nil {
+			return false
+		}
+		malformed, unknown, oversized := decodeErrors(m)
+		return malformed >= float64(wantMalformed) && unknown >= float64(wantUnknown) && oversized >= float64(wantOversized)
+	})
+	return m
+}
+
 // TestBadLinesFile: in export-file mode, Tetragon's file gets, between its good lines, lines
 // that are not JSON, JSON cut in half, a value of the wrong type, event types this API does not
 // know (the legacy process_connect; no event at all), blank lines, and one valid 17 MiB event
@@ -96,16 +112,9 @@ func TestBadLinesFile(t *testing.T) {
 	h.all.waitCount(t, "*", n, 3*time.Minute)
 	h.det.settle(t, "*")
 	all, det := h.storedTally(set, false)
-	var malformed, unknown, oversized, oversizedLines float64
-	testenv.Eventually(t, 30*time.Second, "every bad line counted", func() bool {
-		m, err := h.scrape()
-		if err != nil {
-			return false
-		}
-		malformed, unknown, oversized = decodeErrors(m)
-		oversizedLines = m.sum("otelcol_receiver_tetragon_oversized_lines")
-		return malformed >= float64(wantMalformed) && unknown >= float64(wantUnknown) && oversized >= 1
-	})
+	m := h.waitDecodeErrors("every bad line counted", wantMalformed, wantUnknown, 1)
+	malformed, unknown, oversized := decodeErrors(m)
+	oversizedLines := m.sum("otelcol_receiver_tetragon_oversized_lines")
 	h.stopCollector()
 	peak := h.checkMemory()
 
@@ -249,16 +258,9 @@ func TestBadFramesGRPC(t *testing.T) {
 	h.all.waitCount(t, "*", n, 3*time.Minute)
 	h.det.settle(t, "*")
 	all, det := h.storedTally(set, false)
-	var malformed, unknown, oversized, disconnects float64
-	testenv.Eventually(t, 30*time.Second, "every bad frame counted", func() bool {
-		m, err := h.scrape()
-		if err != nil {
-			return false
-		}
-		malformed, unknown, oversized = decodeErrors(m)
-		disconnects = m.sum("otelcol_receiver_tetragon_grpc_disconnects")
-		return malformed >= float64(wantMalformed) && unknown >= float64(wantUnknown) && oversized >= 2
-	})
+	m := h.waitDecodeErrors("every bad frame counted", wantMalformed, wantUnknown, 2)
+	malformed, unknown, oversized := decodeErrors(m)
+	disconnects := m.sum("otelcol_receiver_tetragon_grpc_disconnects")
 	h.stopCollector()
 	peak := h.checkMemory()
 	gs.Stop()
