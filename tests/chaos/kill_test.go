@@ -21,6 +21,17 @@ func (h *harness) waitAccepted(n int) {
 	})
 }
 
+// crashAndRestart SIGKILLs the collector once its receiver has accepted n records, and starts
+// it again 2 s later on the same storage directory.
+func (h *harness) crashAndRestart(n int) {
+	h.t.Helper()
+	h.waitAccepted(n)
+	h.killCollector()
+	h.t.Logf("collector SIGKILLed")
+	time.Sleep(2 * time.Second)
+	h.startCollector()
+}
+
 // TestCollectorKillGRPC: the collector is SIGKILLed while Tetragon streams to it and started
 // again 2 s later on the same storage directory. Tetragon keeps no events for an absent client
 // (neither does tetragon-sim), so what it sent meanwhile, and what the dead collector had read
@@ -33,11 +44,7 @@ func TestCollectorKillGRPC(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	sim := h.startSimGRPC("tetragon-sim", set, 300)
 	h.startCollector()
-	h.waitAccepted(600)
-	h.killCollector()
-	t.Logf("collector SIGKILLed")
-	time.Sleep(2 * time.Second)
-	h.startCollector()
+	h.crashAndRestart(600)
 
 	st := h.waitSim(sim, 3*time.Minute)
 	if st.Sent != len(set.Keys) || len(st.Clients) != 2 {
@@ -86,11 +93,7 @@ func TestCollectorKillFile(t *testing.T) {
 	h.fileMode(export)
 	sim := h.startSimFile("tetragon-sim", set, 300, export)
 	h.startCollector()
-	h.waitAccepted(600)
-	h.killCollector()
-	t.Logf("collector SIGKILLed")
-	time.Sleep(2 * time.Second)
-	h.startCollector()
+	h.crashAndRestart(600)
 
 	st := h.waitSim(sim, 3*time.Minute)
 	if st.ExportLines != len(set.Keys) {
