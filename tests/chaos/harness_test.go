@@ -413,12 +413,13 @@ func parseQuantity(t *testing.T, q string) int64 {
 }
 
 // startSimGRPC serves the event set on the harness's socket at rate events/s (replayed without
-// restamping: the events keep their keys), waiting for the collector to connect.
-func (h *harness) startSimGRPC(name string, set *eventSet, rate int) *testenv.Process {
+// restamping: the events keep their keys), waiting for the collector to connect. extra are
+// further tetragon-sim flags (--loop).
+func (h *harness) startSimGRPC(name string, set *eventSet, rate int, extra ...string) *testenv.Process {
 	h.t.Helper()
 	_ = os.Remove(h.sock())
-	p := testenv.Start(h.t, name, testenv.Binary(h.t, "TETRAGON_SIM_BIN", "tetragon-sim"),
-		"--listen", "unix://"+h.sock(), "--replay", set.Path, "--rate", fmt.Sprint(rate), "--stats")
+	args := append([]string{"--listen", "unix://" + h.sock(), "--replay", set.Path, "--rate", fmt.Sprint(rate), "--stats"}, extra...)
+	p := testenv.Start(h.t, name, testenv.Binary(h.t, "TETRAGON_SIM_BIN", "tetragon-sim"), args...)
 	testenv.Eventually(h.t, 20*time.Second, name+" socket", func() bool {
 		_, err := os.Stat(h.sock())
 		return err == nil

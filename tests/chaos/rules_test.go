@@ -62,9 +62,7 @@ func TestBadRulesFiles(t *testing.T) {
 	writeAtomic(t, site, siteRules)
 	h.overlay("site-rules", map[string]any{"processors": map[string]any{"detection": map[string]any{"rules_files": []string{site}}}})
 	// Looped: events keep coming through every phase; the simulator is stopped at the end.
-	sim := testenv.Start(t, "tetragon-sim", testenv.Binary(t, "TETRAGON_SIM_BIN", "tetragon-sim"),
-		"--listen", "unix://"+h.sock(), "--replay", set.Path, "--loop", "--rate", "300", "--stats")
-	testenv.Eventually(t, 20*time.Second, "simulator socket", func() bool { _, err := os.Stat(h.sock()); return err == nil })
+	sim := h.startSimGRPC("tetragon-sim", set, 300, "--loop")
 	h.startCollector()
 
 	matches := func() float64 {
