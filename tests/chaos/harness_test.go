@@ -58,7 +58,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if err := os.MkdirAll(filepath.Join(h.dir, "profiles"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	h.ds = readDaemonSet(t, filepath.Join(h.root, "deploy", "kubernetes", "base", "daemonset.yaml"))
+	h.ds = readDaemonSet(t)
 	h.all = startStore(t, "victorialogs-all")
 	h.det = startStore(t, "victorialogs-detections")
 	h.alerts = testbackends.StartAlertSink(t)
@@ -348,8 +348,9 @@ type daemonSet struct {
 	Env         map[string]string // the Go runtime settings (GOMEMLIMIT, GOMAXPROCS)
 }
 
-func readDaemonSet(t *testing.T, path string) daemonSet {
+func readDaemonSet(t *testing.T) daemonSet {
 	t.Helper()
+	path := filepath.Join(testenv.RepoRoot(t), "deploy", "kubernetes", "base", "daemonset.yaml")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

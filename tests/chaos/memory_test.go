@@ -26,7 +26,7 @@ import (
 // Where no cgroup v2 memory controller can be delegated to the test, it is skipped and the
 // summary says why.
 func TestMemoryLimitCgroup(t *testing.T) {
-	ds := readDaemonSet(t, filepath.Join(testenv.RepoRoot(t), "deploy", "kubernetes", "base", "daemonset.yaml"))
+	ds := readDaemonSet(t)
 	cg, err := newCgroupV2(t, ds.MemoryLimit)
 	if err != nil {
 		record(row{Scenario: "memory limit (cgroup v2)", Note: "not run: " + err.Error()})
