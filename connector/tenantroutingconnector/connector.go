@@ -158,16 +158,10 @@ func (r *tenantRouter) Shutdown(context.Context) error {
 	return nil
 }
 
-// tenantOf returns the index of the tenant of a resource's records.
+// tenantOf returns the index of the tenant of a resource's records. A namespace that is not a
+// string reads as missing (attrkey.Str), as it does for the detection_metrics series.
 func (r *tenantRouter) tenantOf(res pcommon.Resource) int {
-	v, ok := res.Attributes().Get(attrkey.K8sNamespaceName)
-	if !ok {
-		return r.def
-	}
-	ns := v.Str()
-	if v.Type() != pcommon.ValueTypeStr {
-		ns = v.AsString()
-	}
+	ns := attrkey.Str(res.Attributes(), attrkey.K8sNamespaceName)
 	if ns == "" {
 		return r.def
 	}

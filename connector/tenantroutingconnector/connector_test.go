@@ -405,3 +405,18 @@ func TestCreateErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `tenant "team-b" has no pipelines`)
 }
+
+// TestNonStringNamespaceIsDefault: a k8s.namespace.name that is not a string reads as missing
+// (attrkey.Str), so its records go to default_tenant rather than to a tenant named by its text.
+func TestNonStringNamespaceIsDefault(t *testing.T) {
+	cfg := testConfig()
+	cfg.Tenants["team-a"] = append(cfg.Tenants["team-a"], "123")
+	f := newFixture(t, cfg, nil)
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutInt(attrkey.K8sNamespaceName, 123)
+	rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	require.NoError(t, f.conn.ConsumeLogs(context.Background(), ld))
+	assert.Equal(t, 1, f.sinks["logs/platform"].LogRecordCount())
+	assert.Zero(t, f.sinks["logs/team-a"].LogRecordCount())
+}
