@@ -6,8 +6,8 @@ package tenantroutingconnector
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"go.opentelemetry.io/collector/pipeline"
@@ -54,7 +54,7 @@ func (c *Config) Validate() error {
 	} else if err := validateTenantName(c.DefaultTenant); err != nil {
 		errs = append(errs, fmt.Errorf("default_tenant: %w", err))
 	}
-	tenants := sortedKeys(c.Tenants)
+	tenants := slices.Sorted(maps.Keys(c.Tenants))
 	for _, t := range tenants {
 		if err := validateTenantName(t); err != nil {
 			errs = append(errs, fmt.Errorf("tenants: %w", err))
@@ -69,7 +69,7 @@ func (c *Config) Validate() error {
 	if c.DefaultTenant != "" && !slices.Contains(want, c.DefaultTenant) {
 		want = append(want, c.DefaultTenant)
 	}
-	sort.Strings(want)
+	slices.Sort(want)
 	for _, t := range want {
 		ids, ok := c.Pipelines[t]
 		if !ok || len(ids) == 0 {
@@ -85,7 +85,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("pipelines::%s lists %q twice; list each pipeline once", t, dup))
 		}
 	}
-	for _, t := range sortedKeys(c.Pipelines) {
+	for _, t := range slices.Sorted(maps.Keys(c.Pipelines)) {
 		if !slices.Contains(want, t) {
 			errs = append(errs, fmt.Errorf("pipelines::%s: %q is neither a key of tenants nor default_tenant (%q); remove it or add the tenant", t, t, c.DefaultTenant))
 		}
@@ -134,13 +134,4 @@ func duplicatePipeline(ids []pipeline.ID) string {
 		seen[id] = true
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

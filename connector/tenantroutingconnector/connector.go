@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,7 +92,7 @@ func newTenantRouter(set connector.Settings, cfg *Config, next consumer.Logs) (*
 		retryMax:     retryMax,
 		done:         make(chan struct{}),
 	}
-	names := sortedKeys(cfg.Pipelines)
+	names := slices.Sorted(maps.Keys(cfg.Pipelines))
 	index := make(map[string]int, len(names))
 	used := map[pipeline.ID]bool{}
 	var errs []error

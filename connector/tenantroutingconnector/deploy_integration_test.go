@@ -10,12 +10,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -177,7 +179,7 @@ func TestAlertmanagerTenantRoutes(t *testing.T) {
 	}
 	type sample struct{ namespace, tenant string }
 	var samples []sample
-	for _, tenant := range sortedKeys(cfg.Tenants) {
+	for _, tenant := range slices.Sorted(maps.Keys(cfg.Tenants)) {
 		for _, ns := range cfg.Tenants[tenant] {
 			if !isGlob(ns) {
 				samples = append(samples, sample{ns, tenant})

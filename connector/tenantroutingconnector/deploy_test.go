@@ -4,6 +4,7 @@
 package tenantroutingconnector
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,7 +213,7 @@ func TestAlertmanagerExampleMatchesComponent(t *testing.T) {
 	for _, r := range am.Receivers {
 		receivers = append(receivers, r.Name)
 	}
-	tenants := append(sortedKeys(cfg.Tenants), cfg.DefaultTenant)
+	tenants := append(slices.Sorted(maps.Keys(cfg.Tenants)), cfg.DefaultTenant)
 	sort.Strings(tenants)
 	sort.Strings(receivers)
 	assert.Equal(t, tenants, receivers, "one receiver per tenant, named after it")

@@ -6,8 +6,10 @@ package tenantroutingconnector
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -51,7 +53,7 @@ func isGlob(s string) bool { return strings.ContainsAny(s, `*?[{\`) }
 func compileNamespaces(tenants map[string][]string) (*namespaceRules, error) {
 	rules := &namespaceRules{exact: map[string]string{}}
 	var errs []error
-	for _, t := range sortedKeys(tenants) {
+	for _, t := range slices.Sorted(maps.Keys(tenants)) {
 		if len(tenants[t]) == 0 {
 			errs = append(errs, fmt.Errorf("tenants::%s lists no namespace; list its namespaces (names or globs) or remove the tenant (default_tenant takes every namespace no tenant lists)", t))
 		}
@@ -82,7 +84,7 @@ func compileNamespaces(tenants map[string][]string) (*namespaceRules, error) {
 		}
 	}
 	// Names against other tenants' patterns.
-	for _, ns := range sortedKeys(rules.exact) {
+	for _, ns := range slices.Sorted(maps.Keys(rules.exact)) {
 		t := rules.exact[ns]
 		for _, g := range rules.globs {
 			if g.tenant != t && g.re.MatchString(ns) {
