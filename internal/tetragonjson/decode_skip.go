@@ -326,19 +326,25 @@ const (
 	highs = 0x8080808080808080
 )
 
+// specialBytes sets the high bit of each of the eight little-endian bytes of w
+// that ends a plain run of a JSON string: a quote, a backslash, a control
+// character or a non-ASCII byte. The lowest byte it flags is exact; borrows may
+// flag bytes above it. The decoder's skip scan and the encoder share it.
+func specialBytes(w uint64) uint64 {
+	q := w ^ ('"' * ones)
+	b := w ^ ('\\' * ones)
+	return (((q - ones) &^ q) | ((b - ones) &^ b) | (w - 0x20*ones) | w) & highs
+}
+
 // skipString consumes the string whose quote is at i and returns the index
 // after it. Eight bytes at a time, it looks for the bytes that end the plain
-// case: a quote, a backslash, a control character or a non-ASCII byte.
+// case (specialBytes).
 func (d *decoder) skipString(i int) (int, error) {
 	buf := d.buf
 	j := i + 1
 	for ; j+8 <= len(buf); j += 8 {
-		w := binary.LittleEndian.Uint64(buf[j:])
-		q := w ^ ('"' * ones)
-		b := w ^ ('\\' * ones)
-		special := ((q - ones) &^ q) | ((b - ones) &^ b) | (w - 0x20*ones) | w
-		if special&highs != 0 {
-			j += bits.TrailingZeros64(special&highs) / 8
+		if special := specialBytes(binary.LittleEndian.Uint64(buf[j:])); special != 0 {
+			j += bits.TrailingZeros64(special) / 8
 			break
 		}
 	}

@@ -32,11 +32,6 @@ import (
 
 var errInvalidUTF8 = errors.New("string field contains invalid UTF-8")
 
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
 // encoder holds what one marshal reuses. The buffer goes through the
 // methods as an argument and result rather than as a field, which would cost
 // a GC write barrier per append.
@@ -133,7 +128,7 @@ func (e *encoder) str(b []byte, s string) []byte {
 	for ; i+8 <= len(s); i += 8 {
 		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if ((x-lsb*0x20)|((x^(lsb*'"'))-lsb)|((x^(lsb*'\\'))-lsb)|x)&msb != 0 {
+		if specialBytes(x) != 0 {
 			break
 		}
 	}
