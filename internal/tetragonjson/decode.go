@@ -908,6 +908,10 @@ func (d *decoder) stringValue() (string, error) {
 	return string(b), err
 }
 
+// unescaped maps the byte after a backslash to the byte a two-byte escape
+// stands for; 0 for the others (\u and invalid ones).
+var unescaped = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 // stringSlow unescapes a string from its first backslash at i.
 func (d *decoder) stringSlow(i int) ([]byte, error) {
 	buf := d.buf
@@ -924,26 +928,11 @@ func (d *decoder) stringSlow(i int) ([]byte, error) {
 				d.pos = len(buf)
 				return nil, d.fail("unexpected end of input in string")
 			}
-			switch e := buf[i+1]; e {
-			case '"', '\\', '/':
-				out = append(out, e)
+			switch e := buf[i+1]; {
+			case unescaped[e] != 0:
+				out = append(out, unescaped[e])
 				i += 2
-			case 'b':
-				out = append(out, '\b')
-				i += 2
-			case 'f':
-				out = append(out, '\f')
-				i += 2
-			case 'n':
-				out = append(out, '\n')
-				i += 2
-			case 'r':
-				out = append(out, '\r')
-				i += 2
-			case 't':
-				out = append(out, '\t')
-				i += 2
-			case 'u':
+			case e == 'u':
 				r, ok := hex4(buf, i+2)
 				if !ok {
 					d.pos = i
