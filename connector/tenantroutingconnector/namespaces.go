@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -38,9 +39,12 @@ const namespaceRulesHelp = "a Kubernetes namespace name is at most 63 lowercase 
 
 const patternHelp = "patterns are doublestar globs on one name: * (any run of characters), ? (one character), [a-z0-9] or [!a-z] (one character of a class; '-' only first or last), {a,b} (alternatives)"
 
+// namespacePattern is an RFC 1123 label (its length is checked apart, against maxNamespaceLen).
+const namespacePattern = `^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$`
+
 var (
-	namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	namespaceProg = mustCompileRegexp(`^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$`)
+	namespaceName = regexp.MustCompile(namespacePattern)
+	namespaceProg = mustCompileRegexp(namespacePattern)
 )
 
 // isGlob reports whether a tenants entry is a pattern rather than a namespace name.
@@ -392,31 +396,18 @@ func step(p *syntax.Prog, pcs []uint32, r rune) []uint32 {
 			out = append(out, in.Out)
 		}
 	}
-	return sortUnique(out)
-}
-
-func sortUnique(s []uint32) []uint32 {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func stateKey(threads [][]uint32) string {
-	var b strings.Builder
+	var b []byte
 	for _, t := range threads {
 		for _, pc := range t {
-			fmt.Fprintf(&b, "%d,", pc)
+			b = strconv.AppendUint(b, uint64(pc), 10)
+			b = append(b, ',')
 		}
-		b.WriteByte('|')
+		b = append(b, '|')
 	}
-	return b.String()
+	return string(b)
 }
