@@ -210,7 +210,7 @@ func (c *detectionMetrics) count(res resourceLabels, lr plog.LogRecord) {
 	dk := detectionKey{namespace: res.namespace, workload: res.workload, node: res.node}
 	if !hasRules {
 		dk.rule = single
-		dk.severity = normalizeSeverity(recordSeverity)
+		dk.severity = attrkey.NormalizeSeverity(recordSeverity)
 		dk.category = orUnknown(recordCategory)
 		c.detections.add(dk, c.timestampNow)
 		return
@@ -227,7 +227,7 @@ func (c *detectionMetrics) count(res resourceLabels, lr plog.LogRecord) {
 		if sev == "" {
 			sev = recordSeverity
 		}
-		dk.severity = normalizeSeverity(sev)
+		dk.severity = attrkey.NormalizeSeverity(sev)
 		cat := sliceStr(categories, hasCategories, i)
 		if cat == "" {
 			cat = recordCategory

@@ -40,9 +40,6 @@ func eventType(lr plog.LogRecord) string {
 	return orUnknown(strings.TrimPrefix(lr.EventName(), attrkey.EventNamePrefix))
 }
 
-// normalizeSeverity maps s onto the three label values without allocating.
-func normalizeSeverity(s string) string { return attrkey.NormalizeSeverity(s) }
-
 // sliceAttr returns the slice attribute key, or an empty slice when it is
 // missing or of another type.
 func sliceAttr(m pcommon.Map, key string) (pcommon.Slice, bool) {

@@ -101,10 +101,6 @@ func recordTime(lr plog.LogRecord, now time.Time) time.Time {
 	return now
 }
 
-// normalizeSeverity maps a severity onto the three label values, as the detection_metrics
-// connector does (attrkey.NormalizeSeverity).
-func normalizeSeverity(s string) string { return attrkey.NormalizeSeverity(s) }
-
 // newCandidate reads what identifies and orders the alert of a detection record.
 func newCandidate(res pcommon.Resource, lr plog.LogRecord, now time.Time) *candidate {
 	attrs := lr.Attributes()
@@ -115,13 +111,13 @@ func newCandidate(res pcommon.Resource, lr plog.LogRecord, now time.Time) *candi
 		if sev == "" {
 			sev = attrkey.Str(attrs, attrkey.Severity)
 		}
-		c.severity = normalizeSeverity(sev)
+		c.severity = attrkey.NormalizeSeverity(sev)
 		c.firstSeen = timeAttr(attrs, attrkey.IncidentFirstSeen, t)
 		c.lastSeen = timeAttr(attrs, attrkey.IncidentLastSeen, t)
 		c.detections = max(intAttr(attrs, attrkey.IncidentDetections), 1)
 		return c
 	}
-	c.severity = normalizeSeverity(attrkey.Str(attrs, attrkey.Severity))
+	c.severity = attrkey.NormalizeSeverity(attrkey.Str(attrs, attrkey.Severity))
 	c.firstSeen, c.lastSeen = t, t
 	c.detections = 1 + max(intAttr(attrs, attrkey.SuppressedCount), 0)
 	c.labels = detectionLabels(res, attrs, c.severity)
