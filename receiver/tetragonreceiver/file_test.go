@@ -651,28 +651,14 @@ func TestFileFieldFiltersSkipFields(t *testing.T) {
 	assert.Greater(t, procs, 100)
 }
 
-// batch.max_bytes bounds a batch by the length of its lines: with 30 KB lines and 64 KiB, the
-// third line reaches it. The batch timeout is long, so only bytes cut the batches (the last
-// one is delivered at shutdown).
+// batch.max_bytes bounds a batch by the length of its lines (checkMaxBytesBatches).
 func TestFileBatchMaxBytes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tetragon.log")
 	w := newExportWriter(t, path)
-	var want []string
 	var buf bytes.Buffer
 	for _, id := range ids("big", 0, 10) {
 		buf.Write(mustLine(t, withArguments(id, 30_000)))
-		want = append(want, id)
 	}
 	w.write(buf.Bytes())
-
-	cfg := fileConfig(path)
-	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: time.Minute, MaxBytes: 64 << 10}
-	require.NoError(t, cfg.Validate())
-	h := newHarness(t)
-	sink := &collector{}
-	r := h.start(t, cfg, sink, nil)
-	waitFor(t, "the first three batches", func() bool { return sink.count() == 9 })
-	require.NoError(t, r.Shutdown(context.Background()))
-	assert.Equal(t, want, sink.execIDs())
-	assert.Equal(t, []int{3, 3, 3, 1}, sink.batchSizes())
+	checkMaxBytesBatches(t, fileConfig(path))
 }

@@ -620,29 +620,15 @@ func TestGRPCRecordsCarryMappedAttributes(t *testing.T) {
 	assert.True(t, proto.Equal(execEvent("attr-00000"), &body), "body: %s", lr.Body().Str())
 }
 
-// batch.max_bytes counts gRPC messages' bytes: with 30 KB events and 64 KiB, the third event
-// reaches it. The batch timeout is long, so only bytes cut the batches (the last one is delivered at
-// shutdown).
+// batch.max_bytes counts gRPC messages' bytes (checkMaxBytesBatches).
 func TestGRPCBatchMaxBytes(t *testing.T) {
 	sock := filepath.Join(socketDir(t), "tetragon.sock")
 	srv := &fakeTetragon{version: "v1.7.1"}
 	var frames []any
-	var want []string
 	for _, id := range ids("big", 0, 10) {
 		frames = append(frames, withArguments(id, 30_000))
-		want = append(want, id)
 	}
 	srv.queueFrames(frames...)
 	serveUnix(t, sock, srv)
-
-	cfg := grpcConfig("unix://" + sock)
-	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: time.Minute, MaxBytes: 64 << 10}
-	require.NoError(t, cfg.Validate())
-	h := newHarness(t)
-	sink := &collector{}
-	r := h.start(t, cfg, sink, nil)
-	waitFor(t, "the first three batches", func() bool { return sink.count() == 9 })
-	require.NoError(t, r.Shutdown(context.Background()))
-	assert.Equal(t, want, sink.execIDs())
-	assert.Equal(t, []int{3, 3, 3, 1}, sink.batchSizes())
+	checkMaxBytesBatches(t, grpcConfig("unix://"+sock))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cilium/tetragon/api/v1/tetragon"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -230,6 +231,23 @@ func ids(prefix string, from, to int) []string {
 
 // grpcOf is cfg's grpc section, set from its defaults if it was not.
 func grpcOf(cfg *Config) *GRPCConfig { return cfg.GRPC.GetOrInsertDefault() }
+
+// checkMaxBytesBatches runs cfg on its source of the ten ~30 KB events
+// withArguments(ids("big", 0, 10)[i], 30_000) with batch.max_bytes at 64 KiB: the
+// third event reaches it. The batch timeout is long, so only bytes cut the batches
+// (the last one is delivered at shutdown).
+func checkMaxBytesBatches(t *testing.T, cfg *Config) {
+	t.Helper()
+	cfg.Batch = BatchConfig{MaxSize: 64, Timeout: time.Minute, MaxBytes: 64 << 10}
+	require.NoError(t, cfg.Validate())
+	h := newHarness(t)
+	sink := &collector{}
+	r := h.start(t, cfg, sink, nil)
+	waitFor(t, "the first three batches", func() bool { return sink.count() == 9 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	assert.Equal(t, ids("big", 0, 10), sink.execIDs())
+	assert.Equal(t, []int{3, 3, 3, 1}, sink.batchSizes())
+}
 
 func (c *collector) batchSizes() []int {
 	c.mu.Lock()
