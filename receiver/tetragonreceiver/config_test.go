@@ -152,24 +152,25 @@ func TestConfigValidate(t *testing.T) {
 		mut(&fc)
 		return configoptional.Some(fc)
 	}
+	endpoint := func(ep string) func(*Config) { return func(c *Config) { grpcOf(c).Endpoint = ep } }
 	tests := []struct {
 		name   string
 		mutate func(*Config)
 		want   []string // substrings of the error; none means valid
 	}{
 		{name: "default is valid", mutate: func(*Config) {}},
-		{name: "unix endpoint", mutate: func(c *Config) { grpcOf(c).Endpoint = "unix:///run/tetragon/tetragon.sock" }},
-		{name: "host:port endpoint", mutate: func(c *Config) { grpcOf(c).Endpoint = "localhost:54321" }},
-		{name: "ipv6 endpoint", mutate: func(c *Config) { grpcOf(c).Endpoint = "[::1]:54321" }},
-		{name: "relative unix socket", mutate: func(c *Config) { grpcOf(c).Endpoint = "unix://tetragon.sock" },
+		{name: "unix endpoint", mutate: endpoint("unix:///run/tetragon/tetragon.sock")},
+		{name: "host:port endpoint", mutate: endpoint("localhost:54321")},
+		{name: "ipv6 endpoint", mutate: endpoint("[::1]:54321")},
+		{name: "relative unix socket", mutate: endpoint("unix://tetragon.sock"),
 			want: []string{"grpc.endpoint:", "absolute path"}},
-		{name: "http scheme", mutate: func(c *Config) { grpcOf(c).Endpoint = "http://localhost:54321" },
+		{name: "http scheme", mutate: endpoint("http://localhost:54321"),
 			want: []string{"grpc.endpoint:", "no other scheme"}},
-		{name: "missing port", mutate: func(c *Config) { grpcOf(c).Endpoint = "localhost" },
+		{name: "missing port", mutate: endpoint("localhost"),
 			want: []string{"grpc.endpoint:", "host:port"}},
-		{name: "missing host", mutate: func(c *Config) { grpcOf(c).Endpoint = ":54321" },
+		{name: "missing host", mutate: endpoint(":54321"),
 			want: []string{"grpc.endpoint:", "host is missing"}},
-		{name: "bad port", mutate: func(c *Config) { grpcOf(c).Endpoint = "localhost:99999" },
+		{name: "bad port", mutate: endpoint("localhost:99999"),
 			want: []string{"grpc.endpoint:", "port \"99999\""}},
 		{name: "relative info file", mutate: func(c *Config) { grpcOf(c).InfoFile = "tetragon-info.json" },
 			want: []string{"grpc.info_file:", "absolute path"}},
