@@ -142,7 +142,7 @@ func (b *Batcher) Len() int { return b.batch.Len() + b.pendingN }
 
 // Full reports whether the batch reached its maximum size in records or in bytes.
 func (b *Batcher) Full() bool {
-	return b.batch.Len() >= b.set.MaxSize || (b.set.MaxBytes > 0 && b.batch.Len() > 0 && b.bytes >= b.set.MaxBytes)
+	return b.batch.Len() >= b.set.MaxSize || (b.set.MaxBytes > 0 && b.bytes >= b.set.MaxBytes)
 }
 
 // Deadline is when the current batch must be flushed; zero when it is empty.
