@@ -7,7 +7,6 @@ package tenantroutingconnector
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -19,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,23 +35,10 @@ import (
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 )
 
-// collectorBin is the built distribution, $OTELCOL_BIN (`make integration` sets it). These tests
-// skip without it; the connector's own tests do not need it.
+// collectorBin is the built distribution, $OTELCOL_BIN (`make integration` sets it) or
+// bin/otelcol-runtime-security, as for the other integration tests.
 func collectorBin(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("OTELCOL_BIN")
-	if bin == "" {
-		t.Skip("OTELCOL_BIN is not set: build the collector (`make collector`) and run with OTELCOL_BIN=$PWD/bin/otelcol-runtime-security, as `make integration` does")
-	}
-	if !filepath.IsAbs(bin) {
-		root, err := deploytest.RepoRoot()
-		require.NoError(t, err)
-		bin = filepath.Join(root, bin)
-	}
-	st, err := os.Stat(bin)
-	require.NoError(t, err, "OTELCOL_BIN=%s", bin)
-	require.False(t, st.IsDir(), "OTELCOL_BIN=%s is a directory", bin)
-	return bin
+	return testenv.Binary(t, "OTELCOL_BIN", "otelcol-runtime-security")
 }
 
 func runValidate(t *testing.T, bin string, configs []string, env map[string]string) {
@@ -146,8 +133,7 @@ func TestReadmeExampleValidates(t *testing.T) {
 	require.True(t, ok)
 	example, _, ok := strings.Cut(rest, "```")
 	require.True(t, ok)
-	p := filepath.Join(t.TempDir(), "example.yaml")
-	require.NoError(t, os.WriteFile(p, []byte(example), 0o644))
+	p := testenv.WriteFile(t, t.TempDir(), "example.yaml", example)
 	runValidate(t, bin, []string{p}, map[string]string{"STORAGE_DIR": t.TempDir()})
 }
 
@@ -253,7 +239,7 @@ func TestRoutesToTenantsEndToEnd(t *testing.T) {
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 
-	otlpPort, metricsPort := freePort(t), freePort(t)
+	otlpPort, metricsPort := strconv.Itoa(testenv.FreePort(t)), strconv.Itoa(testenv.FreePort(t))
 	exporter := func(tenant string) string {
 		return fmt.Sprintf(`
   otlp_http/%[1]s:
@@ -296,37 +282,20 @@ service:
     logs/team-b:   {receivers: [tenant_routing], exporters: [otlp_http/team-b]}
     logs/platform: {receivers: [tenant_routing], exporters: [otlp_http/platform]}
 `
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(config), 0o644))
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--config="+cfgPath)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("collector output:\n%s", logs.String())
-		}
-	})
+	cfgPath := testenv.WriteFile(t, t.TempDir(), "config.yaml", config)
+	testenv.Start(t, "collector", bin, "--config="+cfgPath)
 
 	// One mixed batch: two records per resource.
 	ld := makeLogs("shop", "billing", noNS, "shop-eu", "monitoring")
 	body, err := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
 	require.NoError(t, err)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Post("http://127.0.0.1:"+otlpPort+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
-		if err == nil {
-			_ = resp.Body.Close()
-			require.Equal(t, http.StatusOK, resp.StatusCode)
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "collector not accepting OTLP: %v", err)
-		time.Sleep(100 * time.Millisecond)
-	}
+	var resp *http.Response
+	testenv.Eventually(t, 30*time.Second, "collector accepting OTLP", func() bool {
+		resp, err = http.Post("http://127.0.0.1:"+otlpPort+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
+		return err == nil
+	})
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	want := map[string][]string{
 		"team-a":   {"shop-eu:team-a", "shop-eu:team-a", "shop:team-a", "shop:team-a"},
 		"team-b":   {"billing:team-b", "billing:team-b"},
@@ -363,12 +332,4 @@ service:
 		}
 		return assert.ObjectsAreEqual(map[string]string{"team-a": "4", "team-b": "2", "platform": "4"}, routed)
 	}, 10*time.Second, 100*time.Millisecond, "otelcol_tenant_routing_records_routed per tenant")
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
