@@ -111,20 +111,26 @@ func maskCommandLine(attrs pcommon.Map, c commandLine, found []masked) ([]masked
 	if !ok1 || !ok2 || !ok3 || lv.Type() != pcommon.ValueTypeStr || bv.Type() != pcommon.ValueTypeStr || av.Type() != pcommon.ValueTypeStr {
 		return found, false
 	}
-	line, prefix, args := lv.Str(), bv.Str()+" ", av.Str()
-	if line != prefix+args {
+	line, bin, args := lv.Str(), bv.Str(), av.Str()
+	if !startsWithBinary(line, bin) || line[len(bin)+1:] != args {
 		return found, false
 	}
 	to, changed := redact.String(line)
 	if !changed {
 		return found, true
 	}
-	if !strings.HasPrefix(to, prefix) {
+	if !startsWithBinary(to, bin) {
 		return found, false // the binary's own path was masked: mask the parts separately
 	}
 	lv.SetStr(to)
-	av.SetStr(to[len(prefix):])
-	return append(found, masked{from: args, to: to[len(prefix):], verbatim: true}), true
+	av.SetStr(to[len(bin)+1:])
+	return append(found, masked{from: args, to: to[len(bin)+1:], verbatim: true}), true
+}
+
+// startsWithBinary reports whether s is bin, a space, then the rest (compared in place: this runs
+// for every record).
+func startsWithBinary(s, bin string) bool {
+	return len(s) > len(bin) && s[len(bin)] == ' ' && strings.HasPrefix(s, bin)
 }
 
 // maskValue masks the strings of v (a string, or the strings inside a list or map) and appends
