@@ -4,6 +4,7 @@
 package deploytest
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -266,8 +267,8 @@ func TestReadmeTableMatchesPoliciesAndCatalogue(t *testing.T) {
 			}
 		}
 	}
-	if !sameSet(readmeRules, sortedKeys(rules)) {
-		t.Errorf("README rules %v != built-in rules %v", readmeRules, sortedKeys(rules))
+	if !sameSet(readmeRules, slices.Sorted(maps.Keys(rules))) {
+		t.Errorf("README rules %v != built-in rules %v", readmeRules, slices.Sorted(maps.Keys(rules)))
 	}
 	// Every hook of every policy feeds at least one rule.
 	for set, pols := range sets {

@@ -5,6 +5,7 @@ package deploytest
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -144,7 +145,7 @@ func checkIngress(t reporter, np *networkingv1.NetworkPolicy, c *corev1.Containe
 			name := p.Port.StrVal
 			w, ok := want[name]
 			if !ok {
-				t.Errorf("%s ingress rule %d admits port %s; admissible: %v (the health port needs no rule: the kubelet probes it)", np.Name, i, name, sortedKeys(want))
+				t.Errorf("%s ingress rule %d admits port %s; admissible: %v (the health port needs no rule: the kubelet probes it)", np.Name, i, name, slices.Sorted(maps.Keys(want)))
 				continue
 			}
 			if p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP {

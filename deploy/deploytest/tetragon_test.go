@@ -4,6 +4,7 @@
 package deploytest
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,9 +88,9 @@ func TestTracingPoliciesValidate(t *testing.T) {
 	// Both sets cover the same areas, file for file; the tracepoint set adds the x86_64-only
 	// files (tracepoints of syscalls arm64 lacks), which the kprobe set folds into its files
 	// with ignore.callNotFound.
-	k := sortedKeys(kprobe.files)
+	k := slices.Sorted(maps.Keys(kprobe.files))
 	var tp []string
-	for _, f := range sortedKeys(tracepoint.files) {
+	for _, f := range slices.Sorted(maps.Keys(tracepoint.files)) {
 		if !strings.HasSuffix(f, x86OnlySuffix) {
 			tp = append(tp, f)
 		}
@@ -398,15 +399,6 @@ spec:
               operator: Prefix
               values: [/etc/shadow]
 `, "IDX", strconv.Itoa(index))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestTetragonValuesKeysExist: every key of deploy/tetragon/values.yaml exists in the values.yaml

@@ -18,35 +18,15 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/mem"
 
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/eventmap"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/internal/testenv"
 	"github.com/otelcol-runtime-security/otelcol-runtime-security/receiver/tetragonreceiver/internal/metadata"
+	"github.com/otelcol-runtime-security/otelcol-runtime-security/testbed/tetragonsim"
 )
 
-// preEncoded is a GetEventsResponse already in wire format: the benchmark
-// server sends it as is, so that its own marshalling is not measured.
-type preEncoded []byte
-
-// passthroughCodec sends preEncoded bytes untouched and uses the proto codec
-// for everything else (the GetEvents request).
-type passthroughCodec struct{ proto encoding.CodecV2 }
-
-func (c passthroughCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if b, ok := v.(preEncoded); ok {
-		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
-	}
-	return c.proto.Marshal(v)
-}
-
-func (c passthroughCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	return c.proto.Unmarshal(data, v)
-}
-
-func (passthroughCodec) Name() string { return "proto" }
-
+// preEncodedTetragon serves events already in wire format through tetragon-sim's passthrough
+// codec, so that the server's own marshalling is not measured.
 type preEncodedTetragon struct {
 	tetragon.UnimplementedFineGuidanceSensorsServer
 	frames [][]byte
@@ -59,7 +39,7 @@ func (s *preEncodedTetragon) GetVersion(context.Context, *tetragon.GetVersionReq
 
 func (s *preEncodedTetragon) GetEvents(_ *tetragon.GetEventsRequest, stream tetragon.FineGuidanceSensors_GetEventsServer) error {
 	for i := 0; i < s.n; i++ {
-		if err := stream.SendMsg(preEncoded(s.frames[i%len(s.frames)])); err != nil {
+		if err := stream.SendMsg(&tetragonsim.Frame{Wire: s.frames[i%len(s.frames)]}); err != nil {
 			return err
 		}
 	}
@@ -85,7 +65,7 @@ func BenchmarkGRPCStream(b *testing.B) {
 			}
 			lis, err := net.Listen("unix", sock)
 			require.NoError(b, err)
-			gs := grpc.NewServer(grpc.ForceServerCodecV2(passthroughCodec{proto: encoding.GetCodecV2("proto")}))
+			gs := grpc.NewServer(grpc.ForceServerCodecV2(tetragonsim.PassthroughCodec()))
 			tetragon.RegisterFineGuidanceSensorsServer(gs, &preEncodedTetragon{frames: c.bins, n: b.N})
 			go func() { _ = gs.Serve(lis) }()
 			defer gs.Stop()
